@@ -1,0 +1,77 @@
+#include "config/options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+extern char** environ;
+
+namespace anipipe::config {
+namespace {
+
+// Storage for --kafka pairs until finalize: CLI11 needs a stable place to write to.
+std::vector<std::string>& kafka_pairs_storage() {
+  static std::vector<std::string> pairs;
+  return pairs;
+}
+
+}  // namespace
+
+void add_kafka_options(CLI::App& app, kafka::Settings& settings) {
+  app.add_option("--brokers", settings.brokers, "Kafka bootstrap servers")->envname("ANIPIPE_BROKERS")->capture_default_str();
+  app.add_option("--client-id", settings.client_id, "Kafka client.id")->envname("ANIPIPE_CLIENT_ID")->capture_default_str();
+  app.add_option("--kafka", kafka_pairs_storage(),
+                 "Any librdkafka property as key=value (repeatable); also ANIPIPE_KAFKA_<KEY> with dots as underscores")
+      ->type_name("KEY=VALUE");
+  app.callback([&settings]() { finalize_kafka_settings(settings, kafka_pairs_storage()); });
+}
+
+void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& default_group) {
+  o.group = default_group;
+  add_kafka_options(app, o.kafka);
+  app.add_option("--group", o.group, "Consumer group id")->envname("ANIPIPE_GROUP")->capture_default_str();
+  app.add_option("--metrics-addr", o.metrics_addr, "Address for Prometheus /metrics (port 0 = any free port, 'off' = none)")
+      ->envname("ANIPIPE_METRICS_ADDR")->capture_default_str();
+  app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|critical|off")
+      ->envname("ANIPIPE_LOG_LEVEL")->capture_default_str();
+  app.add_option("--schema-dir", o.schema_dirs, "JSON Schema directories, ':'-separated (default: the repo's schemas/)")
+      ->envname("ANIPIPE_SCHEMA_DIR");
+  app.add_option("--shutdown-timeout", o.shutdown_timeout_s, "Seconds allowed for a graceful shutdown before exiting hard")
+      ->envname("ANIPIPE_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(1, 3600));
+  app.add_option("--max-attempts", o.max_attempts, "Attempts for a record whose handler throws, before it is dead-lettered")
+      ->envname("ANIPIPE_MAX_ATTEMPTS")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--retry-backoff-ms", o.retry_backoff_ms, "First retry delay of a paused partition")
+      ->envname("ANIPIPE_RETRY_BACKOFF_MS")->capture_default_str()->check(CLI::Range(1, 600000));
+  app.add_option("--retry-backoff-max-ms", o.retry_backoff_max_ms, "Largest retry delay of a paused partition")
+      ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")->capture_default_str()->check(CLI::Range(1, 3600000));
+  app.add_option("--dlq-topic", o.dlq_topic, "Dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
+}
+
+void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs) {
+  constexpr std::string_view prefix = "ANIPIPE_KAFKA_";
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with(prefix)) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key(entry.substr(prefix.size(), eq - prefix.size()));
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return c == '_' ? '.' : std::tolower(c); });
+    settings.overrides[key] = std::string(entry.substr(eq + 1));
+  }
+  for (const auto& pair : kafka_pairs) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw CLI::ValidationError("--kafka", "expected KEY=VALUE, got '" + pair + "'");
+    settings.overrides[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+}
+
+void parse_or_exit(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+}
+
+}  // namespace anipipe::config

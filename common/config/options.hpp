@@ -1,0 +1,43 @@
+#pragma once
+// Command-line and environment configuration shared by every binary. Each flag has an ANIPIPE_*
+// environment variable (CLI11 prints both in --help); librdkafka properties pass through by their
+// own names: --kafka key=value, or ANIPIPE_KAFKA_<KEY> with dots written as underscores
+// (ANIPIPE_KAFKA_SOCKET_NAGLE_DISABLE=true). Flags win over the environment.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kafka/settings.hpp"
+
+namespace anipipe::config {
+
+struct WorkerOptions {
+  kafka::Settings kafka;
+  std::string group;
+  std::string metrics_addr = "127.0.0.1:0";
+  std::string log_level = "info";
+  std::string schema_dirs;  // ':'-separated
+  int shutdown_timeout_s = 30;
+  int max_attempts = 5;
+  int retry_backoff_ms = 200;
+  int retry_backoff_max_ms = 30'000;
+  std::string dlq_topic = "anilibria.dlq";
+};
+
+/// --brokers, --client-id, --kafka key=value.
+void add_kafka_options(CLI::App& app, kafka::Settings& settings);
+/// Kafka options plus --group, --metrics-addr, --log-level, --schema-dir, --shutdown-timeout,
+/// --max-attempts, --retry-backoff-ms, --retry-backoff-max-ms, --dlq-topic.
+void add_worker_options(CLI::App& app, WorkerOptions& options, const std::string& default_group);
+
+/// Applies ANIPIPE_KAFKA_* from the environment and then the --kafka pairs; throws on a malformed pair.
+void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs);
+
+/// Parses argv; on --help or a usage error prints and exits like CLI11 does.
+/// Call after adding options; returns normally only when the program should run.
+void parse_or_exit(CLI::App& app, int argc, char** argv);
+
+}  // namespace anipipe::config

@@ -1,0 +1,52 @@
+#pragma once
+// The one JSON writer: appends compact JSON to a std::string with correct escaping.
+// Callers drive the structure (begin/end, key, value); commas are tracked here so
+// output is always well-formed if calls are balanced.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anipipe::json {
+
+class Writer {
+public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  Writer& begin_object();
+  Writer& end_object();
+  Writer& begin_array();
+  Writer& end_array();
+  Writer& key(std::string_view k);
+
+  Writer& value(std::string_view s);
+  Writer& value(const char* s) { return value(std::string_view(s)); }
+  Writer& value(const std::string& s) { return value(std::string_view(s)); }
+  Writer& value(bool b);
+  Writer& value(std::int64_t n);
+  Writer& value(int n) { return value(static_cast<std::int64_t>(n)); }
+  Writer& value(std::uint64_t n);
+  Writer& value(double d);
+  Writer& null();
+  /// Inserts already-serialized JSON verbatim (the caller vouches for its validity).
+  Writer& raw(std::string_view json);
+
+  template <class T> Writer& value(const std::optional<T>& v) { return v ? value(*v) : null(); }
+  template <class T> Writer& field(std::string_view k, const T& v) { key(k); return value(v); }
+
+private:
+  void separate();
+  std::string& out_;
+  // One flag per open container: has it received an element yet?
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+/// Appends s as a quoted, escaped JSON string.
+void append_quoted(std::string& out, std::string_view s);
+
+/// True if s is well-formed UTF-8 (JSON text must be).
+bool is_valid_utf8(std::string_view s);
+
+}  // namespace anipipe::json

@@ -1,0 +1,468 @@
+#include "json/schema.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "json/json_writer.hpp"
+
+namespace anipipe::json {
+namespace {
+
+enum TypeBit : unsigned {
+  kNull = 1, kBoolean = 2, kInteger = 4, kNumber = 8, kString = 16, kArray = 32, kObject = 64
+};
+
+unsigned type_bit(std::string_view name) {
+  if (name == "null") return kNull;
+  if (name == "boolean") return kBoolean;
+  if (name == "integer") return kInteger;
+  if (name == "number") return kNumber;
+  if (name == "string") return kString;
+  if (name == "array") return kArray;
+  if (name == "object") return kObject;
+  return 0;
+}
+
+const char* type_name(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  switch (e.type()) {
+    case T::ARRAY: return "array";
+    case T::OBJECT: return "object";
+    case T::INT64: case T::UINT64: return "integer";
+    case T::DOUBLE: return "number";
+    case T::STRING: return "string";
+    case T::BOOL: return "boolean";
+    case T::NULL_VALUE: return "null";
+  }
+  return "unknown";
+}
+
+bool is_integral(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  if (e.type() == T::INT64 || e.type() == T::UINT64) return true;
+  if (e.type() == T::DOUBLE) {
+    double d = double(e);
+    return std::isfinite(d) && std::floor(d) == d;
+  }
+  return false;
+}
+
+bool matches_type(simdjson::dom::element e, unsigned mask) {
+  using T = simdjson::dom::element_type;
+  switch (e.type()) {
+    case T::NULL_VALUE: return mask & kNull;
+    case T::BOOL: return mask & kBoolean;
+    case T::STRING: return mask & kString;
+    case T::ARRAY: return mask & kArray;
+    case T::OBJECT: return mask & kObject;
+    case T::INT64: case T::UINT64: return mask & (kInteger | kNumber);
+    case T::DOUBLE: return (mask & kNumber) || ((mask & kInteger) && is_integral(e));
+  }
+  return false;
+}
+
+double as_double(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  if (e.type() == T::INT64) return double(int64_t(e));
+  if (e.type() == T::UINT64) return double(uint64_t(e));
+  return double(e);
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string number_text(double d) {
+  std::string out;
+  Writer(out).value(d);
+  return out;
+}
+
+// Canonical text of a value, for enum/const comparison: numbers by value, the rest minified.
+std::string canonical(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  if (e.type() == T::INT64 || e.type() == T::UINT64 || e.type() == T::DOUBLE) {
+    return number_text(as_double(e));
+  }
+  return simdjson::minify(e);
+}
+
+const std::regex& date_time_re() {
+  static const std::regex re(
+      R"(^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)");
+  return re;
+}
+const std::regex& uuid_re() {
+  static const std::regex re(R"(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)");
+  return re;
+}
+
+std::string escape_pointer_token(std::string_view t) {
+  std::string out;
+  for (char c : t) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ValidationError::to_string() const {
+  return (instance_path.empty() ? std::string("at the root") : "at " + instance_path) + ": " + message;
+}
+
+class SchemaNode {
+public:
+  bool reject_all = false;  // the boolean schema false
+  unsigned types = 0;       // 0 = any type
+  std::vector<std::pair<std::string, SchemaNode*>> properties;
+  std::vector<std::string> required;
+  SchemaNode* additional = nullptr;
+  SchemaNode* items = nullptr;
+  std::optional<double> minimum, maximum, exclusive_minimum, exclusive_maximum;
+  std::optional<std::size_t> min_length, max_length, min_items, max_items;
+  std::optional<std::regex> pattern;
+  std::string pattern_source;
+  std::optional<std::vector<std::string>> enum_values;  // canonical texts
+  std::optional<std::string> const_value;
+  std::vector<SchemaNode*> one_of, any_of, all_of;
+  SchemaNode* not_ = nullptr;
+  std::string format;
+  std::string ref;            // as written
+  SchemaNode* ref_target = nullptr;
+
+  std::optional<ValidationError> validate(simdjson::dom::element e, const std::string& path) const;
+};
+
+std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, const std::string& path) const {
+  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path, std::move(msg)}); };
+  if (reject_all) return fail("no value is allowed here");
+  if (ref_target) {
+    if (auto err = ref_target->validate(e, path)) return err;
+  }
+  if (types && !matches_type(e, types)) {
+    std::string want;
+    for (auto [bit, name] : {std::pair{kNull, "null"}, {kBoolean, "boolean"}, {kInteger, "integer"}, {kNumber, "number"},
+                             {kString, "string"}, {kArray, "array"}, {kObject, "object"}}) {
+      if (types & bit) want += (want.empty() ? "" : " or ") + std::string(name);
+    }
+    return fail("expected " + want + ", got " + type_name(e));
+  }
+  if (enum_values || const_value) {
+    const std::string c = canonical(e);
+    if (const_value && c != *const_value) return fail("must equal " + *const_value);
+    if (enum_values) {
+      bool found = false;
+      for (const auto& v : *enum_values) found = found || v == c;
+      if (!found) {
+        std::string list;
+        for (const auto& v : *enum_values) list += (list.empty() ? "" : ", ") + v;
+        return fail("must be one of " + list + ", got " + c);
+      }
+    }
+  }
+  using T = simdjson::dom::element_type;
+  const auto t = e.type();
+  if (t == T::INT64 || t == T::UINT64 || t == T::DOUBLE) {
+    const double d = as_double(e);
+    if (minimum && d < *minimum) return fail("must be >= " + number_text(*minimum));
+    if (maximum && d > *maximum) return fail("must be <= " + number_text(*maximum));
+    if (exclusive_minimum && d <= *exclusive_minimum) return fail("must be > " + number_text(*exclusive_minimum));
+    if (exclusive_maximum && d >= *exclusive_maximum) return fail("must be < " + number_text(*exclusive_maximum));
+  } else if (t == T::STRING) {
+    const std::string_view s = std::string_view(e);
+    if (min_length || max_length) {
+      const auto n = utf8_length(s);
+      if (min_length && n < *min_length) return fail("string shorter than " + std::to_string(*min_length));
+      if (max_length && n > *max_length) return fail("string longer than " + std::to_string(*max_length));
+    }
+    if (pattern && !std::regex_search(s.begin(), s.end(), *pattern))
+      return fail("string does not match pattern " + pattern_source);
+    if (format == "date-time" && !std::regex_match(s.begin(), s.end(), date_time_re()))
+      return fail("not an RFC 3339 date-time");
+    if (format == "uuid" && !std::regex_match(s.begin(), s.end(), uuid_re())) return fail("not a UUID");
+  } else if (t == T::ARRAY) {
+    auto arr = simdjson::dom::array(e);
+    const std::size_t n = arr.size();
+    if (min_items && n < *min_items) return fail("fewer than " + std::to_string(*min_items) + " items");
+    if (max_items && n > *max_items) return fail("more than " + std::to_string(*max_items) + " items");
+    if (items) {
+      std::size_t i = 0;
+      for (auto child : arr) {
+        if (auto err = items->validate(child, path + "/" + std::to_string(i))) return err;
+        ++i;
+      }
+    }
+  } else if (t == T::OBJECT) {
+    auto obj = simdjson::dom::object(e);
+    for (const auto& name : required) {
+      if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
+    }
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      SchemaNode* sub = nullptr;
+      bool declared = false;
+      for (const auto& [pname, pnode] : properties) {
+        if (pname == k) { sub = pnode; declared = true; break; }
+      }
+      if (!declared) sub = additional;
+      if (sub) {
+        if (auto err = sub->validate(field.value, path + "/" + escape_pointer_token(k))) {
+          if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
+          return err;
+        }
+      }
+    }
+  }
+  for (auto* s : all_of) {
+    if (auto err = s->validate(e, path)) return err;
+  }
+  if (!any_of.empty()) {
+    std::optional<ValidationError> first;
+    bool ok = false;
+    for (auto* s : any_of) {
+      auto err = s->validate(e, path);
+      if (!err) { ok = true; break; }
+      if (!first) first = err;
+    }
+    if (!ok) return fail("matches none of anyOf (first: " + first->to_string() + ")");
+  }
+  if (!one_of.empty()) {
+    int matched = 0;
+    std::string reasons;
+    for (auto* s : one_of) {
+      auto err = s->validate(e, path);
+      if (!err) ++matched;
+      else reasons += (reasons.empty() ? "" : "; ") + err->to_string();
+    }
+    if (matched == 0) return fail("matches none of oneOf (" + reasons + ")");
+    if (matched > 1) return fail("matches more than one of oneOf");
+  }
+  if (not_ && !not_->validate(e, path)) return fail("must not match the 'not' schema");
+  return std::nullopt;
+}
+
+struct SchemaRegistry::Impl {
+  std::vector<std::unique_ptr<SchemaNode>> nodes;
+  // (file name, JSON pointer) -> node, for $ref resolution.
+  std::map<std::pair<std::string, std::string>, SchemaNode*> by_pointer;
+  std::map<std::string, SchemaNode*, std::less<>> roots;  // by topic
+  std::map<std::string, std::vector<std::string>, std::less<>> examples;
+  std::map<std::string, int, std::less<>> versions;
+  std::vector<std::pair<SchemaNode*, std::string>> unresolved;  // node, file of origin
+  simdjson::dom::parser parser;
+
+  SchemaNode* compile(const std::string& file, const std::string& ptr, simdjson::dom::element e);
+  [[noreturn]] void bad(const std::string& file, const std::string& ptr, const std::string& what) {
+    throw std::runtime_error("schema " + file + " at #" + ptr + ": " + what);
+  }
+};
+
+SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::string& ptr, simdjson::dom::element e) {
+  nodes.push_back(std::make_unique<SchemaNode>());
+  SchemaNode* n = nodes.back().get();
+  by_pointer[{file, ptr}] = n;
+  using T = simdjson::dom::element_type;
+  if (e.type() == T::BOOL) {
+    n->reject_all = !bool(e);
+    return n;
+  }
+  if (e.type() != T::OBJECT) bad(file, ptr, "a schema must be an object or a boolean");
+
+  auto number = [&](simdjson::dom::element v, const char* kw) {
+    if (v.type() != T::INT64 && v.type() != T::UINT64 && v.type() != T::DOUBLE) bad(file, ptr, std::string(kw) + " must be a number");
+    return as_double(v);
+  };
+  auto count = [&](simdjson::dom::element v, const char* kw) {
+    if (!is_integral(v) || as_double(v) < 0) bad(file, ptr, std::string(kw) + " must be a non-negative integer");
+    return static_cast<std::size_t>(as_double(v));
+  };
+  auto schema_list = [&](simdjson::dom::element v, const std::string& kw, std::vector<SchemaNode*>& out) {
+    if (v.type() != T::ARRAY) bad(file, ptr, kw + " must be an array");
+    std::size_t i = 0;
+    for (auto s : simdjson::dom::array(v)) out.push_back(compile(file, ptr + "/" + kw + "/" + std::to_string(i++), s));
+  };
+
+  for (auto field : simdjson::dom::object(e)) {
+    const std::string k(field.key);
+    auto v = field.value;
+    if (k == "$schema" || k == "$id" || k == "title" || k == "description" || k == "default" || k == "$comment" ||
+        k == "deprecated" || k == "readOnly" || k == "writeOnly") {
+      continue;
+    } else if (k == "examples") {
+      if (ptr.empty() && v.type() == T::ARRAY)
+        for (auto ex : simdjson::dom::array(v)) examples[file].push_back(simdjson::minify(ex));
+    } else if (k == "x-version") {
+      if (ptr.empty()) versions[file] = static_cast<int>(count(v, "x-version"));
+    } else if (k == "type") {
+      if (v.type() == T::STRING) {
+        n->types = type_bit(std::string_view(v));
+        if (!n->types) bad(file, ptr, "unknown type " + simdjson::minify(v));
+      } else if (v.type() == T::ARRAY) {
+        for (auto t : simdjson::dom::array(v)) {
+          unsigned b = t.type() == T::STRING ? type_bit(std::string_view(t)) : 0;
+          if (!b) bad(file, ptr, "unknown type " + simdjson::minify(t));
+          n->types |= b;
+        }
+      } else {
+        bad(file, ptr, "type must be a string or an array");
+      }
+    } else if (k == "enum") {
+      if (v.type() != T::ARRAY) bad(file, ptr, "enum must be an array");
+      n->enum_values.emplace();
+      for (auto x : simdjson::dom::array(v)) n->enum_values->push_back(canonical(x));
+    } else if (k == "const") {
+      n->const_value = canonical(v);
+    } else if (k == "properties") {
+      if (v.type() != T::OBJECT) bad(file, ptr, "properties must be an object");
+      for (auto p : simdjson::dom::object(v)) {
+        const std::string name(p.key);
+        n->properties.emplace_back(name, compile(file, ptr + "/properties/" + escape_pointer_token(name), p.value));
+      }
+    } else if (k == "required") {
+      if (v.type() != T::ARRAY) bad(file, ptr, "required must be an array");
+      for (auto r : simdjson::dom::array(v)) {
+        if (r.type() != T::STRING) bad(file, ptr, "required must list strings");
+        n->required.emplace_back(std::string_view(r));
+      }
+    } else if (k == "additionalProperties") {
+      n->additional = compile(file, ptr + "/additionalProperties", v);
+    } else if (k == "items") {
+      n->items = compile(file, ptr + "/items", v);
+    } else if (k == "$defs") {
+      if (v.type() != T::OBJECT) bad(file, ptr, "$defs must be an object");
+      for (auto d : simdjson::dom::object(v)) compile(file, ptr + "/$defs/" + escape_pointer_token(d.key), d.value);
+    } else if (k == "minimum") { n->minimum = number(v, "minimum");
+    } else if (k == "maximum") { n->maximum = number(v, "maximum");
+    } else if (k == "exclusiveMinimum") { n->exclusive_minimum = number(v, "exclusiveMinimum");
+    } else if (k == "exclusiveMaximum") { n->exclusive_maximum = number(v, "exclusiveMaximum");
+    } else if (k == "minLength") { n->min_length = count(v, "minLength");
+    } else if (k == "maxLength") { n->max_length = count(v, "maxLength");
+    } else if (k == "minItems") { n->min_items = count(v, "minItems");
+    } else if (k == "maxItems") { n->max_items = count(v, "maxItems");
+    } else if (k == "pattern") {
+      if (v.type() != T::STRING) bad(file, ptr, "pattern must be a string");
+      n->pattern_source = std::string(std::string_view(v));
+      try {
+        n->pattern.emplace(n->pattern_source, std::regex::ECMAScript);
+      } catch (const std::regex_error& err) {
+        bad(file, ptr, "pattern does not compile: " + std::string(err.what()));
+      }
+    } else if (k == "format") {
+      if (v.type() != T::STRING) bad(file, ptr, "format must be a string");
+      n->format = std::string(std::string_view(v));
+      if (n->format != "date-time" && n->format != "uuid") bad(file, ptr, "unsupported format " + n->format);
+    } else if (k == "oneOf") { schema_list(v, "oneOf", n->one_of);
+    } else if (k == "anyOf") { schema_list(v, "anyOf", n->any_of);
+    } else if (k == "allOf") { schema_list(v, "allOf", n->all_of);
+    } else if (k == "not") { n->not_ = compile(file, ptr + "/not", v);
+    } else if (k == "$ref") {
+      if (v.type() != T::STRING) bad(file, ptr, "$ref must be a string");
+      n->ref = std::string(std::string_view(v));
+      unresolved.emplace_back(n, file);
+    } else {
+      bad(file, ptr, "unsupported keyword \"" + k + "\" (the validator would ignore it, so it is refused)");
+    }
+  }
+  return n;
+}
+
+SchemaRegistry::SchemaRegistry() : impl_(std::make_unique<Impl>()) {}
+SchemaRegistry::~SchemaRegistry() = default;
+SchemaRegistry::SchemaRegistry(SchemaRegistry&&) noexcept = default;
+SchemaRegistry& SchemaRegistry::operator=(SchemaRegistry&&) noexcept = default;
+
+namespace {
+std::string topic_of(const std::string& file_name) {
+  constexpr std::string_view suffix = ".schema.json";
+  if (file_name.size() > suffix.size() && file_name.ends_with(suffix))
+    return file_name.substr(0, file_name.size() - suffix.size());
+  return file_name;
+}
+}  // namespace
+
+void SchemaRegistry::add(const std::string& file_name, std::string_view schema_text) {
+  simdjson::dom::element root;
+  simdjson::padded_string padded(schema_text);
+  if (auto err = impl_->parser.parse(padded).get(root))
+    throw std::runtime_error("schema " + file_name + " is not JSON: " + simdjson::error_message(err));
+  impl_->roots[topic_of(file_name)] = impl_->compile(file_name, "", root);
+}
+
+void SchemaRegistry::link() {
+  for (auto& [node, file] : impl_->unresolved) {
+    const auto hash = node->ref.find('#');
+    std::string target_file = hash == 0 ? file : node->ref.substr(0, hash);
+    std::string pointer = hash == std::string::npos ? "" : node->ref.substr(hash + 1);
+    auto it = impl_->by_pointer.find({target_file, pointer});
+    if (it == impl_->by_pointer.end())
+      throw std::runtime_error("schema " + file + ": $ref " + node->ref + " does not resolve to a schema");
+    node->ref_target = it->second;
+  }
+  impl_->unresolved.clear();
+}
+
+SchemaRegistry SchemaRegistry::load_directory(const std::filesystem::path& dir) {
+  SchemaRegistry reg;
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error("schema directory " + dir.string() + " does not exist (set --schema-dir or ANIPIPE_SCHEMA_DIR)");
+  std::set<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().filename().string().ends_with(".schema.json")) files.insert(entry.path());
+  }
+  for (const auto& p : files) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    reg.add(p.filename().string(), ss.str());
+  }
+  reg.link();
+  return reg;
+}
+
+bool SchemaRegistry::has_topic(std::string_view topic) const { return impl_->roots.find(topic) != impl_->roots.end(); }
+
+std::optional<ValidationError> SchemaRegistry::validate(std::string_view topic, std::string_view json_text) const {
+  auto it = impl_->roots.find(topic);
+  if (it == impl_->roots.end()) return ValidationError{"", "no schema for topic " + std::string(topic)};
+  // One parser per thread: validation runs on every worker thread's hot path.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json_text);
+  if (auto err = parser.parse(padded).get(doc)) return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
+  return it->second->validate(doc, "");
+}
+
+std::vector<std::string> SchemaRegistry::examples(std::string_view topic) const {
+  auto it = impl_->examples.find(std::string(topic) + ".schema.json");
+  return it == impl_->examples.end() ? std::vector<std::string>{} : it->second;
+}
+
+int SchemaRegistry::version(std::string_view topic) const {
+  auto it = impl_->versions.find(std::string(topic) + ".schema.json");
+  return it == impl_->versions.end() ? 1 : it->second;
+}
+
+std::vector<std::string> SchemaRegistry::topics() const {
+  std::vector<std::string> out;
+  for (const auto& [t, _] : impl_->roots) out.push_back(t);
+  return out;
+}
+
+std::filesystem::path default_schema_dir() {
+  if (const char* d = std::getenv("ANIPIPE_SCHEMA_DIR"); d && *d) return d;
+  if (const char* s = std::getenv("ANIPIPE_SOURCE_DIR"); s && *s) return std::filesystem::path(s) / "schemas";
+  return std::filesystem::path(ANIPIPE_DEFAULT_SOURCE_DIR) / "schemas";
+}
+
+}  // namespace anipipe::json

@@ -1,0 +1,58 @@
+#pragma once
+// Topic and consumer-group administration over librdkafka's Admin API.
+// librdkafka 2.0.2 has no IncrementalAlterConfigs: alter_topic_configs replaces the topic's whole
+// set of dynamic configs, which is what we want when topics/ is the source of truth.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kafka/message.hpp"
+#include "kafka/settings.hpp"
+
+namespace anipipe::kafka {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+  int replication_factor = 1;
+  std::map<std::string, std::string> configs;
+};
+
+struct GroupDescription {
+  std::string group_id;
+  std::string state;  // Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown
+  std::vector<std::string> members;  // member ids
+};
+
+class Admin {
+public:
+  explicit Admin(const Settings& settings, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ~Admin();
+
+  /// Topic name -> partition count, internal topics excluded.
+  std::map<std::string, int> list_topics();
+  /// Creates topics; a topic that already exists is not an error. Throws on any other failure.
+  void create_topics(const std::vector<TopicSpec>& specs);
+  /// Deletes topics; a missing topic is not an error.
+  void delete_topics(const std::vector<std::string>& names);
+  void create_partitions(const std::string& topic, int total);
+  /// Every config entry of the topic with its current value (defaults included).
+  std::map<std::string, std::string> topic_configs(const std::string& topic);
+  /// Only the entries set explicitly on the topic (DYNAMIC_TOPIC_CONFIG).
+  std::map<std::string, std::string> topic_overrides(const std::string& topic);
+  void alter_topic_configs(const std::string& topic, const std::map<std::string, std::string>& configs);
+
+  GroupDescription describe_group(const std::string& group_id);
+  /// Committed offsets of a group (-1 where none).
+  std::map<TopicPartition, std::int64_t> group_offsets(const std::string& group_id, const std::vector<TopicPartition>& tps);
+  void alter_group_offsets(const std::string& group_id, const std::map<TopicPartition, std::int64_t>& offsets);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anipipe::kafka

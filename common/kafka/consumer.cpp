@@ -1,0 +1,174 @@
+#include "kafka/consumer.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "kafka/conf.hpp"
+#include "kafka/consumer_access.hpp"
+
+namespace anipipe::kafka {
+
+struct Consumer::Impl {
+  detail::HandlePtr rk;
+  Consumer* owner = nullptr;
+  std::function<void(std::string_view)> on_stats;
+
+  static std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* parts) {
+    std::vector<TopicPartition> out;
+    for (int i = 0; i < parts->cnt; ++i) out.push_back({parts->elems[i].topic, parts->elems[i].partition});
+    return out;
+  }
+
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    Consumer& c = *self->owner;
+    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    auto tps = to_vector(parts);
+    try {
+      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (cooperative) detail::ErrorPtr(rd_kafka_incremental_assign(rk, parts));
+        else rd_kafka_assign(rk, parts);
+        for (auto& tp : tps) c.assigned_.insert(tp);
+        if (c.listener_) c.listener_->on_assigned(tps);
+      } else {
+        const bool lost = rd_kafka_assignment_lost(rk);
+        if (c.listener_) c.listener_->on_revoking(tps, lost);
+        // Commit on revoke: whatever the listener stored becomes the next owner's start position.
+        if (!lost) rd_kafka_commit(rk, nullptr, 0);
+        if (cooperative) detail::ErrorPtr(rd_kafka_incremental_unassign(rk, parts));
+        else rd_kafka_assign(rk, nullptr);
+        for (auto& tp : tps) {
+          c.assigned_.erase(tp);
+          c.paused_.erase(tp);
+        }
+      }
+    } catch (...) {
+      std::terminate();  // nothing may unwind through librdkafka
+    }
+  }
+
+  static int on_stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (self->on_stats) {
+      try { self->on_stats(std::string_view(json, len)); } catch (...) {}
+    }
+    return 0;  // librdkafka frees json
+  }
+};
+
+rd_kafka_t* detail::ConsumerAccess::handle(const Consumer& c) { return c.impl_->rk.get(); }
+
+Consumer::Consumer(const Settings& settings, Options options, RebalanceListener* listener)
+    : impl_(std::make_unique<Impl>()), listener_(listener) {
+  if (options.group_id.empty()) throw std::invalid_argument("a consumer needs a group id (--group / ANIPIPE_GROUP)");
+  std::map<std::string, std::string> defaults = {
+      {"group.id", options.group_id},
+      {"enable.auto.offset.store", "false"},
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
+      {"auto.offset.reset", options.auto_offset_reset},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
+      {"enable.partition.eof", options.partition_eof ? "true" : "false"},
+      {"socket.nagle.disable", "true"},
+      {"fetch.wait.max.ms", "100"},
+  };
+  if (!options.group_instance_id.empty()) defaults["group.instance.id"] = options.group_instance_id;
+  if (options.on_stats && !settings.overrides.count("statistics.interval.ms")) defaults["statistics.interval.ms"] = "5000";
+  for (const auto& [k, v] : options.defaults) defaults[k] = v;
+  auto conf = detail::make_conf(settings, defaults);
+  impl_->owner = this;
+  impl_->on_stats = std::move(options.on_stats);
+  rd_kafka_conf_set_opaque(conf.get(), impl_.get());
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
+  if (impl_->on_stats) rd_kafka_conf_set_stats_cb(conf.get(), &Impl::on_stats_cb);
+  impl_->rk = detail::make_handle(RD_KAFKA_CONSUMER, std::move(conf));
+  rd_kafka_poll_set_consumer(impl_->rk.get());
+
+  detail::PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size())));
+  for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(impl_->rk.get(), topics.get()))
+    throw std::runtime_error(std::string("subscribe failed: ") + rd_kafka_err2str(err));
+}
+
+Consumer::~Consumer() {
+  try { close(); } catch (...) {}
+}
+
+std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (!m) return std::nullopt;
+  return Message(m);
+}
+
+void Consumer::store_offset(const TopicPartition& tp, std::int64_t next_offset) {
+  // Storing for a partition we no longer own would be refused by librdkafka anyway; skip quietly.
+  if (!assigned_.count(tp)) return;
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = next_offset;
+  rd_kafka_offsets_store(impl_->rk.get(), list.get());
+}
+
+bool Consumer::commit(std::string* error) {
+  auto err = rd_kafka_commit(impl_->rk.get(), nullptr, 0);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  if (error) *error = rd_kafka_err2str(err);
+  return false;
+}
+
+void Consumer::pause(const TopicPartition& tp) {
+  if (paused_.count(tp) || !assigned_.count(tp)) return;
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  rd_kafka_pause_partitions(impl_->rk.get(), list.get());
+  paused_.insert(tp);
+}
+
+void Consumer::resume(const TopicPartition& tp) {
+  if (!paused_.count(tp)) return;
+  paused_.erase(tp);
+  if (!assigned_.count(tp)) return;
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  rd_kafka_resume_partitions(impl_->rk.get(), list.get());
+}
+
+void Consumer::seek(const TopicPartition& tp, std::int64_t offset, std::chrono::milliseconds timeout) {
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+  detail::ErrorPtr err(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), static_cast<int>(timeout.count())));
+  if (err) throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_error_string(err.get()));
+  if (list->elems[0].err)
+    throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_err2str(list->elems[0].err));
+}
+
+std::string Consumer::member_id() const {
+  char* id = rd_kafka_memberid(impl_->rk.get());
+  std::string out = id ? id : "";
+  if (id) rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
+}
+
+std::pair<std::int64_t, std::int64_t> Consumer::watermarks(const TopicPartition& tp) const {
+  int64_t lo = -1, hi = -1;
+  rd_kafka_get_watermark_offsets(impl_->rk.get(), tp.topic.c_str(), tp.partition, &lo, &hi);
+  return {lo, hi};
+}
+
+std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const TopicPartition& tp,
+                                                                 std::chrono::milliseconds timeout) const {
+  int64_t lo = -1, hi = -1;
+  auto err = rd_kafka_query_watermark_offsets(impl_->rk.get(), tp.topic.c_str(), tp.partition, &lo, &hi,
+                                              static_cast<int>(timeout.count()));
+  if (err) throw std::runtime_error("watermarks of " + tp.to_string() + ": " + rd_kafka_err2str(err));
+  return {lo, hi};
+}
+
+void Consumer::close() {
+  if (closed_ || !impl_ || !impl_->rk) return;
+  closed_ = true;
+  // rd_kafka_consumer_close runs the final revoke (our callback commits) and leaves the group.
+  rd_kafka_consumer_close(impl_->rk.get());
+}
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,93 @@
+#pragma once
+// A group consumer on the per-message poll path (the batch API can lose records under concurrent
+// seek/pause/rebalance in librdkafka < 2.1, DESIGN.md). Offsets are stored explicitly
+// (enable.auto.offset.store=false) and committed in the background, on revoke and on close:
+// INTRODUCTION.md, "Offset management" / "At-least-once processing".
+//
+// Pause state is tracked here and only partitions we paused are ever resumed: resuming a
+// partition that was not paused can rewind it under cooperative-sticky (librdkafka #4686).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kafka/message.hpp"
+#include "kafka/settings.hpp"
+
+namespace anipipe::kafka {
+
+namespace detail { struct ConsumerAccess; }
+
+/// Told about assignment changes, from inside Consumer::poll on the polling thread.
+class RebalanceListener {
+public:
+  virtual ~RebalanceListener() = default;
+  virtual void on_assigned(const std::vector<TopicPartition>&) {}
+  /// Called before the partitions are given up, while offsets may still be stored and committed.
+  /// lost=true: the group already reassigned them (session timeout); committing is no longer possible.
+  virtual void on_revoking(const std::vector<TopicPartition>&, bool /*lost*/) {}
+};
+
+class Consumer {
+public:
+  struct Options {
+    std::string group_id;
+    std::vector<std::string> topics;
+    /// Static membership (group.instance.id); empty = dynamic.
+    std::string group_instance_id;
+    bool read_committed = true;
+    /// Where a group with no committed offset starts.
+    std::string auto_offset_reset = "earliest";
+    /// Report reaching the end of a partition (Message::is_partition_eof) — for catch-up readers.
+    bool partition_eof = false;
+    /// Called with librdkafka's statistics JSON every statistics.interval.ms (on the polling thread).
+    std::function<void(std::string_view)> on_stats;
+    std::map<std::string, std::string> defaults;
+  };
+
+  Consumer(const Settings& settings, Options options, RebalanceListener* listener = nullptr);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  /// The next record or error event, or nullopt on timeout.
+  std::optional<Message> poll(std::chrono::milliseconds timeout);
+
+  /// Marks everything before next_offset in tp as processed; committed on the next commit.
+  void store_offset(const TopicPartition& tp, std::int64_t next_offset);
+  /// Synchronously commits stored offsets. Returns false (and says why) if there was nothing or it failed.
+  bool commit(std::string* error = nullptr);
+
+  void pause(const TopicPartition& tp);
+  /// Resumes tp only if this consumer paused it.
+  void resume(const TopicPartition& tp);
+  bool is_paused(const TopicPartition& tp) const { return paused_.count(tp) != 0; }
+  /// Moves tp's fetch position (records already fetched for it are discarded by librdkafka).
+  void seek(const TopicPartition& tp, std::int64_t offset, std::chrono::milliseconds timeout);
+
+  const std::set<TopicPartition>& assignment() const { return assigned_; }
+  std::string member_id() const;
+  /// Low and high watermarks as last fetched (no broker round trip).
+  std::pair<std::int64_t, std::int64_t> watermarks(const TopicPartition& tp) const;
+  /// Low and high watermarks from the broker.
+  std::pair<std::int64_t, std::int64_t> query_watermarks(const TopicPartition& tp, std::chrono::milliseconds timeout) const;
+
+  /// Commits stored offsets, revokes (calling the listener) and leaves the group. Idempotent.
+  void close();
+
+private:
+  friend struct detail::ConsumerAccess;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::set<TopicPartition> assigned_;
+  std::set<TopicPartition> paused_;
+  RebalanceListener* listener_;
+  bool closed_ = false;
+};
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,65 @@
+#include "kafka/event_headers.hpp"
+
+#include <random>
+
+namespace anipipe::kafka {
+namespace {
+
+std::string random_hex(std::size_t n) {
+  static constexpr char hex[] = "0123456789abcdef";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    auto bits = rng();
+    for (int i = 0; i < 16 && out.size() < n; ++i, bits >>= 4) out.push_back(hex[bits & 0xF]);
+  }
+  // An all-zero id is invalid per W3C; astronomically unlikely, but cheap to rule out.
+  if (out.find_first_not_of('0') == std::string::npos) out.back() = '1';
+  return out;
+}
+
+bool all_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
+bool valid_traceparent(std::string_view s) {
+  if (s.size() != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return false;
+  auto version = s.substr(0, 2), trace = s.substr(3, 32), span = s.substr(36, 16), flags = s.substr(53, 2);
+  if (version != "00" || !all_hex(trace) || !all_hex(span) || !all_hex(flags)) return false;
+  return trace.find_first_not_of('0') != std::string_view::npos && span.find_first_not_of('0') != std::string_view::npos;
+}
+
+std::string_view EventHeaders::trace_id() const {
+  return valid_traceparent(traceparent) ? std::string_view(traceparent).substr(3, 32) : std::string_view{};
+}
+
+EventHeaders EventHeaders::new_root(std::string_view producer, std::string_view correlation_id) {
+  EventHeaders h;
+  const std::string trace = random_hex(32);
+  h.traceparent = "00-" + trace + "-" + random_hex(16) + "-01";
+  h.correlation_id = correlation_id.empty() ? trace : std::string(correlation_id);
+  h.producer = std::string(producer);
+  return h;
+}
+
+EventHeaders EventHeaders::child(std::string_view producer, std::string_view schema, int schema_version) const {
+  EventHeaders h;
+  std::string_view trace = trace_id();
+  if (trace.empty()) {
+    h = new_root(producer, correlation_id);
+  } else {
+    h.traceparent = "00-" + std::string(trace) + "-" + random_hex(16) + "-" + traceparent.substr(53, 2);
+    h.correlation_id = correlation_id.empty() ? std::string(trace) : correlation_id;
+    h.producer = std::string(producer);
+  }
+  h.schema = std::string(schema);
+  h.schema_version = std::to_string(schema_version);
+  return h;
+}
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,37 @@
+#pragma once
+// The headers every anipipe record carries (DESIGN.md): W3C traceparent, correlation-id,
+// the value's schema name and version, and the producing worker. Outputs inherit the trace
+// and correlation of the input that caused them.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace anipipe::kafka {
+
+struct EventHeaders {
+  std::string traceparent;     // "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>"
+  std::string correlation_id;
+  std::string schema;          // topic whose schema the value follows, e.g. "anilibria.titles"
+  std::string schema_version;  // decimal
+  std::string producer;        // worker name
+
+  /// A new root trace with a random trace id (and correlation id = trace id unless given).
+  static EventHeaders new_root(std::string_view producer, std::string_view correlation_id = {});
+  /// Headers for an output caused by this input: same trace id and correlation id, a new span.
+  EventHeaders child(std::string_view producer, std::string_view schema, int schema_version) const;
+  /// The trace id part of traceparent, or "" if it is not a valid W3C traceparent.
+  std::string_view trace_id() const;
+};
+
+/// True if s is a version-00 W3C traceparent with non-zero ids.
+bool valid_traceparent(std::string_view s);
+
+namespace header_names {
+inline constexpr const char* traceparent = "traceparent";
+inline constexpr const char* correlation_id = "correlation-id";
+inline constexpr const char* schema = "schema";
+inline constexpr const char* schema_version = "schema-version";
+inline constexpr const char* producer = "producer";
+}  // namespace header_names
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,149 @@
+#include "kafka/producer.hpp"
+
+#include <thread>
+
+#include "kafka/conf.hpp"
+#include "kafka/consumer_access.hpp"
+
+namespace anipipe::kafka {
+
+struct Producer::Impl {
+  detail::HandlePtr rk;
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+    // The opaque is ours only once rd_kafka_producev succeeded; it is released exactly here.
+    std::unique_ptr<DeliveryCallback> cb(static_cast<DeliveryCallback*>(m->_private));
+    if (!cb || !*cb) return;
+    DeliveryResult r;
+    r.ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!r.ok) r.error = rd_kafka_err2str(m->err);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    try {
+      (*cb)(r);
+    } catch (...) {
+      // Nothing may unwind through librdkafka's C frames; a throwing callback is a bug we must not hide.
+      std::terminate();
+    }
+  }
+};
+
+namespace {
+
+[[noreturn]] void throw_txn(rd_kafka_error_t* raw, const char* op) {
+  detail::ErrorPtr err(raw);
+  auto kind = rd_kafka_error_is_fatal(err.get())                 ? TransactionError::Kind::fatal
+              : rd_kafka_error_txn_requires_abort(err.get())     ? TransactionError::Kind::abortable
+              : rd_kafka_error_is_retriable(err.get())           ? TransactionError::Kind::retriable
+                                                                 : TransactionError::Kind::fatal;
+  throw TransactionError(kind, std::string(op) + " failed: " + rd_kafka_error_string(err.get()));
+}
+
+}  // namespace
+
+Producer::Producer(const Settings& settings, Options options) : impl_(std::make_unique<Impl>()) {
+  std::map<std::string, std::string> defaults = {
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      // Latency paths: Nagle adds tens of ms to small records in librdkafka 2.0.x (DESIGN.md).
+      {"socket.nagle.disable", "true"},
+      {"linger.ms", "5"},
+      {"compression.type", "lz4"},
+      // Outage of the broker: keep retrying rather than failing records after 5 minutes.
+      {"message.timeout.ms", "0"},
+  };
+  if (!options.transactional_id.empty()) {
+    defaults["transactional.id"] = options.transactional_id;
+    defaults["transaction.timeout.ms"] = "60000";
+    defaults["message.timeout.ms"] = "60000";  // must not exceed transaction.timeout.ms
+  }
+  for (const auto& [k, v] : options.defaults) defaults[k] = v;
+  auto conf = detail::make_conf(settings, defaults);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
+  impl_->rk = detail::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+Producer::~Producer() {
+  if (impl_ && impl_->rk) rd_kafka_flush(impl_->rk.get(), 10'000);
+}
+
+void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
+  auto cb = std::make_unique<DeliveryCallback>(std::move(on_delivery));
+  for (;;) {
+    detail::HeadersPtr hdrs(rd_kafka_headers_new(8));
+    auto add = [&](const char* name, const std::string& v) {
+      if (!v.empty()) rd_kafka_header_add(hdrs.get(), name, -1, v.data(), v.size());
+    };
+    add(header_names::traceparent, rec.headers.traceparent);
+    add(header_names::correlation_id, rec.headers.correlation_id);
+    add(header_names::schema, rec.headers.schema);
+    add(header_names::schema_version, rec.headers.schema_version);
+    add(header_names::producer, rec.headers.producer);
+    for (const auto& [n, v] : rec.extra_headers) rd_kafka_header_add(hdrs.get(), n.c_str(), -1, v.data(), v.size());
+
+    const void* key = rec.key ? rec.key->data() : nullptr;
+    const std::size_t key_len = rec.key ? rec.key->size() : 0;
+    void* val = rec.value ? const_cast<char*>(rec.value->data()) : nullptr;
+    const std::size_t val_len = rec.value ? rec.value->size() : 0;
+
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        impl_->rk.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()), RD_KAFKA_V_PARTITION(rec.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(val, val_len),
+        RD_KAFKA_V_HEADERS(hdrs.get()), RD_KAFKA_V_OPAQUE(cb.get()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      hdrs.release();  // owned by the message now
+      cb.release();    // released in on_delivery
+      return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(impl_->rk.get(), 50);
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char reason[512];
+      rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
+      throw std::runtime_error(std::string("producer fatal error: ") + reason);
+    }
+    throw std::runtime_error("produce to " + rec.topic + " failed: " + rd_kafka_err2str(err));
+  }
+}
+
+int Producer::poll(std::chrono::milliseconds timeout) {
+  return rd_kafka_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
+}
+
+bool Producer::flush(std::chrono::milliseconds timeout) {
+  return rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+int Producer::pending() const { return rd_kafka_outq_len(impl_->rk.get()); }
+
+void Producer::init_transactions(std::chrono::milliseconds timeout) {
+  if (auto* e = rd_kafka_init_transactions(impl_->rk.get(), static_cast<int>(timeout.count()))) throw_txn(e, "init_transactions");
+}
+
+void Producer::begin_transaction() {
+  if (auto* e = rd_kafka_begin_transaction(impl_->rk.get())) throw_txn(e, "begin_transaction");
+}
+
+void Producer::send_offsets_to_transaction(const Consumer& consumer,
+                                           const std::vector<std::pair<TopicPartition, std::int64_t>>& next_offsets,
+                                           std::chrono::milliseconds timeout) {
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
+  for (const auto& [tp, off] : next_offsets)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = off;
+  detail::GroupMetadataPtr meta(rd_kafka_consumer_group_metadata(detail::ConsumerAccess::handle(consumer)));
+  if (auto* e = rd_kafka_send_offsets_to_transaction(impl_->rk.get(), list.get(), meta.get(),
+                                                     static_cast<int>(timeout.count())))
+    throw_txn(e, "send_offsets_to_transaction");
+}
+
+void Producer::commit_transaction(std::chrono::milliseconds timeout) {
+  if (auto* e = rd_kafka_commit_transaction(impl_->rk.get(), static_cast<int>(timeout.count()))) throw_txn(e, "commit_transaction");
+}
+
+void Producer::abort_transaction(std::chrono::milliseconds timeout) {
+  if (auto* e = rd_kafka_abort_transaction(impl_->rk.get(), static_cast<int>(timeout.count()))) throw_txn(e, "abort_transaction");
+}
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,77 @@
+#pragma once
+// An idempotent producer (INTRODUCTION.md, "Idempotent Producer"): enable.idempotence=true, so
+// retries never reorder or duplicate within a partition. Delivery reports run on the thread that
+// calls poll()/flush(), so a single-threaded worker needs no locks around its offset bookkeeping.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kafka/message.hpp"
+#include "kafka/settings.hpp"
+
+namespace anipipe::kafka {
+
+class Consumer;
+
+struct DeliveryResult {
+  bool ok = false;
+  std::string error;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+};
+using DeliveryCallback = std::function<void(const DeliveryResult&)>;
+
+/// A transaction API failure, classified as librdkafka classifies it (INTRODUCTION.md, "Transactional Producer").
+class TransactionError : public std::runtime_error {
+public:
+  enum class Kind { retriable, abortable, fatal };
+  TransactionError(Kind k, const std::string& what) : std::runtime_error(what), kind(k) {}
+  Kind kind;
+};
+
+class Producer {
+public:
+  struct Options {
+    /// Set for exactly-once (consume-transform-produce); must be stable per input partition set
+    /// across restarts so a restarted instance fences its zombie predecessor.
+    std::string transactional_id;
+    /// Additional defaults (still overridable by Settings::overrides).
+    std::map<std::string, std::string> defaults;
+  };
+
+  explicit Producer(const Settings& settings) : Producer(settings, Options{}) {}
+  Producer(const Settings& settings, Options options);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  /// Enqueues a record. While librdkafka's local queue is full it polls (serving delivery reports)
+  /// and tries again: back-pressure instead of loss. Throws on an unknown topic or a fatal error.
+  void produce(const OutRecord& record, DeliveryCallback on_delivery = {});
+  /// Serves delivery reports; returns how many were served.
+  int poll(std::chrono::milliseconds timeout);
+  /// Waits for every queued record to be delivered or fail; true if the queue drained in time.
+  bool flush(std::chrono::milliseconds timeout);
+  /// Records queued or in flight.
+  int pending() const;
+
+  void init_transactions(std::chrono::milliseconds timeout);
+  void begin_transaction();
+  /// Adds the consumer's positions (next offsets to read) to the current transaction.
+  void send_offsets_to_transaction(const Consumer& consumer,
+                                   const std::vector<std::pair<TopicPartition, std::int64_t>>& next_offsets,
+                                   std::chrono::milliseconds timeout);
+  void commit_transaction(std::chrono::milliseconds timeout);
+  void abort_transaction(std::chrono::milliseconds timeout);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anipipe::kafka

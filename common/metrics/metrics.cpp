@@ -1,0 +1,97 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/exposer.h>
+#include <simdjson.h>
+
+#include <stdexcept>
+
+namespace anipipe::metrics {
+
+namespace {
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+}  // namespace
+
+Metrics::Metrics(std::string worker, const std::string& bind)
+    : worker_(std::move(worker)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      in_(prometheus::BuildCounter().Name("anipipe_records_in_total").Help("Records consumed").Register(*registry_)),
+      out_(prometheus::BuildCounter().Name("anipipe_records_out_total").Help("Records produced and acknowledged").Register(*registry_)),
+      failed_(prometheus::BuildCounter().Name("anipipe_records_failed_total")
+                  .Help("Records whose handling failed, by outcome (retry, dead_letter, delivery)").Register(*registry_)),
+      handler_(prometheus::BuildHistogram().Name("anipipe_handler_seconds").Help("Handler latency per record").Register(*registry_)),
+      lag_(prometheus::BuildGauge().Name("anipipe_consumer_lag").Help("Consumer lag per partition (librdkafka statistics)").Register(*registry_)),
+      rebalances_(prometheus::BuildCounter().Name("anipipe_rebalances_total").Help("Partitions assigned or revoked").Register(*registry_)) {
+  if (bind == "off" || bind.empty()) return;
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(bind, 2);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot serve metrics on " + bind + ": " + e.what() + ". Hint: pick a free port with --metrics-addr.");
+  }
+  exposer_->RegisterCollectable(registry_);
+  auto ports = exposer_->GetListeningPorts();
+  port_ = ports.empty() ? 0 : ports.front();
+}
+
+Metrics::~Metrics() = default;
+
+prometheus::Counter& Metrics::counter(prometheus::Family<prometheus::Counter>& family, const prometheus::Labels& labels) {
+  return family.Add(labels);
+}
+
+void Metrics::record_in(std::string_view topic) {
+  std::lock_guard lock(cache_mutex_);
+  auto it = in_cache_.find(topic);
+  if (it == in_cache_.end()) it = in_cache_.emplace(std::string(topic), &in_.Add({{"topic", std::string(topic)}})).first;
+  it->second->Increment();
+}
+
+void Metrics::record_out(std::string_view topic) {
+  std::lock_guard lock(cache_mutex_);
+  auto it = out_cache_.find(topic);
+  if (it == out_cache_.end()) it = out_cache_.emplace(std::string(topic), &out_.Add({{"topic", std::string(topic)}})).first;
+  it->second->Increment();
+}
+
+void Metrics::record_failed(std::string_view topic, std::string_view outcome) {
+  counter(failed_, {{"topic", std::string(topic)}, {"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::observe_handler(std::string_view topic, double seconds) {
+  std::lock_guard lock(cache_mutex_);
+  auto it = handler_cache_.find(topic);
+  if (it == handler_cache_.end())
+    it = handler_cache_.emplace(std::string(topic), &handler_.Add({{"topic", std::string(topic)}}, latency_buckets())).first;
+  it->second->Observe(seconds);
+}
+
+void Metrics::set_lag(std::string_view topic, std::int32_t partition, std::int64_t lag) {
+  lag_.Add({{"topic", std::string(topic)}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
+}
+
+void Metrics::rebalance(std::string_view kind) { counter(rebalances_, {{"kind", std::string(kind)}}).Increment(); }
+
+void Metrics::update_from_librdkafka_stats(std::string_view json) {
+  // STATISTICS.md: topics.<t>.partitions.<p>.consumer_lag; -1 where unknown, partition -1 is internal.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::padded_string padded(json);
+  if (parser.parse(padded).get(doc)) return;
+  simdjson::dom::object topics;
+  if (doc["topics"].get(topics)) return;
+  for (auto [topic, t] : topics) {
+    simdjson::dom::object parts;
+    if (t["partitions"].get(parts)) continue;
+    for (auto [pname, p] : parts) {
+      int64_t partition = 0, lag = -1;
+      if (p["partition"].get(partition) || partition < 0) continue;
+      bool desired = false;
+      if (p["desired"].get(desired) || !desired) continue;
+      if (p["consumer_lag"].get(lag) || lag < 0) continue;
+      set_lag(topic, static_cast<std::int32_t>(partition), lag);
+    }
+  }
+}
+
+}  // namespace anipipe::metrics

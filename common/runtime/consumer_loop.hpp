@@ -1,0 +1,83 @@
+#pragma once
+// The at-least-once consume-process-produce loop every worker runs (DESIGN.md, "Semantics"):
+//  - a record's offset is stored only after its effect is done: the handler returned and every
+//    output (or its dead letter) was acknowledged by the broker, in partition order;
+//  - not JSON, failing its topic's schema, or a permanent handler error -> anilibria.dlq, and the
+//    partition keeps moving;
+//  - retry_later pauses only that partition, rewinds to the record and retries with backoff;
+//  - on revoke, in-flight outputs are flushed and stored offsets committed before the partitions
+//    go; on SIGTERM/SIGINT the current record finishes, outputs are flushed, offsets committed,
+//    and the consumer leaves the group, all within --shutdown-timeout.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/options.hpp"
+#include "json/schema.hpp"
+#include "kafka/consumer.hpp"
+#include "kafka/offset_tracker.hpp"
+#include "kafka/producer.hpp"
+#include "metrics/metrics.hpp"
+#include "runtime/outcome.hpp"
+#include "util/backoff.hpp"
+
+namespace anipipe::runtime {
+
+struct LoopSettings {
+  std::string worker;                 // name in logs, metrics, headers and dead letters
+  std::vector<std::string> topics;    // input topics
+  config::WorkerOptions options;
+  std::string group_instance_id;      // static membership, optional
+  std::set<std::string> tombstone_topics;  // compacted inputs whose null values reach the handler
+};
+
+class ConsumerLoop final : private kafka::RebalanceListener {
+public:
+  ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
+               metrics::Metrics& metrics);
+  ~ConsumerLoop() override;
+
+  /// Runs until stop is set; returns the process exit code.
+  int run(const std::atomic<bool>& stop);
+
+private:
+  struct RetryState {
+    std::int64_t offset = -1;
+    int attempts = 0;          // consecutive failures of the record at offset
+    int exceptions = 0;        // of which thrown by the handler (bounded by --max-attempts)
+    std::chrono::steady_clock::time_point resume_at{};
+    bool waiting = false;
+  };
+
+  void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
+  void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
+
+  void process(const kafka::Message& msg);
+  void finish(const kafka::Message& msg, Handled handled);
+  void produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs);
+  void schedule_retry(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason);
+  void resume_due_partitions();
+  void store(const kafka::TopicPartition& tp, std::optional<std::int64_t> next);
+  void on_delivery_failed(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& error);
+
+  LoopSettings settings_;
+  RecordHandler& handler_;
+  const json::SchemaRegistry& schemas_;
+  metrics::Metrics& metrics_;
+  util::Backoff backoff_;
+  kafka::OffsetTracker tracker_;
+  std::map<kafka::TopicPartition, RetryState> retries_;
+  // After a rewind, records past the rewind point that were already fetched are skipped until
+  // the partition delivers the rewind offset again (belt and braces over librdkafka's seek barrier).
+  std::map<kafka::TopicPartition, std::int64_t> rewound_to_;
+  std::unique_ptr<kafka::Producer> producer_;
+  // Declared last so it is destroyed first: closing it runs the final revoke, which still needs
+  // the producer, the tracker and the handler above.
+  std::unique_ptr<kafka::Consumer> consumer_;
+};
+
+}  // namespace anipipe::runtime

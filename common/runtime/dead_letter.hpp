@@ -1,0 +1,22 @@
+#pragma once
+#include <string_view>
+
+#include "kafka/message.hpp"
+
+namespace anipipe::runtime {
+
+namespace dlq_headers {
+inline constexpr const char* source_topic = "dlq-source-topic";
+inline constexpr const char* source_partition = "dlq-source-partition";
+inline constexpr const char* source_offset = "dlq-source-offset";
+inline constexpr const char* error = "dlq-error";
+inline constexpr const char* worker = "dlq-worker";
+}  // namespace dlq_headers
+
+/// The anilibria.dlq record for a record that cannot be processed: provenance in headers and in
+/// the JSON envelope (schemas/anilibria.dlq.schema.json), original value kept verbatim, same key,
+/// and the input's trace carried on.
+kafka::OutRecord make_dead_letter(const kafka::Message& failed, std::string_view dlq_topic, std::string_view worker,
+                                  std::string_view error, int schema_version);
+
+}  // namespace anipipe::runtime
