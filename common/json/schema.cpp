@@ -412,8 +412,7 @@ void SchemaRegistry::link() {
   impl_->unresolved.clear();
 }
 
-SchemaRegistry SchemaRegistry::load_directory(const std::filesystem::path& dir) {
-  SchemaRegistry reg;
+void SchemaRegistry::add_directory(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir))
     throw std::runtime_error("schema directory " + dir.string() + " does not exist (set --schema-dir or ANIPIPE_SCHEMA_DIR)");
   std::set<std::filesystem::path> files;
@@ -424,7 +423,25 @@ SchemaRegistry SchemaRegistry::load_directory(const std::filesystem::path& dir) 
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
-    reg.add(p.filename().string(), ss.str());
+    add(p.filename().string(), ss.str());
+  }
+}
+
+SchemaRegistry SchemaRegistry::load_directory(const std::filesystem::path& dir) {
+  SchemaRegistry reg;
+  reg.add_directory(dir);
+  reg.link();
+  return reg;
+}
+
+SchemaRegistry SchemaRegistry::load_directories(std::string_view dirs) {
+  if (dirs.empty()) return load_directory(default_schema_dir());
+  SchemaRegistry reg;
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const auto dir = dirs.substr(0, colon);
+    if (!dir.empty()) reg.add_directory(std::filesystem::path(dir));
+    dirs = colon == std::string_view::npos ? std::string_view{} : dirs.substr(colon + 1);
   }
   reg.link();
   return reg;

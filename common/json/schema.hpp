@@ -37,6 +37,8 @@ public:
 
   /// Loads every *.schema.json in dir; throws std::runtime_error naming the file and keyword on error.
   static SchemaRegistry load_directory(const std::filesystem::path& dir);
+  /// Loads several ':'-separated directories (later files of the same name win); "" = default_schema_dir().
+  static SchemaRegistry load_directories(std::string_view dirs);
   /// Adds one schema document from text (tests); call link() after the last add.
   void add(const std::string& file_name, std::string_view schema_text);
   void link();
@@ -51,6 +53,7 @@ public:
   std::vector<std::string> topics() const;
 
 private:
+  void add_directory(const std::filesystem::path& dir);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -42,7 +42,8 @@ void OffsetTracker::forget(const TopicPartition& tp) { partitions_.erase(tp); }
 
 std::size_t OffsetTracker::in_flight() const {
   std::size_t n = 0;
-  for (const auto& [_, q] : partitions_) n += q.size();
+  for (const auto& [_, q] : partitions_)
+    n += static_cast<std::size_t>(std::count_if(q.begin(), q.end(), [](const Entry& e) { return e.pending > 0; }));
   return n;
 }
 

@@ -1,5 +1,7 @@
 #include "log/log.hpp"
 
+#include "util/clock.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -43,14 +45,7 @@ public:
 
 private:
   static std::string timestamp(spdlog::log_clock::time_point tp) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
+    return util::to_rfc3339(std::chrono::time_point_cast<std::chrono::system_clock::duration>(tp));
   }
   std::string worker_;
 };

@@ -22,7 +22,8 @@ ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const 
   co.topics = settings_.topics;
   co.group_instance_id = settings_.group_instance_id;
   co.on_stats = [this](std::string_view json) { metrics_.update_from_librdkafka_stats(json); };
-  consumer_ = std::make_unique<kafka::Consumer>(settings_.options.kafka, std::move(co), this);
+  consumer_ = std::make_unique<kafka::Consumer>(settings_.options.kafka, std::move(co),
+                                               static_cast<kafka::RebalanceListener*>(this));
 }
 
 ConsumerLoop::~ConsumerLoop() = default;

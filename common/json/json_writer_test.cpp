@@ -1,0 +1,50 @@
+#include <doctest/doctest.h>
+
+#include <simdjson.h>
+
+#include "json/json_writer.hpp"
+
+using anipipe::json::Writer;
+
+TEST_CASE("writer produces balanced compact JSON with commas tracked") {
+  std::string out;
+  Writer w(out);
+  w.begin_object().field("a", 1).field("b", "x").key("c").begin_array().value(true).null().value(2.5).end_array()
+      .field("d", std::optional<std::string>{}).end_object();
+  CHECK(out == R"({"a":1,"b":"x","c":[true,null,2.5],"d":null})");
+}
+
+TEST_CASE("strings are escaped so the result parses back to the same text") {
+  const std::string tricky = "q\"b\\s/\n\t\x01 \xd0\x90\xd0\xbd\xd0\xb8\xd0\xbc\xd0\xb5";
+  std::string out;
+  Writer(out).begin_object().field("k", tricky).end_object();
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(out);
+  REQUIRE(doc.error() == simdjson::SUCCESS);
+  std::string_view back;
+  REQUIRE(doc["k"].get(back) == simdjson::SUCCESS);
+  CHECK(back == tricky);
+  CHECK(out.find("\\u0001") != std::string::npos);
+}
+
+TEST_CASE("integers keep full 64-bit range; non-finite doubles become null") {
+  std::string out;
+  Writer(out).begin_array().value(std::int64_t{-9223372036854775807LL - 1}).value(std::uint64_t{18446744073709551615ULL})
+      .value(std::numeric_limits<double>::infinity()).end_array();
+  CHECK(out == "[-9223372036854775808,18446744073709551615,null]");
+}
+
+TEST_CASE("raw inserts pre-serialized JSON as one element") {
+  std::string out;
+  Writer(out).begin_array().raw(R"({"x":1})").value(2).end_array();
+  CHECK(out == R"([{"x":1},2])");
+}
+
+TEST_CASE("utf-8 validation") {
+  CHECK(anipipe::json::is_valid_utf8("plain"));
+  CHECK(anipipe::json::is_valid_utf8("\xd0\x90\xe2\x82\xac\xf0\x9f\x98\x80"));
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xff"));
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xd0"));            // truncated
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xc0\xaf"));        // overlong
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xed\xa0\x80"));    // surrogate
+}
