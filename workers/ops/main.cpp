@@ -1,0 +1,141 @@
+// anipipe-ops: the operator's tool.
+//   topics list   what the cluster has, next to what topics/topics.json says
+//   topics diff   drift between the two; exit 1 if there is any
+//   topics apply  create missing topics, add partitions, set configs; a second run changes nothing
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config/options.hpp"
+#include "kafka/admin.hpp"
+#include "topic_catalog.hpp"
+#include "topic_plan.hpp"
+
+namespace {
+
+using anipipe::kafka::Admin;
+using anipipe::kafka::TopicSpec;
+using anipipe::ops::ClusterTopic;
+using anipipe::ops::TopicChange;
+
+struct TopicsArgs {
+  std::string file;
+  int partitions = 0;  // 0: as the catalog says
+};
+
+std::vector<TopicSpec> load(const TopicsArgs& args) {
+  auto specs = anipipe::ops::load_topic_catalog(args.file.empty() ? anipipe::ops::default_topic_catalog()
+                                                                  : std::filesystem::path(args.file));
+  if (args.partitions > 0)
+    for (auto& s : specs) s.partitions = args.partitions;
+  return specs;
+}
+
+std::map<std::string, ClusterTopic> describe(Admin& admin, const std::vector<TopicSpec>& specs) {
+  const auto existing = admin.list_topics();
+  std::map<std::string, ClusterTopic> cluster;
+  for (const auto& s : specs) {
+    auto it = existing.find(s.name);
+    if (it == existing.end()) continue;
+    cluster[s.name] = {it->second, admin.topic_overrides(s.name)};
+  }
+  return cluster;
+}
+
+const char* marker(TopicChange::Kind k) {
+  switch (k) {
+    case TopicChange::Kind::create: return "+";
+    case TopicChange::Kind::shrink_refused: return "!";
+    default: return "~";
+  }
+}
+
+int list(Admin& admin, const TopicsArgs& args) {
+  const auto specs = load(args);
+  const auto existing = admin.list_topics();
+  std::printf("%-34s %10s %10s\n", "topic", "catalog", "cluster");
+  for (const auto& s : specs) {
+    auto it = existing.find(s.name);
+    std::printf("%-34s %10d %10s\n", s.name.c_str(), s.partitions, it == existing.end() ? "missing" : std::to_string(it->second).c_str());
+  }
+  for (const auto& [name, parts] : existing) {
+    bool known = false;
+    for (const auto& s : specs) known |= s.name == name;
+    if (!known) std::printf("%-34s %10s %10d\n", name.c_str(), "-", parts);
+  }
+  return 0;
+}
+
+int diff(Admin& admin, const TopicsArgs& args) {
+  const auto specs = load(args);
+  const auto changes = anipipe::ops::plan_topics(specs, describe(admin, specs));
+  for (const auto& c : changes) std::printf("%s %s: %s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str());
+  if (changes.empty()) {
+    std::printf("no drift: %zu topic(s) match the catalog\n", specs.size());
+    return 0;
+  }
+  std::printf("drift: %zu change(s); run 'anipipe-ops topics apply'\n", changes.size());
+  return 1;
+}
+
+int apply(Admin& admin, const TopicsArgs& args) {
+  const auto specs = load(args);
+  const auto changes = anipipe::ops::plan_topics(specs, describe(admin, specs));
+  if (changes.empty()) {
+    std::printf("nothing to change: %zu topic(s) already match the catalog\n", specs.size());
+    return 0;
+  }
+  int refused = 0;
+  std::vector<TopicSpec> to_create;
+  for (const auto& c : changes)
+    if (c.kind == TopicChange::Kind::create) to_create.push_back(c.spec);
+  if (!to_create.empty()) admin.create_topics(to_create);
+  for (const auto& c : changes) {
+    switch (c.kind) {
+      case TopicChange::Kind::create: break;
+      case TopicChange::Kind::add_partitions: admin.create_partitions(c.spec.name, c.spec.partitions); break;
+      case TopicChange::Kind::set_configs: admin.alter_topic_configs(c.spec.name, c.spec.configs); break;
+      case TopicChange::Kind::shrink_refused: ++refused; break;
+    }
+    std::printf("%s %s: %s%s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str(),
+                c.kind == TopicChange::Kind::shrink_refused ? " - refused" : " - done");
+  }
+  std::printf("applied %zu change(s)%s\n", changes.size() - static_cast<std::size_t>(refused),
+              refused ? ", refused some (see '!')" : "");
+  return refused ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"anipipe-ops: topics as code for the anipipe Kafka pipeline"};
+  app.require_subcommand(1);
+  anipipe::kafka::Settings kafka;
+  anipipe::config::add_kafka_options(app, kafka);
+  int timeout_s = 30;
+  app.add_option("--timeout", timeout_s, "Seconds to wait for each admin request")->envname("ANIPIPE_ADMIN_TIMEOUT")->capture_default_str();
+
+  TopicsArgs targs;
+  auto* topics = app.add_subcommand("topics", "Topics as code: topics/topics.json is the source of truth");
+  topics->require_subcommand(1);
+  topics->add_option("--file", targs.file, "Topic catalog (default: $ANIPIPE_TOPICS_FILE or the repo's topics/topics.json)")
+      ->envname("ANIPIPE_TOPICS_FILE");
+  topics->add_option("--partitions", targs.partitions, "Use this partition count for every topic (e.g. 1 for a laptop)")
+      ->envname("ANIPIPE_TOPIC_PARTITIONS")->check(CLI::Range(1, 10000));
+  auto* list_cmd = topics->add_subcommand("list", "Catalog partitions next to the cluster's");
+  auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
+  auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");
+
+  anipipe::config::parse_or_exit(app, argc, argv);
+  try {
+    Admin admin(kafka, std::chrono::seconds(timeout_s));
+    if (*list_cmd) return list(admin, targs);
+    if (*diff_cmd) return diff(admin, targs);
+    if (*apply_cmd) return apply(admin, targs);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anipipe-ops: %s\n", e.what());
+    return 2;
+  }
+  return 2;
+}
