@@ -127,6 +127,10 @@ int main(int argc, char** argv) {
   auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
   auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");
 
+  // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
+  for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
+  topics->fallthrough();
+
   anipipe::config::parse_or_exit(app, argc, argv);
   try {
     Admin admin(kafka, std::chrono::seconds(timeout_s));
