@@ -26,7 +26,7 @@ TEST_CASE("defaults") {
   CHECK(o.max_attempts == 5);
 }
 
-TEST_CASE("flags, environment and --kafka pass-through; flags win") {
+TEST_CASE("flags, environment and --kafka pass-through - flags win") {
   setenv("ANIPIPE_GROUP", "from-env", 1);
   setenv("ANIPIPE_KAFKA_SOCKET_NAGLE_DISABLE", "true", 1);
   setenv("ANIPIPE_KAFKA_LINGER_MS", "50", 1);

@@ -27,7 +27,7 @@ TEST_CASE("strings are escaped so the result parses back to the same text") {
   CHECK(out.find("\\u0001") != std::string::npos);
 }
 
-TEST_CASE("integers keep full 64-bit range; non-finite doubles become null") {
+TEST_CASE("integers keep full 64-bit range - non-finite doubles become null") {
   std::string out;
   Writer(out).begin_array().value(std::int64_t{-9223372036854775807LL - 1}).value(std::uint64_t{18446744073709551615ULL})
       .value(std::numeric_limits<double>::infinity()).end_array();

@@ -60,14 +60,15 @@ void ConsumerLoop::process(const kafka::Message& msg) {
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
 
   const auto value = msg.value();
-  if (schemas_.has_topic(tp.topic)) {
+  const std::string_view in_schema = schema_of(tp.topic);
+  if (schemas_.has_topic(in_schema)) {
     if (!value) {
       // Tombstones are meaningful only on compacted topics, whose handlers see them directly.
       if (!settings_.tombstone_topics.count(tp.topic))
         return finish(msg, Handled::dead_letter("a null value (tombstone) is not valid on " + tp.topic));
-    } else if (auto err = schemas_.validate(tp.topic, *value)) {
+    } else if (auto err = schemas_.validate(in_schema, *value)) {
       const bool not_json = err->instance_path.empty() && err->message.starts_with("not JSON");
-      return finish(msg, Handled::dead_letter((not_json ? "value is " : "value violates schema " + tp.topic + ": ") +
+      return finish(msg, Handled::dead_letter((not_json ? "value is " : "value violates schema " + std::string(in_schema) + ": ") +
                                               err->to_string()));
     }
   }
@@ -97,10 +98,11 @@ void ConsumerLoop::finish(const kafka::Message& msg, Handled handled) {
   if (handled.outcome == Outcome::done) {
     const auto in_headers = msg.event_headers();
     for (auto& out : handled.outputs) {
+      const std::string_view out_schema = schema_of(out.topic);
       if (out.headers.traceparent.empty())
-        out.headers = in_headers.child(settings_.worker, out.topic, schemas_.version(out.topic));
-      if (out.value && schemas_.has_topic(out.topic)) {
-        if (auto err = schemas_.validate(out.topic, *out.value)) {
+        out.headers = in_headers.child(settings_.worker, out_schema, schemas_.version(out_schema));
+      if (out.value && schemas_.has_topic(out_schema)) {
+        if (auto err = schemas_.validate(out_schema, *out.value)) {
           // Our own output breaking its contract is a bug; keep the input for a re-drive after the fix.
           handled = Handled::dead_letter("output for " + out.topic + " violates its schema: " + err->to_string());
           break;
@@ -114,10 +116,16 @@ void ConsumerLoop::finish(const kafka::Message& msg, Handled handled) {
     metrics_.record_failed(tp.topic, "dead_letter");
     std::vector<kafka::OutRecord> dlq;
     dlq.push_back(make_dead_letter(msg, settings_.options.dlq_topic, settings_.worker, handled.reason,
-                                   schemas_.version(settings_.options.dlq_topic)));
+                                   schemas_.version(kDeadLetterSchema)));
     return produce_effects(msg, std::move(dlq));
   }
   produce_effects(msg, std::move(handled.outputs));
+}
+
+std::string_view ConsumerLoop::schema_of(std::string_view topic) const {
+  if (topic == settings_.options.dlq_topic) return kDeadLetterSchema;
+  auto it = settings_.schema_names.find(topic);
+  return it == settings_.schema_names.end() ? topic : std::string_view(it->second);
 }
 
 void ConsumerLoop::produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs) {

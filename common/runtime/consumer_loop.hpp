@@ -33,6 +33,9 @@ struct LoopSettings {
   config::WorkerOptions options;
   std::string group_instance_id;      // static membership, optional
   std::set<std::string> tombstone_topics;  // compacted inputs whose null values reach the handler
+  /// Topic -> schema name where they differ (a renamed or per-environment topic); by default a
+  /// topic's schema has the topic's name, and the DLQ topic always uses anilibria.dlq's.
+  std::map<std::string, std::string, std::less<>> schema_names;
 };
 
 class ConsumerLoop final : private kafka::RebalanceListener {
@@ -56,6 +59,7 @@ private:
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
 
+  std::string_view schema_of(std::string_view topic) const;
   void process(const kafka::Message& msg);
   void finish(const kafka::Message& msg, Handled handled);
   void produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs);

@@ -13,7 +13,7 @@ kafka::OutRecord make_dead_letter(const kafka::Message& failed, std::string_view
   kafka::OutRecord out;
   out.topic = std::string(dlq_topic);
   if (auto k = failed.key()) out.key = std::string(*k);
-  out.headers = failed.event_headers().child(worker, dlq_topic, schema_version);
+  out.headers = failed.event_headers().child(worker, kDeadLetterSchema, schema_version);
 
   std::string body;
   json::Writer w(body);

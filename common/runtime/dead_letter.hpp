@@ -5,6 +5,8 @@
 
 namespace anipipe::runtime {
 
+inline constexpr const char* kDeadLetterSchema = "anilibria.dlq";
+
 namespace dlq_headers {
 inline constexpr const char* source_topic = "dlq-source-topic";
 inline constexpr const char* source_partition = "dlq-source-partition";

@@ -20,7 +20,7 @@ TEST_CASE("the project's catalog lists every DESIGN.md topic with its policy") {
   CHECK(by_name["anilibria.subscriptions"].configs["cleanup.policy"] == "compact");
 }
 
-TEST_CASE("defaults merge into topics; topic values win") {
+TEST_CASE("defaults merge into topics - topic values win") {
   auto specs = parse_topic_catalog(R"({"defaults":{"partitions":6,"configs":{"a":"1","b":2}},
     "topics":[{"name":"x"},{"name":"y","partitions":3,"configs":{"b":"3","c":true}}]})");
   REQUIRE(specs.size() == 2);

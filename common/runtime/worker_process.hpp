@@ -1,0 +1,22 @@
+#pragma once
+// What every worker's main() does after parsing its flags: JSON logging, the schemas, /metrics,
+// signal handling, then the consumer loop until SIGTERM/SIGINT. Startup problems throw (bad
+// config, unreadable schemas, a taken metrics port); run_worker turns them into exit code 2.
+#include <functional>
+#include <string>
+
+#include "json/schema.hpp"
+#include "metrics/metrics.hpp"
+#include "runtime/consumer_loop.hpp"
+
+namespace anipipe::runtime {
+
+struct WorkerContext {
+  const json::SchemaRegistry& schemas;
+  metrics::Metrics& metrics;
+};
+
+/// Builds the handler with the context (schemas, metrics) and runs the loop. Returns the exit code.
+int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler);
+
+}  // namespace anipipe::runtime

@@ -1,0 +1,82 @@
+// anipipe-ops topics apply/diff against the real broker, on a catalog of this test's own topics.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "kafka/admin.hpp"
+#include "kafka_helpers.hpp"
+#include "process.hpp"
+
+using namespace anipipe::testing;
+
+namespace {
+std::string write_catalog(const std::string& dir, const std::string& a, const std::string& b, int a_partitions,
+                          const std::string& b_retention) {
+  const std::string path = dir + "/topics.json";
+  std::ofstream(path) << R"({"defaults":{"partitions":2,"replication_factor":1,"configs":{"min.insync.replicas":"1"}},
+    "topics":[{"name":")" << a << R"(","partitions":)" << a_partitions << R"(,"configs":{"cleanup.policy":"compact"}},
+              {"name":")" << b << R"(","configs":{"cleanup.policy":"delete","retention.ms":")" << b_retention << R"("}}]})";
+  return path;
+}
+}  // namespace
+
+TEST_CASE("topics apply creates, a second apply changes nothing, diff reports partition and config drift") {
+  const auto dir = make_temp_dir("ops");
+  const auto a = unique_name("ops-a"), b = unique_name("ops-b");
+  const auto catalog = write_catalog(dir, a, b, 3, "3600000");
+  const auto ops = ops_binary();
+
+  auto diff0 = run_command({ops, "topics", "diff", "--file", catalog});
+  CHECK(diff0.exit_code == 1);
+  CHECK(diff0.output.find("+ " + a) != std::string::npos);
+
+  auto apply1 = run_command({ops, "topics", "apply", "--file", catalog});
+  INFO(apply1.output);
+  REQUIRE(apply1.exit_code == 0);
+  CHECK(apply1.output.find("applied 2 change(s)") != std::string::npos);
+
+  auto apply2 = run_command({ops, "topics", "apply", "--file", catalog});
+  INFO(apply2.output);
+  CHECK(apply2.exit_code == 0);
+  CHECK(apply2.output.find("nothing to change") != std::string::npos);
+
+  auto diff1 = run_command({ops, "topics", "diff", "--file", catalog});
+  CHECK(diff1.exit_code == 0);
+
+  anipipe::kafka::Admin admin(test_kafka_settings());
+  CHECK(admin.list_topics().at(a) == 3);
+  CHECK(admin.topic_overrides(a).at("cleanup.policy") == "compact");
+  CHECK(admin.topic_overrides(b).at("retention.ms") == "3600000");
+
+  // Someone raises a's partitions and b's retention in topics/: diff must notice and fail.
+  write_catalog(dir, a, b, 6, "7200000");
+  auto diff2 = run_command({ops, "topics", "diff", "--file", catalog});
+  INFO(diff2.output);
+  CHECK(diff2.exit_code == 1);
+  CHECK(diff2.output.find(a + ": partitions 3 -> 6") != std::string::npos);
+  CHECK(diff2.output.find(b + ": configs: retention.ms 3600000 -> 7200000") != std::string::npos);
+
+  auto apply3 = run_command({ops, "topics", "apply", "--file", catalog});
+  CHECK(apply3.exit_code == 0);
+  CHECK(admin.list_topics().at(a) == 6);
+  CHECK(run_command({ops, "topics", "diff", "--file", catalog}).exit_code == 0);
+}
+
+TEST_CASE("the project's catalog applies cleanly and without drift") {
+  const auto ops = ops_binary();
+  auto apply = run_command({ops, "topics", "apply"});
+  INFO(apply.output);
+  CHECK(apply.exit_code == 0);
+  auto diff = run_command({ops, "topics", "diff"});
+  INFO(diff.output);
+  CHECK(diff.exit_code == 0);
+  CHECK(diff.output.find("no drift: 9 topic(s)") != std::string::npos);
+}
+
+TEST_CASE("a bad catalog is refused with a clear error") {
+  const auto dir = make_temp_dir("ops-bad");
+  std::ofstream(dir + "/bad.json") << R"({"topics":[{"name":"x","partitions":-1}]})";
+  auto r = run_command({ops_binary(), "topics", "apply", "--file", dir + "/bad.json"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("partitions must be an integer") != std::string::npos);
+}
