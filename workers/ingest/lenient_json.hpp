@@ -1,0 +1,33 @@
+#pragma once
+// Reading upstream JSON the way the upstream actually writes it (ANILIBRIA-API.md §0, §4.9):
+// ids as numbers or strings, numbers that may be fractional or quoted, objects that may be null.
+// Every accessor returns nullopt instead of throwing when a field is missing, null or unusable.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace anipipe::ingest::lenient {
+
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+/// The field's value if present and not null.
+std::optional<value> field(object& obj, std::string_view key);
+/// A nested object (nullopt if missing, null or not an object).
+std::optional<object> object_field(object& obj, std::string_view key);
+/// A string, or nullopt (missing, null, or not a string).
+std::optional<std::string_view> string_field(object& obj, std::string_view key);
+/// An integer from 42, 42.0 or "42"; nullopt otherwise.
+std::optional<std::int64_t> int_field(object& obj, std::string_view key);
+/// A number from 12.5, 12 or "12.5"; nullopt otherwise.
+std::optional<double> number_field(object& obj, std::string_view key);
+/// A boolean from true/false, 1/0 or "true"/"false".
+std::optional<bool> bool_field(object& obj, std::string_view key);
+
+std::optional<std::int64_t> as_int(value v);
+std::optional<double> as_number(value v);
+std::optional<std::string_view> as_string(value v);
+
+}  // namespace anipipe::ingest::lenient

@@ -1,0 +1,22 @@
+#pragma once
+// AniLiberty v1 payloads (ANILIBRIA-API.md §4.3-§4.5, §4.9) into the normalized model.
+#include <simdjson.h>
+
+#include <string>
+
+#include "upstream_event.hpp"
+
+namespace anipipe::ingest::v1 {
+
+/// A release: /anime/releases/latest item (with latest_episode) or a full release (with episodes[]).
+/// Returns false and sets *why when the payload has no usable id.
+bool parse_release(simdjson::ondemand::object& release, Title& out, std::optional<EpisodeRef>* latest, std::string* why);
+/// One episode; *release_id from its release_id field when present.
+bool parse_episode(simdjson::ondemand::object& episode, std::int64_t title_id, Episode& out,
+                   std::optional<std::int64_t>* release_id, std::string* why);
+
+bool release_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
+bool episode_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
+bool schedule_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
+
+}  // namespace anipipe::ingest::v1

@@ -1,0 +1,16 @@
+#pragma once
+// AniLibria v3 WebSocket frames (ANILIBRIA-API.md §3.2, §3.5) into the normalized model.
+#include <simdjson.h>
+
+#include <string>
+
+#include "upstream_event.hpp"
+
+namespace anipipe::ingest::v3 {
+
+enum class FrameResult { event, unknown_type, rejected };
+
+/// data: the frame's "data" object; type: the frame's "type".
+FrameResult frame_event(std::string_view type, simdjson::ondemand::object& data, UpstreamEvent& e, std::string* why);
+
+}  // namespace anipipe::ingest::v3

@@ -1,0 +1,130 @@
+#include "normalizer.hpp"
+
+#include <set>
+
+#include "lenient_json.hpp"
+#include "normalize_v1.hpp"
+#include "normalize_v3.hpp"
+#include "upstream_event.hpp"
+
+namespace anipipe::ingest {
+namespace {
+
+using simdjson::ondemand::object;
+namespace lj = lenient;
+
+enum class Form { malformed, v3_frame, v3_greeting, v3_subscribe_ack, v1_schedule_item, v1_release, v1_episode, recording, unknown };
+
+/// Which upstream form an object is, from the keys it has (one pass over the top level).
+Form detect(object& obj) {
+  bool type = false, data = false, connection = false, subscribe = false, release = false, schedule = false,
+       alias = false, name = false, ordinal = false, message = false;
+  // Walking every top-level field also skips over every nested value, which is where On-Demand
+  // notices a truncated or unbalanced document.
+  for (auto field : obj) {
+    std::string_view k;
+    if (field.error() || field.unescaped_key().get(k)) return Form::malformed;
+    if (k == "type") type = true;
+    else if (k == "data") data = true;
+    else if (k == "connection") connection = true;
+    else if (k == "subscribe") subscribe = true;
+    else if (k == "release") release = true;
+    else if (k == "published_release_episode" || k == "next_release_episode_number" || k == "full_season_is_released") schedule = true;
+    else if (k == "alias") alias = true;
+    else if (k == "name") name = true;
+    else if (k == "ordinal") ordinal = true;
+    else if (k == "message") message = true;
+  }
+  if (type && data) return Form::v3_frame;
+  if (connection) return Form::v3_greeting;
+  if (subscribe) return Form::v3_subscribe_ack;
+  if (message) return Form::recording;
+  if (release && schedule) return Form::v1_schedule_item;
+  if (alias && name) return Form::v1_release;
+  if (ordinal) return Form::v1_episode;
+  return Form::unknown;
+}
+
+Normalized reject(std::string reason) {
+  Normalized n;
+  n.status = Normalized::Status::rejected;
+  n.reason = std::move(reason);
+  return n;
+}
+
+Normalized dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at,
+                    int depth) {
+  UpstreamEvent e;
+  e.api = api;
+  e.endpoint = endpoint;
+  e.generation = "v1";
+  std::string why;
+  bool ok = false;
+  switch (form) {
+    case Form::v3_greeting: return {Normalized::Status::ignored, "v3 greeting", 0, {}, {}, {}, {}};
+    case Form::v3_subscribe_ack: return {Normalized::Status::ignored, "v3 subscribe acknowledgement", 0, {}, {}, {}, {}};
+    case Form::recording: {
+      if (depth > 0) return reject("a recording wrapper inside a recording wrapper");
+      std::string recorded(lj::string_field(obj, "recorded_at").value_or(""));
+      std::string rec_endpoint(lj::string_field(obj, "endpoint").value_or(endpoint));
+      auto inner = lj::object_field(obj, "message");
+      if (!inner) return reject("recording wrapper without a message object");
+      const Form inner_form = detect(*inner);
+      if (inner_form == Form::malformed || inner->reset().error()) return reject("not JSON: truncated or malformed message");
+      auto n = dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1);
+      n.recorded_at = std::move(recorded);
+      return n;
+    }
+    case Form::v3_frame: {
+      auto type = lj::string_field(obj, "type");
+      if (!type) return reject("v3 frame whose type is not a string");
+      const std::string type_copy(*type);
+      auto data = lj::object_field(obj, "data");
+      if (!data) return reject("v3 " + type_copy + " frame without a data object");
+      const auto r = v3::frame_event(type_copy, *data, e, &why);
+      if (r == v3::FrameResult::unknown_type) return {Normalized::Status::unknown_type, type_copy, 0, {}, {}, {}, {}};
+      ok = r == v3::FrameResult::event;
+      break;
+    }
+    case Form::v1_schedule_item: ok = v1::schedule_event(obj, e, &why); break;
+    case Form::v1_release: ok = v1::release_event(obj, e, &why); break;
+    case Form::v1_episode: ok = v1::episode_event(obj, e, &why); break;
+    case Form::malformed: return reject("not JSON: truncated or malformed");
+    case Form::unknown: return reject("not a known upstream message (no v1 release/episode/schedule or v3 frame shape)");
+  }
+  if (!ok) return reject(why);
+  Normalized n;
+  n.status = Normalized::Status::event;
+  n.title_id = e.title_id;
+  n.kind = std::string(e.kind);
+  n.json = serialize_event(e, observed_at, &n.event_id);
+  return n;
+}
+
+}  // namespace
+
+Normalized Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                                 std::string_view observed_at) {
+  simdjson::ondemand::document doc;
+  if (auto err = parser_.iterate(text).get(doc)) return reject(std::string("not JSON: ") + simdjson::error_message(err));
+  object obj;
+  if (doc.get_object().get(obj)) return reject("not a JSON object");
+  try {
+    const Form form = detect(obj);
+    if (form == Form::malformed) return reject("not JSON: truncated or malformed");
+    // After the whole object was walked, a current location means there is more after it.
+    if (!doc.current_location().error()) return reject("not JSON: trailing content after the object");
+    if (obj.reset().error()) return reject("not JSON: cannot re-read the object");
+    return dispatch(obj, form, api, endpoint, observed_at, 0);
+  } catch (const simdjson::simdjson_error& e) {
+    return reject(std::string("malformed JSON: ") + e.what());
+  }
+}
+
+Normalized Normalizer::normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,
+                                      std::string_view observed_at) {
+  simdjson::padded_string padded(text);
+  return normalize(padded, api, endpoint, observed_at);
+}
+
+}  // namespace anipipe::ingest

@@ -1,0 +1,41 @@
+#pragma once
+// Every upstream form into one anilibria.upstream.events value (ANILIBRIA-API.md):
+//   v1 release (releases/latest item or full release), v1 episode, v1 schedule item,
+//   v3 WebSocket frames (title_update, playlist_update, encode_*, torrent_update),
+//   and a recording wrapper {"recorded_at", "endpoint", "message"} around any of them.
+// Greetings and subscribe acks are recognised and ignored; unknown v3 types are reported so the
+// caller can count them; anything else that cannot be normalized is rejected with a reason.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace anipipe::ingest {
+
+struct Normalized {
+  enum class Status { event, ignored, unknown_type, rejected };
+  Status status = Status::rejected;
+  std::string reason;       // rejected: why; ignored: what it was; unknown_type: the type
+  std::int64_t title_id = 0;
+  std::string kind;
+  std::string event_id;
+  std::string json;         // the event (status == event)
+  std::string recorded_at;  // from a recording wrapper, if any
+};
+
+class Normalizer {
+public:
+  /// api: how the message arrived (v1, v3, replay); endpoint: where from (may be empty);
+  /// observed_at: RFC 3339 time of observation (a wrapper's recorded_at wins).
+  Normalized normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                       std::string_view observed_at);
+  /// Copies into a padded buffer first (tests, small inputs).
+  Normalized normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,
+                            std::string_view observed_at);
+
+private:
+  simdjson::ondemand::parser parser_;
+};
+
+}  // namespace anipipe::ingest

@@ -1,0 +1,91 @@
+#include "upstream_event.hpp"
+
+#include <openssl/evp.h>
+
+#include "json/json_writer.hpp"
+
+namespace anipipe::ingest {
+namespace {
+
+void write_title(json::Writer& w, const Title& t, std::string_view source) {
+  w.begin_object();
+  w.field("id", t.id).field("alias", t.alias);
+  w.key("names").begin_object().field("ru", t.name_ru).field("en", t.name_en).field("alternative", t.name_alternative).end_object();
+  w.field("type", t.type).field("year", t.year).field("season", t.season).field("status", t.status);
+  w.key("genres").begin_array();
+  for (auto g : t.genres) w.value(g);
+  w.end_array();
+  w.field("description", t.description);
+  w.key("poster");
+  if (t.has_poster) w.begin_object().field("src", t.poster_src).field("thumbnail", t.poster_thumbnail).end_object();
+  else w.null();
+  w.field("episodes_total", t.episodes_total);
+  w.key("episodes").begin_array();
+  for (const auto& e : t.episodes) {
+    w.begin_object().field("id", e.id).field("ordinal", e.ordinal).field("name", e.name).field("duration", e.duration);
+    w.key("hls").begin_object().field("480", e.hls_480).field("720", e.hls_720).field("1080", e.hls_1080).end_object();
+    w.field("updated_at", e.updated_at).end_object();
+  }
+  w.end_array();
+  w.field("fresh_at", t.fresh_at).field("updated_at", t.updated_at);
+  w.field("source", source);
+  w.end_object();
+}
+
+std::string hex_sha256_128(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[2 * i] = digits[md[i] >> 4];
+    out[2 * i + 1] = digits[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string* event_id) {
+  // The content part first (hashed), then the envelope is put in front of it.
+  std::string content;
+  content.reserve(1024);
+  json::Writer w(content);
+  w.begin_object();
+  w.field("kind", e.kind).field("title_id", e.title_id);
+  if (e.title) {
+    w.key("title");
+    write_title(w, *e.title, e.generation);
+  }
+  if (e.episode) {
+    w.key("episode").begin_object().field("id", e.episode->id).field("ordinal", e.episode->ordinal).field("name", e.episode->name);
+    if (e.episode->reupload) w.field("reupload", *e.episode->reupload);
+    w.end_object();
+  }
+  if (e.encode) {
+    w.key("encode").begin_object().field("episode", e.encode->episode).field("resolution", e.encode->resolution)
+        .field("quality", e.encode->quality).field("progress", e.encode->progress).end_object();
+  }
+  if (e.torrent) {
+    w.key("torrent").begin_object().field("id", e.torrent->id).field("episodes", e.torrent->episodes)
+        .field("quality", e.torrent->quality).end_object();
+  }
+  if (e.kind == "schedule_item") w.field("next_episode", e.next_episode);
+  w.end_object();
+
+  const std::string id = hex_sha256_128(content);
+  std::string out;
+  out.reserve(content.size() + 160);
+  json::Writer ew(out);
+  ew.begin_object().field("event_id", id).field("observed_at", observed_at);
+  ew.key("source").begin_object().field("api", e.api);
+  if (!e.endpoint.empty()) ew.field("endpoint", e.endpoint);
+  ew.end_object();
+  out.push_back(',');
+  out.append(content, 1, std::string::npos);  // content without its opening brace
+  if (event_id) *event_id = id;
+  return out;
+}
+
+}  // namespace anipipe::ingest

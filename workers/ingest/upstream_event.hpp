@@ -1,0 +1,76 @@
+#pragma once
+// One normalized upstream observation: the value of anilibria.upstream.events
+// (schemas/anilibria.upstream.events.schema.json). String fields are views into the parser's
+// buffers: an UpstreamEvent lives only until it is serialized.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anipipe::ingest {
+
+struct Episode {
+  std::string id;  // upstream UUID, or "v3-<title>-<ordinal>" when v3 sends none
+  double ordinal = 0;
+  std::optional<std::string_view> name;
+  std::optional<std::int64_t> duration;
+  std::optional<std::string> hls_480, hls_720, hls_1080;
+  std::optional<std::string> updated_at;
+};
+
+struct Title {
+  std::int64_t id = 0;
+  std::string alias;
+  std::string name_ru;
+  std::optional<std::string_view> name_en, name_alternative;
+  std::optional<std::string_view> type;
+  std::optional<std::int64_t> year;
+  std::optional<std::string_view> season;  // winter|spring|summer|autumn
+  std::string_view status = "unknown";     // ongoing|finished|announced|unknown
+  std::vector<std::string_view> genres;
+  std::optional<std::string_view> description;
+  bool has_poster = false;
+  std::optional<std::string_view> poster_src, poster_thumbnail;
+  std::optional<std::int64_t> episodes_total;
+  std::vector<Episode> episodes;
+  std::optional<std::string> fresh_at, updated_at;
+};
+
+struct EpisodeRef {
+  std::optional<std::string> id;
+  double ordinal = 0;
+  std::optional<std::string_view> name;
+  std::optional<bool> reupload;
+};
+
+struct Encode {
+  std::optional<double> episode;
+  std::optional<std::string_view> resolution, quality;
+  std::optional<double> progress;
+};
+
+struct Torrent {
+  std::optional<std::int64_t> id;
+  std::optional<std::string_view> episodes, quality;
+};
+
+struct UpstreamEvent {
+  std::string_view kind;  // release_changed, episode_published, schedule_item, title_update, ...
+  std::int64_t title_id = 0;
+  std::string_view generation;  // the API generation the payload is shaped like: v1 | v3
+  std::string_view api;         // how it reached us: v1 (poll) | v3 (WebSocket) | replay
+  std::string_view endpoint;
+  std::optional<Title> title;
+  std::optional<EpisodeRef> episode;
+  std::optional<Encode> encode;
+  std::optional<Torrent> torrent;
+  std::optional<double> next_episode;
+};
+
+/// Serializes the event with its content-derived id: sha256 over everything but event_id,
+/// observed_at and source, so the same observation from a re-poll, a reconnect or a replay has
+/// the same id. Returns the JSON; *event_id receives the id.
+std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string* event_id = nullptr);
+
+}  // namespace anipipe::ingest
