@@ -38,9 +38,11 @@ std::string_view EventHeaders::trace_id() const {
   return valid_traceparent(traceparent) ? std::string_view(traceparent).substr(3, 32) : std::string_view{};
 }
 
-EventHeaders EventHeaders::new_root(std::string_view producer, std::string_view correlation_id) {
+EventHeaders EventHeaders::new_root(std::string_view producer, std::string_view correlation_id, std::string_view trace_id) {
   EventHeaders h;
-  const std::string trace = random_hex(32);
+  const bool usable = trace_id.size() == 32 && trace_id.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
+                      trace_id.find_first_not_of('0') != std::string_view::npos;
+  const std::string trace = usable ? std::string(trace_id) : random_hex(32);
   h.traceparent = "00-" + trace + "-" + random_hex(16) + "-01";
   h.correlation_id = correlation_id.empty() ? trace : std::string(correlation_id);
   h.producer = std::string(producer);

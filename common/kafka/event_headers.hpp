@@ -15,8 +15,10 @@ struct EventHeaders {
   std::string schema_version;  // decimal
   std::string producer;        // worker name
 
-  /// A new root trace with a random trace id (and correlation id = trace id unless given).
-  static EventHeaders new_root(std::string_view producer, std::string_view correlation_id = {});
+  /// A new root trace (correlation id = trace id unless given). The trace id is random unless a
+  /// valid one is given: ingest uses the content-derived event id, so duplicates share a trace.
+  static EventHeaders new_root(std::string_view producer, std::string_view correlation_id = {},
+                               std::string_view trace_id = {});
   /// Headers for an output caused by this input: same trace id and correlation id, a new span.
   EventHeaders child(std::string_view producer, std::string_view schema, int schema_version) const;
   /// The trace id part of traceparent, or "" if it is not a valid W3C traceparent.

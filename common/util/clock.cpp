@@ -1,6 +1,8 @@
 #include "util/clock.hpp"
 
 #include <cstdio>
+#include <cctype>
+#include <cstdlib>
 #include <ctime>
 
 namespace anipipe::util {
@@ -20,6 +22,37 @@ std::string now_rfc3339() { return to_rfc3339(std::chrono::system_clock::now());
 
 std::int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
+  int y, mo, d, h, mi, sec, n = 0;
+  const std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::size_t i = 19;
+  long long ms = 0;
+  if (i < str.size() && str[i] == '.') {
+    int digits = 0;
+    for (++i; i < str.size() && std::isdigit(static_cast<unsigned char>(str[i])); ++i, ++digits)
+      if (digits < 3) ms = ms * 10 + (str[i] - '0');
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) ms *= 10;
+  }
+  long offset_s = 0;
+  if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-') && str[i + 3] == ':') {
+    const int oh = std::atoi(str.substr(i + 1, 2).c_str()), om = std::atoi(str.substr(i + 4, 2).c_str());
+    offset_s = (str[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != str.size()) return std::nullopt;
+  using namespace std::chrono;
+  const auto days = sys_days(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)));
+  return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms) -
+                                                 seconds(offset_s));
 }
 
 }  // namespace anipipe::util
