@@ -26,25 +26,29 @@ void add_kafka_options(CLI::App& app, kafka::Settings& settings) {
   app.callback([&settings]() { finalize_kafka_settings(settings, kafka_pairs_storage()); });
 }
 
-void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& default_group) {
-  o.group = default_group;
+void add_process_options(CLI::App& app, WorkerOptions& o) {
   add_kafka_options(app, o.kafka);
-  app.add_option("--group", o.group, "Consumer group id")->envname("ANIPIPE_GROUP")->capture_default_str();
   app.add_option("--metrics-addr", o.metrics_addr, "Address for Prometheus /metrics (port 0 = any free port, 'off' = none)")
       ->envname("ANIPIPE_METRICS_ADDR")->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|critical|off")
       ->envname("ANIPIPE_LOG_LEVEL")->capture_default_str();
   app.add_option("--schema-dir", o.schema_dirs, "JSON Schema directories, ':'-separated (default: the repo's schemas/)")
       ->envname("ANIPIPE_SCHEMA_DIR");
+  app.add_option("--dlq-topic", o.dlq_topic, "Dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
   app.add_option("--shutdown-timeout", o.shutdown_timeout_s, "Seconds allowed for a graceful shutdown before exiting hard")
       ->envname("ANIPIPE_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(1, 3600));
+}
+
+void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& default_group) {
+  o.group = default_group;
+  add_process_options(app, o);
+  app.add_option("--group", o.group, "Consumer group id")->envname("ANIPIPE_GROUP")->capture_default_str();
   app.add_option("--max-attempts", o.max_attempts, "Attempts for a record whose handler throws, before it is dead-lettered")
       ->envname("ANIPIPE_MAX_ATTEMPTS")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--retry-backoff-ms", o.retry_backoff_ms, "First retry delay of a paused partition")
       ->envname("ANIPIPE_RETRY_BACKOFF_MS")->capture_default_str()->check(CLI::Range(1, 600000));
   app.add_option("--retry-backoff-max-ms", o.retry_backoff_max_ms, "Largest retry delay of a paused partition")
       ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")->capture_default_str()->check(CLI::Range(1, 3600000));
-  app.add_option("--dlq-topic", o.dlq_topic, "Dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
 }
 
 void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs) {

@@ -29,7 +29,10 @@ struct WorkerOptions {
 
 /// --brokers, --client-id, --kafka key=value.
 void add_kafka_options(CLI::App& app, kafka::Settings& settings);
-/// Kafka options plus --group, --metrics-addr, --log-level, --schema-dir, --shutdown-timeout,
+/// Kafka options plus what every process has: --metrics-addr, --log-level, --schema-dir, --dlq-topic,
+/// --shutdown-timeout (for binaries that produce but do not consume, like ingest).
+void add_process_options(CLI::App& app, WorkerOptions& options);
+/// Process options plus the consumer's: --group, --metrics-addr, --log-level, --schema-dir, --shutdown-timeout,
 /// --max-attempts, --retry-backoff-ms, --retry-backoff-max-ms, --dlq-topic.
 void add_worker_options(CLI::App& app, WorkerOptions& options, const std::string& default_group);
 

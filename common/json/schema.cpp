@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -95,14 +96,51 @@ std::string canonical(simdjson::dom::element e) {
   return simdjson::minify(e);
 }
 
-const std::regex& date_time_re() {
-  static const std::regex re(
-      R"(^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)");
-  return re;
-}
 const std::regex& uuid_re() {
   static const std::regex re(R"(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)");
   return re;
+}
+
+/// The instance path as a chain on the stack: built into a string only when validation fails,
+/// because the success path runs for every record a worker produces.
+struct PathSeg {
+  const PathSeg* parent = nullptr;
+  std::string_view key;
+  std::size_t index = 0;
+  bool is_index = false;
+};
+
+std::string escape_pointer_token(std::string_view t);
+
+std::string path_string(const PathSeg* p) {
+  std::vector<const PathSeg*> chain;
+  for (; p; p = p->parent) chain.push_back(p);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+    out += "/" + ((*it)->is_index ? std::to_string((*it)->index) : escape_pointer_token((*it)->key));
+  return out;
+}
+
+/// RFC 3339 date-time, by hand: std::regex costs microseconds per call.
+bool is_date_time(std::string_view s) {
+  auto digits = [&](std::size_t at, std::size_t n) {
+    if (at + n > s.size()) return false;
+    for (std::size_t i = at; i < at + n; ++i)
+      if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+  };
+  if (!digits(0, 4) || s.size() < 20 || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' ||
+      !digits(17, 2))
+    return false;
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    const std::size_t start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == s.size();
+  return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && digits(i + 1, 2) && s[i + 3] == ':' && digits(i + 4, 2);
 }
 
 std::string escape_pointer_token(std::string_view t) {
@@ -134,6 +172,7 @@ public:
   std::optional<std::regex> pattern;
   std::string pattern_source;
   std::optional<std::vector<std::string>> enum_values;  // canonical texts
+  std::vector<std::string> enum_strings;                // the enum's string members, unquoted (fast path)
   std::optional<std::string> const_value;
   std::vector<SchemaNode*> one_of, any_of, all_of;
   SchemaNode* not_ = nullptr;
@@ -141,11 +180,11 @@ public:
   std::string ref;            // as written
   SchemaNode* ref_target = nullptr;
 
-  std::optional<ValidationError> validate(simdjson::dom::element e, const std::string& path) const;
+  std::optional<ValidationError> validate(simdjson::dom::element e, const PathSeg* path) const;
 };
 
-std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, const std::string& path) const {
-  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path, std::move(msg)}); };
+std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, const PathSeg* path) const {
+  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)}); };
   if (reject_all) return fail("no value is allowed here");
   if (ref_target) {
     if (auto err = ref_target->validate(e, path)) return err;
@@ -158,7 +197,12 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
     }
     return fail("expected " + want + ", got " + type_name(e));
   }
-  if (enum_values || const_value) {
+  bool enum_matched = false;
+  if (enum_values && e.type() == simdjson::dom::element_type::STRING) {
+    const std::string_view sv(e);
+    for (const auto& v : enum_strings) enum_matched = enum_matched || v == sv;
+  }
+  if ((enum_values && !enum_matched) || const_value) {
     const std::string c = canonical(e);
     if (const_value && c != *const_value) return fail("must equal " + *const_value);
     if (enum_values) {
@@ -188,7 +232,7 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
     }
     if (pattern && !std::regex_search(s.begin(), s.end(), *pattern))
       return fail("string does not match pattern " + pattern_source);
-    if (format == "date-time" && !std::regex_match(s.begin(), s.end(), date_time_re()))
+    if (format == "date-time" && !is_date_time(s))
       return fail("not an RFC 3339 date-time");
     if (format == "uuid" && !std::regex_match(s.begin(), s.end(), uuid_re())) return fail("not a UUID");
   } else if (t == T::ARRAY) {
@@ -199,7 +243,8 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
     if (items) {
       std::size_t i = 0;
       for (auto child : arr) {
-        if (auto err = items->validate(child, path + "/" + std::to_string(i))) return err;
+        const PathSeg seg{path, {}, i, true};
+        if (auto err = items->validate(child, &seg)) return err;
         ++i;
       }
     }
@@ -217,7 +262,8 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
       }
       if (!declared) sub = additional;
       if (sub) {
-        if (auto err = sub->validate(field.value, path + "/" + escape_pointer_token(k))) {
+        const PathSeg seg{path, k, 0, false};
+        if (auto err = sub->validate(field.value, &seg)) {
           if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
           return err;
         }
@@ -320,7 +366,10 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
     } else if (k == "enum") {
       if (v.type() != T::ARRAY) bad(file, ptr, "enum must be an array");
       n->enum_values.emplace();
-      for (auto x : simdjson::dom::array(v)) n->enum_values->push_back(canonical(x));
+      for (auto x : simdjson::dom::array(v)) {
+        n->enum_values->push_back(canonical(x));
+        if (x.type() == simdjson::dom::element_type::STRING) n->enum_strings.emplace_back(std::string_view(x));
+      }
     } else if (k == "const") {
       n->const_value = canonical(v);
     } else if (k == "properties") {
@@ -454,10 +503,13 @@ std::optional<ValidationError> SchemaRegistry::validate(std::string_view topic, 
   if (it == impl_->roots.end()) return ValidationError{"", "no schema for topic " + std::string(topic)};
   // One parser per thread: validation runs on every worker thread's hot path.
   thread_local simdjson::dom::parser parser;
+  // One padded buffer per thread, reused: a copy per validation is unavoidable, an allocation is not.
+  thread_local std::vector<char> buffer;
+  if (buffer.size() < json_text.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json_text.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buffer.data(), json_text.data(), json_text.size());
   simdjson::dom::element doc;
-  simdjson::padded_string padded(json_text);
-  if (auto err = parser.parse(padded).get(doc)) return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
-  return it->second->validate(doc, "");
+  if (auto err = parser.parse(buffer.data(), json_text.size(), false).get(doc)) return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
+  return it->second->validate(doc, nullptr);
 }
 
 std::vector<std::string> SchemaRegistry::examples(std::string_view topic) const {

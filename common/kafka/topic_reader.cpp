@@ -2,6 +2,7 @@
 
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "kafka/conf.hpp"
 
@@ -40,8 +41,17 @@ std::size_t read_to_end(const Settings& settings, const std::string& topic, std:
   detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (auto p : partitions) {
     int64_t lo = 0, hi = 0;
-    if (auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, ms))
-      throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err));
+    // A topic created a moment ago may not have its leaders yet: wait for them, within the timeout.
+    const auto leader_deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &lo, &hi, ms);
+      if (!err) break;
+      const bool transient = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                             err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+      if (!transient || std::chrono::steady_clock::now() > leader_deadline)
+        throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
     if (hi <= lo) continue;
     end[p] = hi;
     const std::int64_t from = start.kind == ReadStart::Kind::tail ? std::max(lo, hi - start.count) : lo;

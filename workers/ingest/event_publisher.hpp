@@ -1,0 +1,54 @@
+#pragma once
+// The end of every ingest source: a normalized message becomes a record in
+// anilibria.upstream.events (keyed by title id, valid against its schema, traced by its event id),
+// a duplicate is dropped, and what cannot be normalized goes to anilibria.dlq with the raw text.
+#include <prometheus/counter.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "json/schema.hpp"
+#include "kafka/producer.hpp"
+#include "metrics/metrics.hpp"
+#include "normalizer.hpp"
+#include "recent_event_ids.hpp"
+
+namespace anipipe::ingest {
+
+struct PublisherStats {
+  std::uint64_t messages = 0, events = 0, duplicates = 0, rejected = 0, ignored = 0, unknown_types = 0, delivery_failures = 0;
+};
+
+class EventPublisher {
+public:
+  struct Options {
+    std::string topic = "anilibria.upstream.events";
+    std::string dlq_topic = "anilibria.dlq";
+  };
+  EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
+                 RecentEventIds& recent, Options options);
+
+  /// Handles one upstream message. source: "v1", "v3" or "replay" (metrics label); origin: where
+  /// it came from, for dead letters ("upstream:/anime/releases/latest", "replay:file.ndjson:12").
+  void publish(Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin);
+  const PublisherStats& stats() const { return stats_; }
+
+private:
+  void count(std::string_view source, std::string_view outcome);
+
+  kafka::Producer& producer_;
+  const json::SchemaRegistry& schemas_;
+  metrics::Metrics& metrics_;
+  RecentEventIds& recent_;
+  Options options_;
+  int schema_version_;
+  int dlq_schema_version_;
+  PublisherStats stats_;
+  prometheus::Family<prometheus::Counter>& messages_;
+  prometheus::Family<prometheus::Counter>& unknown_types_;
+  std::map<std::string, prometheus::Counter*, std::less<>> counters_;
+};
+
+}  // namespace anipipe::ingest
