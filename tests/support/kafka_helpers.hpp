@@ -49,6 +49,7 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
 /// Paths of the binaries under test (set by CMake).
 std::string probe_binary();
 std::string ops_binary();
+std::string ingest_binary();
 std::string source_dir();
 
 }  // namespace anipipe::testing

@@ -11,6 +11,7 @@
 #include "log/log.hpp"
 #include "recent_event_ids.hpp"
 #include "replay_source.hpp"
+#include "v1_poller.hpp"
 #include "runtime/shutdown.hpp"
 
 namespace {
@@ -24,7 +25,23 @@ struct IngestOptions {
   bool keep_running = false;
   std::int64_t recall_per_partition = 5000;
   std::size_t dedupe_capacity = 1'000'000;
+  std::string v1_base_url;
+  int poll_interval_ms = 30'000;
+  int v1_limit = 50;
+  bool v1_schedule = true;
+  anipipe::http::ClientOptions http;
+  int http_connect_timeout_ms = 5'000, http_timeout_ms = 15'000, breaker_open_ms = 30'000;
 };
+
+void print_stats(const anipipe::ingest::PublisherStats& s, double seconds) {
+  std::printf("{\"messages\":%llu,\"events\":%llu,\"duplicates\":%llu,\"rejected\":%llu,\"ignored\":%llu,"
+              "\"unknown_types\":%llu,\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
+              static_cast<unsigned long long>(s.messages), static_cast<unsigned long long>(s.events),
+              static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.rejected),
+              static_cast<unsigned long long>(s.ignored), static_cast<unsigned long long>(s.unknown_types), seconds,
+              static_cast<double>(s.messages) / seconds);
+  std::fflush(stdout);
+}
 
 }  // namespace
 
@@ -46,12 +63,33 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_INGEST_RECALL")->capture_default_str()->check(CLI::Range(0, 10'000'000));
   app.add_option("--dedupe-capacity", o.dedupe_capacity, "Event ids remembered for dedupe")
       ->envname("ANIPIPE_INGEST_DEDUPE_CAPACITY")->capture_default_str();
+  app.add_option("--v1-base-url", o.v1_base_url, "Poll this AniLiberty v1 API, e.g. https://anilibria.top/api/v1 (mirrors differ only in host)")
+      ->envname("ANIPIPE_INGEST_V1_BASE_URL");
+  app.add_option("--poll-interval-ms", o.poll_interval_ms, "Time between polls of the v1 API")
+      ->envname("ANIPIPE_INGEST_POLL_INTERVAL_MS")->capture_default_str()->check(CLI::Range(50, 86'400'000));
+  app.add_option("--v1-limit", o.v1_limit, "limit= for /anime/releases/latest (covers the changes between two polls)")
+      ->envname("ANIPIPE_INGEST_V1_LIMIT")->capture_default_str()->check(CLI::Range(1, 500));
+  app.add_option("--v1-schedule", o.v1_schedule, "Also poll /anime/schedule/now")->envname("ANIPIPE_INGEST_V1_SCHEDULE")->capture_default_str();
+  app.add_option("--http-connect-timeout-ms", o.http_connect_timeout_ms, "Upstream connect timeout")
+      ->envname("ANIPIPE_HTTP_CONNECT_TIMEOUT_MS")->capture_default_str();
+  app.add_option("--http-timeout-ms", o.http_timeout_ms, "Upstream request timeout (send to last byte)")
+      ->envname("ANIPIPE_HTTP_TIMEOUT_MS")->capture_default_str();
+  app.add_option("--http-retries", o.http.max_retries, "Retries on transport errors, 5xx and 429 (Retry-After honoured)")
+      ->envname("ANIPIPE_HTTP_RETRIES")->capture_default_str()->check(CLI::Range(0, 20));
+  app.add_option("--breaker-failures", o.http.breaker_failures, "Consecutive failures that open the circuit breaker")
+      ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--breaker-open-ms", o.breaker_open_ms, "How long an open breaker refuses calls before one trial")
+      ->envname("ANIPIPE_HTTP_BREAKER_OPEN_MS")->capture_default_str();
   anipipe::config::parse_or_exit(app, argc, argv);
+  o.http.connect_timeout = std::chrono::milliseconds(o.http_connect_timeout_ms);
+  o.http.request_timeout = std::chrono::milliseconds(o.http_timeout_ms);
+  o.http.breaker_open_for = std::chrono::milliseconds(o.breaker_open_ms);
 
   try {
     anipipe::log::init("ingest", o.common.log_level);
     const auto& stop = anipipe::runtime::install_shutdown_handlers();
-    if (o.replay_file.empty()) throw std::invalid_argument("no source: give --replay FILE (or --v1-base-url)");
+    if (o.replay_file.empty() && o.v1_base_url.empty())
+      throw std::invalid_argument("no source: give --replay FILE and/or --v1-base-url URL");
     auto schemas = anipipe::json::SchemaRegistry::load_directories(o.common.schema_dirs);
     anipipe::metrics::Metrics metrics("ingest", o.common.metrics_addr);
 
@@ -64,21 +102,27 @@ int main(int argc, char** argv) {
     anipipe::ingest::EventPublisher publisher(producer, schemas, metrics, recent, {o.topic, o.common.dlq_topic});
     anipipe::ingest::Normalizer normalizer;
 
-    anipipe::ingest::ReplayOptions ro{o.replay_file, o.replay_pace == "recorded", o.replay_speed};
-    const auto recording = anipipe::ingest::load_recording(ro.file);
-    const auto started = std::chrono::steady_clock::now();
-    anipipe::ingest::replay(recording, ro, normalizer, publisher, producer, stop);
-    // The replay counts as done when the broker has acknowledged every event (acks=all).
-    while (producer.pending() > 0 && !stop.load()) producer.flush(std::chrono::milliseconds(500));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto& s = publisher.stats();
-    std::printf("{\"messages\":%llu,\"events\":%llu,\"duplicates\":%llu,\"rejected\":%llu,\"ignored\":%llu,"
-                "\"unknown_types\":%llu,\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
-                static_cast<unsigned long long>(s.messages), static_cast<unsigned long long>(s.events),
-                static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.rejected),
-                static_cast<unsigned long long>(s.ignored), static_cast<unsigned long long>(s.unknown_types), seconds,
-                static_cast<double>(s.messages) / seconds);
-    std::fflush(stdout);
+    if (!o.replay_file.empty()) {
+      anipipe::ingest::ReplayOptions ro{o.replay_file, o.replay_pace == "recorded", o.replay_speed};
+      const auto recording = anipipe::ingest::load_recording(ro.file);
+      const auto started = std::chrono::steady_clock::now();
+      anipipe::ingest::replay(recording, ro, normalizer, publisher, producer, stop);
+      // The replay counts as done when the broker has acknowledged every event (acks=all).
+      while (producer.pending() > 0 && !stop.load()) producer.flush(std::chrono::milliseconds(500));
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      print_stats(publisher.stats(), seconds);
+    }
+    if (!o.v1_base_url.empty()) {
+      anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_v1");
+      anipipe::ingest::V1Poller poller({std::chrono::milliseconds(o.poll_interval_ms), o.v1_limit, o.v1_schedule}, client,
+                                       normalizer, publisher);
+      spdlog::info("polling {} every {} ms", o.v1_base_url, o.poll_interval_ms);
+      while (!stop.load()) {
+        poller.poll_once(stop);
+        const auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.poll_interval_ms);
+        while (!stop.load() && std::chrono::steady_clock::now() < next) producer.poll(std::chrono::milliseconds(50));
+      }
+    }
     while (o.keep_running && !stop.load()) producer.poll(std::chrono::milliseconds(200));
     anipipe::runtime::arm_shutdown_deadline(std::chrono::seconds(o.common.shutdown_timeout_s));
     if (!producer.flush(std::chrono::seconds(o.common.shutdown_timeout_s)))
