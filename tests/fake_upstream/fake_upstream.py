@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "upstream")
 
 lock = threading.Lock()
-state = {"releases": {}, "episodes": {}, "misbehave": [], "requests": 0, "misbehaved": 0, "ws": []}
+state = {"releases": {}, "episodes": {}, "misbehave": [], "requests": 0, "misbehaved": 0, "ws": [], "subscribes": 0}
 
 
 def now_iso():
@@ -130,7 +130,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_control/stats":
             with lock:
                 return self.send_json(200, {"requests": state["requests"], "misbehaved": state["misbehaved"],
-                                            "ws_clients": len(state["ws"])})
+                                            "ws_clients": len(state["ws"]), "subscribes": state["subscribes"]})
         if url.path in ("/api/v3/ws", "/api/v3/ws/", "/v3/ws/"):
             return self.websocket()
         m = self.next_misbehaviour()
@@ -222,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
                     except ValueError:
                         continue
                     if isinstance(msg, dict) and "subscribe" in msg:
+                        with lock:
+                            state["subscribes"] += 1
                         ws_send(client, json.dumps({"subscribe": "success", "subscription_id": subscriptions}))
                         subscriptions += 1
         except OSError:

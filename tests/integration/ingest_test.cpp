@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "fake_upstream.hpp"
 #include "kafka_helpers.hpp"
@@ -172,4 +173,32 @@ TEST_CASE("ingest: a replayed recording with duplicates and garbage yields one e
   auto dlq = consume(s.dlq, 2, 10s);
   CHECK(dlq.size() == 2);  // the garbage line, once per replay
   CHECK(dlq[0].headers["dlq-source-topic"].find("replay:recording.ndjson:5") == 0);
+}
+
+TEST_CASE("ingest: the v3 WebSocket is followed, unknown types are skipped, a dropped connection is re-established and re-subscribed, a frame seen twice is announced once") {
+  IngestSetup s;
+  FakeUpstream up(s.dir);
+  Process ingest({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic, "--dlq-topic", s.dlq,
+                  "--v3-url", up.ws_url(), "--metrics-addr", "off"},
+                 s.dir + "/ingest-v3.log");
+  INFO(ingest.log_tail());
+  REQUIRE(eventually([&] { return up.ws_clients() == 1 && up.subscribes() == 1; }, 20s));
+  const std::string frame = R"({"type":"playlist_update","data":{"id":8700,"updated_episode":{"episode":5,"uuid":"v3-ws-ep-5"},"episode":"5","reupload":false}})";
+  up.control("ws_send", frame);
+  up.control("ws_send", R"({"type":"brand_new_event","data":{"id":"8700"}})");
+  up.control("ws_send", R"({"type":"encode_finish","data":{"id":"8700","episode":"5"}})");
+  REQUIRE(consume(s.topic, 2, 20s).size() == 2);
+
+  up.control("misbehave", R"({"mode":"drop_ws"})");
+  REQUIRE(eventually([&] { return up.ws_clients() == 1 && up.subscribes() == 2; }, 20s));  // reconnected, re-subscribed
+  up.control("ws_send", frame);                                      // seen again after the reconnect
+  up.control("ws_send", R"({"type":"encode_finish","data":{"id":"8700","episode":"6"}})");
+  auto events = consume(s.topic, 4, 10s);
+  CHECK(events.size() == 3);
+  CHECK(count_episode(events, "v3-ws-ep-5") == 1);
+  CHECK(unique_event_ids(events));
+  CHECK(consume(s.dlq, 1, 1s).empty());
+  CHECK_FALSE(ingest.wait_for(0ms).has_value());  // still running
+  ingest.signal(SIGTERM);
+  CHECK(ingest.wait_for(20s) == 0);
 }

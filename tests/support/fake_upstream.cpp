@@ -26,10 +26,17 @@ std::string FakeUpstream::control(const std::string& what, const std::string& js
   return r.body;
 }
 
-int FakeUpstream::requests() {
-  auto r = client_->get("/_control/stats");
-  const auto at = r.body.find("\"requests\": ");
-  return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + 12));
+namespace {
+int stat(http::Client& c, const std::string& name) {
+  auto r = c.get("/_control/stats");
+  const std::string key = "\"" + name + "\": ";
+  const auto at = r.body.find(key);
+  return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + key.size()));
 }
+}  // namespace
+
+int FakeUpstream::requests() { return stat(*client_, "requests"); }
+int FakeUpstream::ws_clients() { return stat(*client_, "ws_clients"); }
+int FakeUpstream::subscribes() { return stat(*client_, "subscribes"); }
 
 }  // namespace anipipe::testing

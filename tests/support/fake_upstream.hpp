@@ -17,6 +17,8 @@ public:
   /// POST /_control/<what> with a JSON body; returns the response body.
   std::string control(const std::string& what, const std::string& json_body);
   int requests();
+  int ws_clients();
+  int subscribes();
 
 private:
   std::unique_ptr<Process> process_;

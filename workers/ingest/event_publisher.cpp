@@ -30,6 +30,7 @@ void EventPublisher::count(std::string_view source, std::string_view outcome) {
 }
 
 void EventPublisher::publish(Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin) {
+  std::lock_guard lock(mutex_);
   ++stats_.messages;
   switch (n.status) {
     case Normalized::Status::ignored:
@@ -66,6 +67,7 @@ void EventPublisher::publish(Normalized&& n, std::string_view raw, std::string_v
       out.headers.schema = "anilibria.upstream.events";
       out.headers.schema_version = std::to_string(schema_version_);
       producer_.produce(out, [this, id = std::move(n.event_id)](const kafka::DeliveryResult& r) {
+        std::lock_guard lock(mutex_);
         if (r.ok) {
           metrics_.record_out(options_.topic);
           return;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,10 @@ public:
   /// Handles one upstream message. source: "v1", "v3" or "replay" (metrics label); origin: where
   /// it came from, for dead letters ("upstream:/anime/releases/latest", "replay:file.ndjson:12").
   void publish(Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin);
-  const PublisherStats& stats() const { return stats_; }
+  PublisherStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
 
 private:
   void count(std::string_view source, std::string_view outcome);
@@ -43,6 +47,9 @@ private:
   metrics::Metrics& metrics_;
   RecentEventIds& recent_;
   Options options_;
+  // Sources may run on their own threads (the v3 WebSocket beside the v1 poller). Recursive:
+  // produce() may serve delivery reports, whose callbacks take the lock again.
+  mutable std::recursive_mutex mutex_;
   int schema_version_;
   int dlq_schema_version_;
   PublisherStats stats_;

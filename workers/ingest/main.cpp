@@ -12,6 +12,9 @@
 #include "recent_event_ids.hpp"
 #include "replay_source.hpp"
 #include "v1_poller.hpp"
+#include "v3_websocket.hpp"
+
+#include <thread>
 #include "runtime/shutdown.hpp"
 
 namespace {
@@ -31,6 +34,8 @@ struct IngestOptions {
   bool v1_schedule = true;
   anipipe::http::ClientOptions http;
   int http_connect_timeout_ms = 5'000, http_timeout_ms = 15'000, breaker_open_ms = 30'000;
+  anipipe::ingest::V3Options v3;
+  int v3_idle_timeout_ms = 90'000;
 };
 
 void print_stats(const anipipe::ingest::PublisherStats& s, double seconds) {
@@ -80,7 +85,15 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--breaker-open-ms", o.breaker_open_ms, "How long an open breaker refuses calls before one trial")
       ->envname("ANIPIPE_HTTP_BREAKER_OPEN_MS")->capture_default_str();
+  app.add_option("--v3-url", o.v3.url, "Follow a v3 WebSocket, e.g. wss://api.anilibria.tv/v3/ws (mirrors, recordings)")
+      ->envname("ANIPIPE_INGEST_V3_URL");
+  app.add_option("--v3-subscribe", o.v3.subscribe, "The v3 subscribe message sent after each (re)connect, with its filters")
+      ->envname("ANIPIPE_INGEST_V3_SUBSCRIBE")->capture_default_str();
+  app.add_option("--v3-idle-timeout-ms", o.v3_idle_timeout_ms, "Reconnect when the WebSocket is silent this long (server pings every 30 s)")
+      ->envname("ANIPIPE_INGEST_V3_IDLE_TIMEOUT_MS")->capture_default_str();
   anipipe::config::parse_or_exit(app, argc, argv);
+  o.v3.idle_timeout = std::chrono::milliseconds(o.v3_idle_timeout_ms);
+  o.v3.connect_timeout = std::chrono::milliseconds(o.http_connect_timeout_ms);
   o.http.connect_timeout = std::chrono::milliseconds(o.http_connect_timeout_ms);
   o.http.request_timeout = std::chrono::milliseconds(o.http_timeout_ms);
   o.http.breaker_open_for = std::chrono::milliseconds(o.breaker_open_ms);
@@ -88,8 +101,8 @@ int main(int argc, char** argv) {
   try {
     anipipe::log::init("ingest", o.common.log_level);
     const auto& stop = anipipe::runtime::install_shutdown_handlers();
-    if (o.replay_file.empty() && o.v1_base_url.empty())
-      throw std::invalid_argument("no source: give --replay FILE and/or --v1-base-url URL");
+    if (o.replay_file.empty() && o.v1_base_url.empty() && o.v3.url.empty())
+      throw std::invalid_argument("no source: give --replay FILE, --v1-base-url URL and/or --v3-url URL");
     auto schemas = anipipe::json::SchemaRegistry::load_directories(o.common.schema_dirs);
     anipipe::metrics::Metrics metrics("ingest", o.common.metrics_addr);
 
@@ -112,6 +125,18 @@ int main(int argc, char** argv) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       print_stats(publisher.stats(), seconds);
     }
+    // The WebSocket runs beside the poller, on its own thread with its own parser.
+    std::thread v3_thread;
+    anipipe::ingest::Normalizer v3_normalizer;
+    if (!o.v3.url.empty())
+      v3_thread = std::thread([&] {
+        try {
+          anipipe::ingest::run_v3_websocket(o.v3, v3_normalizer, publisher, metrics.registry(), stop);
+        } catch (const std::exception& e) {
+          spdlog::critical("v3 source stopped: {}", e.what());
+          anipipe::runtime::request_shutdown();
+        }
+      });
     if (!o.v1_base_url.empty()) {
       anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_v1");
       anipipe::ingest::V1Poller poller({std::chrono::milliseconds(o.poll_interval_ms), o.v1_limit, o.v1_schedule}, client,
@@ -123,7 +148,8 @@ int main(int argc, char** argv) {
         while (!stop.load() && std::chrono::steady_clock::now() < next) producer.poll(std::chrono::milliseconds(50));
       }
     }
-    while (o.keep_running && !stop.load()) producer.poll(std::chrono::milliseconds(200));
+    while ((o.keep_running || v3_thread.joinable()) && !stop.load()) producer.poll(std::chrono::milliseconds(100));
+    if (v3_thread.joinable()) v3_thread.join();
     anipipe::runtime::arm_shutdown_deadline(std::chrono::seconds(o.common.shutdown_timeout_s));
     if (!producer.flush(std::chrono::seconds(o.common.shutdown_timeout_s)))
       spdlog::warn("{} event(s) not acknowledged at shutdown; they are announced again after a restart", producer.pending());
