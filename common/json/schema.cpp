@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "json/json_writer.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::json {
 namespace {
@@ -121,28 +122,6 @@ std::string path_string(const PathSeg* p) {
   return out;
 }
 
-/// RFC 3339 date-time, by hand: std::regex costs microseconds per call.
-bool is_date_time(std::string_view s) {
-  auto digits = [&](std::size_t at, std::size_t n) {
-    if (at + n > s.size()) return false;
-    for (std::size_t i = at; i < at + n; ++i)
-      if (s[i] < '0' || s[i] > '9') return false;
-    return true;
-  };
-  if (!digits(0, 4) || s.size() < 20 || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' ||
-      !digits(17, 2))
-    return false;
-  std::size_t i = 19;
-  if (s[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == start) return false;
-  }
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == s.size();
-  return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && digits(i + 1, 2) && s[i + 3] == ':' && digits(i + 4, 2);
-}
-
 std::string escape_pointer_token(std::string_view t) {
   std::string out;
   for (char c : t) {
@@ -232,7 +211,7 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
     }
     if (pattern && !std::regex_search(s.begin(), s.end(), *pattern))
       return fail("string does not match pattern " + pattern_source);
-    if (format == "date-time" && !is_date_time(s))
+    if (format == "date-time" && !util::is_rfc3339(s))
       return fail("not an RFC 3339 date-time");
     if (format == "uuid" && !std::regex_match(s.begin(), s.end(), uuid_re())) return fail("not a UUID");
   } else if (t == T::ARRAY) {

@@ -27,6 +27,16 @@ std::optional<double> number_field(object& obj, std::string_view key);
 std::optional<bool> bool_field(object& obj, std::string_view key);
 
 std::optional<std::int64_t> as_int(value v);
+std::optional<object> as_object(value v);
+std::optional<simdjson::ondemand::array> as_array(value v);
+
+// On-Demand validates as it goes, and after a real error (not "no such field", not "wrong type")
+// the document must not be touched again. Every accessor here latches such an error, and then
+// answers nullopt to everything until reset() at the next document; the normalizer rejects a
+// document that latched one.
+bool ok(simdjson::error_code e);
+bool broken();
+void reset();
 std::optional<double> as_number(value v);
 std::optional<std::string_view> as_string(value v);
 

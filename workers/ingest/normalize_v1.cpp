@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "lenient_json.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::ingest::v1 {
 namespace {
@@ -15,16 +16,20 @@ std::optional<std::string> copy(std::optional<std::string_view> s) {
   return s ? std::optional<std::string>(std::string(*s)) : std::nullopt;
 }
 
+/// A timestamp the contract can carry, or null: one garbled date must not sink a whole release.
+std::optional<std::string> timestamp(std::optional<std::string_view> s) {
+  return s && util::is_rfc3339(*s) ? copy(s) : std::nullopt;
+}
+
 /// {"value": "TV", "description": "ТВ"}, or just "TV" in older payloads.
 std::optional<std::string_view> enum_value(object& obj, std::string_view key) {
   auto v = lj::field(obj, key);
   if (!v) return std::nullopt;
-  json_type t;
-  if (v->type().get(t)) return std::nullopt;
+  json_type t{};
+  if (!lj::ok(v->type().get(t))) return std::nullopt;
   if (t == json_type::string) return lj::as_string(*v);
-  object o;
-  if (t != json_type::object || v->get_object().get(o)) return std::nullopt;
-  return lj::string_field(o, "value");
+  auto o = lj::as_object(*v);
+  return o ? lj::string_field(*o, "value") : std::nullopt;
 }
 
 std::optional<std::string_view> season_name(std::optional<std::string_view> s) {
@@ -55,11 +60,11 @@ bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optiona
     out.id = buf;
   }
   out.name = lj::string_field(ep, "name");
-  if (auto d = lj::number_field(ep, "duration"); d && *d >= 0) out.duration = static_cast<std::int64_t>(std::llround(*d));
+  if (auto d = lj::number_field(ep, "duration"); d && *d >= 0 && *d < 1e9) out.duration = static_cast<std::int64_t>(std::llround(*d));
   out.hls_480 = copy(lj::string_field(ep, "hls_480"));
   out.hls_720 = copy(lj::string_field(ep, "hls_720"));
   out.hls_1080 = copy(lj::string_field(ep, "hls_1080"));
-  out.updated_at = copy(lj::string_field(ep, "updated_at"));
+  out.updated_at = timestamp(lj::string_field(ep, "updated_at"));
   if (release_id) *release_id = lj::int_field(ep, "release_id");
   return true;
 }
@@ -71,7 +76,7 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
     return false;
   }
   t.id = *id;
-  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty()) t.alias = std::string(*alias);
+  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty() && alias->size() <= 256) t.alias = std::string(*alias);
   else t.alias = std::to_string(*id);
   if (auto name = lj::object_field(r, "name")) {
     if (auto main = lj::string_field(*name, "main")) t.name_ru = std::string(*main);
@@ -83,15 +88,17 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
   t.season = season_name(enum_value(r, "season"));
   if (auto ongoing = lj::bool_field(r, "is_ongoing")) t.status = *ongoing ? "ongoing" : "finished";
   if (auto genres = lj::field(r, "genres")) {
-    simdjson::ondemand::array arr;
-    if (!genres->get_array().get(arr)) {
-      for (auto g : arr) {
+    if (auto arr = lj::as_array(*genres)) {
+      for (auto g : *arr) {
         simdjson::ondemand::value gv;
-        if (g.get(gv)) continue;
-        if (auto s = lj::as_string(gv)) { t.genres.push_back(*s); continue; }
-        object go;
-        if (!gv.get_object().get(go))
-          if (auto n = lj::string_field(go, "name")) t.genres.push_back(*n);
+        if (lj::broken() || !lj::ok(g.get(gv))) break;
+        json_type gt{};
+        if (!lj::ok(gv.type().get(gt))) break;
+        if (gt == json_type::string) {
+          if (auto s = lj::as_string(gv)) t.genres.push_back(*s);
+        } else if (auto go = lj::as_object(gv)) {
+          if (auto n = lj::string_field(*go, "name")) t.genres.push_back(*n);
+        }
       }
     }
   }
@@ -104,8 +111,8 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
     t.poster_thumbnail = lj::string_field(*poster, "thumbnail");
   }
   if (auto n = lj::int_field(r, "episodes_total"); n && *n >= 0) t.episodes_total = *n;
-  t.fresh_at = copy(lj::string_field(r, "fresh_at"));
-  t.updated_at = copy(lj::string_field(r, "updated_at"));
+  t.fresh_at = timestamp(lj::string_field(r, "fresh_at"));
+  t.updated_at = timestamp(lj::string_field(r, "updated_at"));
 
   if (auto le = lj::object_field(r, "latest_episode")) {
     Episode ep;
@@ -116,14 +123,15 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
     }
   }
   if (auto eps = lj::field(r, "episodes")) {
-    simdjson::ondemand::array arr;
-    if (!eps->get_array().get(arr)) {
-      for (auto item : arr) {
-        object eo;
-        if (item.get_object().get(eo)) continue;
+    if (auto arr = lj::as_array(*eps)) {
+      for (auto item : *arr) {
+        simdjson::ondemand::value iv;
+        if (lj::broken() || !lj::ok(item.get(iv))) break;
+        auto eo = lj::as_object(iv);
+        if (!eo) continue;
         Episode ep;
         std::string ignored;
-        if (parse_episode(eo, t.id, ep, nullptr, &ignored)) t.episodes.push_back(std::move(ep));
+        if (parse_episode(*eo, t.id, ep, nullptr, &ignored)) t.episodes.push_back(std::move(ep));
       }
     }
   }

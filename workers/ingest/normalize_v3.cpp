@@ -15,7 +15,8 @@ using simdjson::ondemand::value;
 namespace lj = lenient;
 
 std::optional<std::string> unix_to_rfc3339(std::optional<std::int64_t> secs) {
-  if (!secs || *secs <= 0) return std::nullopt;
+  // Outside 1970..2100 it is garbage, and converting it to nanoseconds could overflow.
+  if (!secs || *secs <= 0 || *secs >= 4'102'444'800) return std::nullopt;
   return util::to_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(*secs)));
 }
 
@@ -53,29 +54,31 @@ bool parse_playlist_episode(object& item, std::int64_t title_id, std::string_vie
 
 /// player.list: an object keyed by episode number by default, an array with playlist_type=array.
 void parse_playlist(value list, std::int64_t title_id, std::string_view host, std::vector<Episode>& out) {
-  json_type t;
-  if (list.type().get(t)) return;
+  json_type t{};
+  if (!lj::ok(list.type().get(t))) return;
   if (t == json_type::object) {
-    object o;
-    if (list.get_object().get(o)) return;
-    for (auto field : o) {
+    auto o = lj::as_object(list);
+    if (!o) return;
+    for (auto field : *o) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) continue;
+      if (lj::broken() || !lj::ok(field.error()) || !lj::ok(field.unescaped_key().get(key))) break;
       std::optional<double> key_ordinal;
       try { key_ordinal = std::stod(std::string(key)); } catch (...) {}
-      object item;
-      if (field.value().get_object().get(item)) continue;
+      auto item = lj::as_object(field.value());
+      if (!item) continue;
       Episode ep;
-      if (parse_playlist_episode(item, title_id, host, key_ordinal, ep)) out.push_back(std::move(ep));
+      if (parse_playlist_episode(*item, title_id, host, key_ordinal, ep)) out.push_back(std::move(ep));
     }
   } else if (t == json_type::array) {
-    simdjson::ondemand::array a;
-    if (list.get_array().get(a)) return;
-    for (auto element : a) {
-      object item;
-      if (element.get_object().get(item)) continue;
+    auto a = lj::as_array(list);
+    if (!a) return;
+    for (auto element : *a) {
+      value ev;
+      if (lj::broken() || !lj::ok(element.get(ev))) break;
+      auto item = lj::as_object(ev);
+      if (!item) continue;
       Episode ep;
-      if (parse_playlist_episode(item, title_id, host, std::nullopt, ep)) out.push_back(std::move(ep));
+      if (parse_playlist_episode(*item, title_id, host, std::nullopt, ep)) out.push_back(std::move(ep));
     }
   }
 }
@@ -94,7 +97,7 @@ bool parse_title(object& t, Title& out, std::string* why) {
   }
   out.id = *id;
   auto code = lj::string_field(t, "code");
-  out.alias = code && !code->empty() ? std::string(*code) : std::to_string(*id);
+  out.alias = code && !code->empty() && code->size() <= 256 ? std::string(*code) : std::to_string(*id);
   if (auto names = lj::object_field(t, "names")) {
     if (auto ru = lj::string_field(*names, "ru")) out.name_ru = std::string(*ru);
     out.name_en = lj::string_field(*names, "en");
@@ -116,11 +119,11 @@ bool parse_title(object& t, Title& out, std::string* why) {
     if (auto n = lj::int_field(*type, "episodes"); n && *n >= 0) out.episodes_total = *n;
   }
   if (auto genres = lj::field(t, "genres")) {
-    simdjson::ondemand::array a;
-    if (!genres->get_array().get(a))
-      for (auto g : a) {
-        std::string_view s;
-        if (!g.get_string().get(s)) out.genres.push_back(s);
+    if (auto a = lj::as_array(*genres))
+      for (auto g : *a) {
+        value gv;
+        if (lj::broken() || !lj::ok(g.get(gv))) break;
+        if (auto s = lj::as_string(gv)) out.genres.push_back(*s);
       }
   }
   if (auto season = lj::object_field(t, "season")) {
@@ -209,11 +212,13 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
     tor.id = lj::int_field(data, "updated_torrent_id");
     if (auto torrents = lj::object_field(data, "torrents")) {
       if (auto list = lj::field(*torrents, "list")) {
-        simdjson::ondemand::array a;
-        if (!list->get_array().get(a))
-          for (auto element : a) {
-            object item;
-            if (element.get_object().get(item)) continue;
+        if (auto a = lj::as_array(*list))
+          for (auto element : *a) {
+            value ev;
+            if (lj::broken() || !lj::ok(element.get(ev))) break;
+            auto as_obj = lj::as_object(ev);
+            if (!as_obj) continue;
+            object& item = *as_obj;
             if (tor.id && lj::int_field(item, "torrent_id") != tor.id) continue;
             if (!tor.id) tor.id = lj::int_field(item, "torrent_id");
             if (auto eps = lj::object_field(item, "episodes")) tor.episodes = lj::string_field(*eps, "string");

@@ -15,15 +15,61 @@ namespace lj = lenient;
 
 enum class Form { malformed, v3_frame, v3_greeting, v3_subscribe_ack, v1_schedule_item, v1_release, v1_episode, recording, unknown };
 
-/// Which upstream form an object is, from the keys it has (one pass over the top level).
+/// Walks a whole value, so every structural character, string and atom is checked once: On-Demand
+/// skips what it is not asked for without validating it, and a document malformed deep inside
+/// (found by the fuzzer) would otherwise derail the lookups that follow.
+bool well_formed(simdjson::ondemand::value v, int depth) {
+  using simdjson::ondemand::json_type;
+  json_type t{};
+  if (depth > 64 || v.type().get(t)) return false;
+  switch (t) {
+    case json_type::object: {
+      object o;
+      if (v.get_object().get(o)) return false;
+      for (auto field : o) {
+        simdjson::ondemand::raw_json_string k;
+        simdjson::ondemand::value child;
+        if (field.error() || field.key().get(k) || field.value().get(child) || !well_formed(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case json_type::array: {
+      simdjson::ondemand::array a;
+      if (v.get_array().get(a)) return false;
+      for (auto element : a) {
+        simdjson::ondemand::value child;
+        if (element.get(child) || !well_formed(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case json_type::string: {
+      // Raw, not unescaped: unescaping writes into the parser's string buffer, which is sized to
+      // hold each string once, and the handlers unescape the strings they use afterwards.
+      simdjson::ondemand::raw_json_string s;
+      return !v.get_raw_json_string().get(s);
+    }
+    case json_type::number:
+      return true;  // number syntax is checked when a number is read
+    case json_type::boolean: {
+      bool b;
+      return !v.get_bool().get(b);
+    }
+    case json_type::null: {
+      bool n = false;
+      return !v.is_null().get(n) && n;
+    }
+  }
+  return false;
+}
+
+/// Which upstream form an object is, from the keys it has (one pass over the whole document).
 Form detect(object& obj) {
   bool type = false, data = false, connection = false, subscribe = false, release = false, schedule = false,
        alias = false, name = false, ordinal = false, message = false;
-  // Walking every top-level field also skips over every nested value, which is where On-Demand
-  // notices a truncated or unbalanced document.
   for (auto field : obj) {
-    std::string_view k;
-    if (field.error() || field.unescaped_key().get(k)) return Form::malformed;
+    simdjson::ondemand::raw_json_string k;
+    simdjson::ondemand::value child;
+    if (field.error() || field.key().get(k) || field.value().get(child) || !well_formed(child, 1)) return Form::malformed;
     if (k == "type") type = true;
     else if (k == "data") data = true;
     else if (k == "connection") connection = true;
@@ -92,6 +138,7 @@ Normalized dispatch(object& obj, Form form, std::string_view api, std::string_vi
     case Form::malformed: return reject("not JSON: truncated or malformed");
     case Form::unknown: return reject("not a known upstream message (no v1 release/episode/schedule or v3 frame shape)");
   }
+  if (lenient::broken()) return reject("not JSON: malformed inside the message");
   if (!ok) return reject(why);
   Normalized n;
   n.status = Normalized::Status::event;
@@ -105,6 +152,7 @@ Normalized dispatch(object& obj, Form form, std::string_view api, std::string_vi
 
 Normalized Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
                                  std::string_view observed_at) {
+  lenient::reset();
   simdjson::ondemand::document doc;
   if (auto err = parser_.iterate(text).get(doc)) return reject(std::string("not JSON: ") + simdjson::error_message(err));
   object obj;

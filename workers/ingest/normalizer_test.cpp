@@ -205,3 +205,26 @@ TEST_CASE("a recording wrapper supplies the endpoint and the observation time") 
   CHECK(n.recorded_at == "2025-01-16T08:00:00Z");
   CHECK(has(n, R"("observed_at":"2025-01-16T08:00:00Z","source":{"api":"replay","endpoint":"/anime/releases/latest"})"));
 }
+
+TEST_CASE("garbled timestamps and oversized aliases are tolerated, not fatal (found by the fuzzer)") {
+  auto n = event(R"({"id":7,"alias":")" + std::string(300, 'a') + R"(","name":{"main":"M"},"fresh_at":"yesterday",
+    "updated_at":"2025-01-16T08:16:21+0000","latest_episode":{"id":"e","ordinal":1,"updated_at":"2025-13-99"}})");
+  CHECK(has(n, R"("alias":"7")"));
+  CHECK(has(n, R"("fresh_at":null,"updated_at":null)"));
+}
+
+TEST_CASE("invalid bytes inside a nested value reject the message instead of derailing the parser (found by the fuzzer)") {
+  std::string msg = R"({"type":"playlist_update","data":{"id":1008,"updated_episode":{"episode":8,"uuid":"u"},"episode":"8")";
+  msg += std::string(40, '\0');
+  msg += R"(,"reupload":false}})";
+  auto r = normalize(msg);
+  CHECK(r.status == Status::rejected);
+  CHECK(r.reason.find("not JSON") != std::string::npos);
+}
+
+TEST_CASE("v3 timestamps out of range become null instead of overflowing (found by the fuzzer)") {
+  auto n = event(R"({"type":"title_update","data":{"title":{"id":3,"code":"c","updated":10624983803,"last_change":-5,
+    "player":{"list":[{"episode":1,"uuid":"u1","created_timestamp":99999999999999}]}}}})", "v3");
+  CHECK(has(n, R"("fresh_at":null,"updated_at":null)"));
+  CHECK(has(n, R"("updated_at":null}])"));
+}
