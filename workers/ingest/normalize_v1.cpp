@@ -44,13 +44,15 @@ std::optional<std::string_view> season_name(std::optional<std::string_view> s) {
 
 bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optional<std::int64_t>* release_id,
                    std::string* why) {
+  // Fields are looked up in the order the API sends them, so each lookup is one step forward.
+  auto id = lj::string_field(ep, "id");
+  out.name = lj::string_field(ep, "name");
   auto ordinal = lj::number_field(ep, "ordinal");
   if (!ordinal || *ordinal < 0) {
     *why = "episode without a usable ordinal";
     return false;
   }
   out.ordinal = *ordinal;
-  auto id = lj::string_field(ep, "id");
   if (id && !id->empty()) {
     out.id = std::string(*id);
   } else {
@@ -59,11 +61,10 @@ bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optiona
     std::snprintf(buf, sizeof buf, "v1-%lld-%g", static_cast<long long>(title_id), *ordinal);
     out.id = buf;
   }
-  out.name = lj::string_field(ep, "name");
-  if (auto d = lj::number_field(ep, "duration"); d && *d >= 0 && *d < 1e9) out.duration = static_cast<std::int64_t>(std::llround(*d));
   out.hls_480 = copy(lj::string_field(ep, "hls_480"));
   out.hls_720 = copy(lj::string_field(ep, "hls_720"));
   out.hls_1080 = copy(lj::string_field(ep, "hls_1080"));
+  if (auto d = lj::number_field(ep, "duration"); d && *d >= 0 && *d < 1e9) out.duration = static_cast<std::int64_t>(std::llround(*d));
   out.updated_at = timestamp(lj::string_field(ep, "updated_at"));
   if (release_id) *release_id = lj::int_field(ep, "release_id");
   return true;
@@ -76,17 +77,29 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
     return false;
   }
   t.id = *id;
-  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty() && alias->size() <= 256) t.alias = std::string(*alias);
-  else t.alias = std::to_string(*id);
+  // In the order the live payload has them (§4.9): each lookup is then one step forward.
+  t.type = enum_value(r, "type");
+  if (auto y = lj::int_field(r, "year"); y && *y >= 1900 && *y <= 2100) t.year = *y;
   if (auto name = lj::object_field(r, "name")) {
     if (auto main = lj::string_field(*name, "main")) t.name_ru = std::string(*main);
     t.name_en = lj::string_field(*name, "english");
     t.name_alternative = lj::string_field(*name, "alternative");
   }
-  t.type = enum_value(r, "type");
-  if (auto y = lj::int_field(r, "year"); y && *y >= 1900 && *y <= 2100) t.year = *y;
+  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty() && alias->size() <= 256) t.alias = std::string(*alias);
+  else t.alias = std::to_string(*id);
   t.season = season_name(enum_value(r, "season"));
+  if (auto poster = lj::object_field(r, "poster")) {
+    t.has_poster = true;
+    // Live payloads say src/thumbnail, the OpenAPI says preview/thumbnail (§4.9).
+    t.poster_src = lj::string_field(*poster, "src");
+    if (!t.poster_src) t.poster_src = lj::string_field(*poster, "preview");
+    t.poster_thumbnail = lj::string_field(*poster, "thumbnail");
+  }
+  t.fresh_at = timestamp(lj::string_field(r, "fresh_at"));
+  t.updated_at = timestamp(lj::string_field(r, "updated_at"));
   if (auto ongoing = lj::bool_field(r, "is_ongoing")) t.status = *ongoing ? "ongoing" : "finished";
+  t.description = lj::string_field(r, "description");
+  if (auto n = lj::int_field(r, "episodes_total"); n && *n >= 0) t.episodes_total = *n;
   if (auto genres = lj::field(r, "genres")) {
     if (auto arr = lj::as_array(*genres)) {
       for (auto g : *arr) {
@@ -102,17 +115,6 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
       }
     }
   }
-  t.description = lj::string_field(r, "description");
-  if (auto poster = lj::object_field(r, "poster")) {
-    t.has_poster = true;
-    // Live payloads say src/thumbnail, the OpenAPI says preview/thumbnail (§4.9).
-    t.poster_src = lj::string_field(*poster, "src");
-    if (!t.poster_src) t.poster_src = lj::string_field(*poster, "preview");
-    t.poster_thumbnail = lj::string_field(*poster, "thumbnail");
-  }
-  if (auto n = lj::int_field(r, "episodes_total"); n && *n >= 0) t.episodes_total = *n;
-  t.fresh_at = timestamp(lj::string_field(r, "fresh_at"));
-  t.updated_at = timestamp(lj::string_field(r, "updated_at"));
 
   if (auto le = lj::object_field(r, "latest_episode")) {
     Episode ep;

@@ -5,6 +5,7 @@
 // re-announce the feed (the topic is the cursor; there is no other state to lose).
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <string_view>
 #include <unordered_set>
@@ -15,7 +16,7 @@ namespace anipipe::ingest {
 
 class RecentEventIds {
 public:
-  explicit RecentEventIds(std::size_t capacity) : capacity_(capacity) {}
+  explicit RecentEventIds(std::size_t capacity) : capacity_(capacity) { set_.reserve(std::min<std::size_t>(capacity, 1u << 20)); }
   /// True if the id was not known (and is now).
   bool insert(std::string_view event_id);
   bool contains(std::string_view event_id) const;
