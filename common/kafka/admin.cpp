@@ -158,6 +158,36 @@ void Admin::alter_topic_configs(const std::string& topic, const std::map<std::st
   }
 }
 
+std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> Admin::watermarks(const std::string& topic) {
+  const auto topics = list_topics();
+  auto it = topics.find(topic);
+  if (it == topics.end()) throw std::runtime_error("topic " + topic + " does not exist");
+  std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> out;
+  for (std::int32_t p = 0; p < it->second; ++p) {
+    int64_t lo = 0, hi = 0;
+    if (auto err = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), p, &lo, &hi, static_cast<int>(impl_->timeout.count())))
+      throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err));
+    out[p] = {lo, hi};
+  }
+  return out;
+}
+
+std::map<std::int32_t, std::int64_t> Admin::offsets_for_time(const std::string& topic, std::int64_t unix_ms) {
+  const auto marks = watermarks(topic);
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(marks.size())));
+  for (const auto& [p, _] : marks) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = unix_ms;
+  if (auto err = rd_kafka_offsets_for_times(impl_->rk.get(), list.get(), static_cast<int>(impl_->timeout.count())))
+    throw std::runtime_error("offsets for time in " + topic + ": " + rd_kafka_err2str(err));
+  std::map<std::int32_t, std::int64_t> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err) throw std::runtime_error("offset for time of " + topic + "[" + std::to_string(e.partition) + "]: " + rd_kafka_err2str(e.err));
+    // -1: no record that late; start after everything there is.
+    out[e.partition] = e.offset >= 0 ? e.offset : marks.at(e.partition).second;
+  }
+  return out;
+}
+
 GroupDescription Admin::describe_group(const std::string& group_id) {
   const char* groups[] = {group_id.c_str()};
   rd_kafka_DescribeConsumerGroups(impl_->rk.get(), groups, 1,

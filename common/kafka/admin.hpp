@@ -45,6 +45,11 @@ public:
   std::map<std::string, std::string> topic_overrides(const std::string& topic);
   void alter_topic_configs(const std::string& topic, const std::map<std::string, std::string>& configs);
 
+  /// Low and high watermark of every partition of a topic.
+  std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic);
+  /// Per partition, the first offset whose timestamp is at or after unix_ms (the high watermark if none).
+  std::map<std::int32_t, std::int64_t> offsets_for_time(const std::string& topic, std::int64_t unix_ms);
+
   GroupDescription describe_group(const std::string& group_id);
   /// Committed offsets of a group (-1 where none).
   std::map<TopicPartition, std::int64_t> group_offsets(const std::string& group_id, const std::vector<TopicPartition>& tps);

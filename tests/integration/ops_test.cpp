@@ -2,6 +2,10 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <thread>
+
+#include "kafka/consumer.hpp"
+#include "util/clock.hpp"
 
 #include "kafka/admin.hpp"
 #include "kafka_helpers.hpp"
@@ -79,4 +83,65 @@ TEST_CASE("a bad catalog is refused with a clear error") {
   auto r = run_command({ops_binary(), "topics", "apply", "--file", dir + "/bad.json"});
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("partitions must be an integer") != std::string::npos);
+}
+
+TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a time, or skip to latest") {
+  const auto topic = unique_name("replay");
+  const auto group = unique_name("replay-group");
+  create_topic(topic, 2);
+  std::vector<Produced> first, second;
+  for (int i = 0; i < 6; ++i) first.push_back({std::to_string(i), "a"});
+  for (int i = 0; i < 4; ++i) second.push_back({std::to_string(i), "b"});
+  produce_all(topic, first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto between = anipipe::util::now_rfc3339();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  produce_all(topic, second);
+
+  auto consume_all_and_commit = [&](std::unique_ptr<anipipe::kafka::Consumer>& c) {
+    anipipe::kafka::Consumer::Options o;
+    o.group_id = group;
+    o.topics = {topic};
+    c = std::make_unique<anipipe::kafka::Consumer>(test_kafka_settings(), o);
+    int n = 0;
+    eventually([&] {
+      auto m = c->poll(std::chrono::milliseconds(100));
+      if (m && !m->is_error()) {
+        c->store_offset(m->topic_partition(), m->offset() + 1);
+        ++n;
+      }
+      return n >= 10;
+    }, std::chrono::seconds(30));
+    c->commit();
+    return n;
+  };
+  std::unique_ptr<anipipe::kafka::Consumer> live;
+  REQUIRE(consume_all_and_commit(live) == 10);
+
+  const auto ops = ops_binary();
+  auto lag = [&] {
+    auto r = run_command({ops, "groups", "lag", "--group", group, "--topic", topic});
+    const auto at = r.output.find("total lag: ");
+    return at == std::string::npos ? -1 : std::stoi(r.output.substr(at + 11));
+  };
+  CHECK(lag() == 0);
+  // A live member: refused, nothing changes.
+  auto refused = run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "earliest"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.output.find("live member") != std::string::npos);
+  live->close();
+  live.reset();
+
+  auto dry = run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "earliest", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  CHECK(lag() == 0);
+  CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "earliest"}).exit_code == 0);
+  CHECK(lag() == 10);
+  auto by_time = run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", between});
+  INFO(by_time.output);
+  CHECK(by_time.exit_code == 0);
+  CHECK(lag() == 4);
+  CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "latest"}).exit_code == 0);
+  CHECK(lag() == 0);
+  CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "someday"}).exit_code == 2);
 }

@@ -2,6 +2,8 @@
 //   topics list   what the cluster has, next to what topics/topics.json says
 //   topics diff   drift between the two; exit 1 if there is any
 //   topics apply  create missing topics, add partitions, set configs; a second run changes nothing
+//   groups lag    committed offsets, ends and lag of a consumer group
+//   groups reset  move a stopped group to earliest / latest / a time, for replays
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -9,6 +11,7 @@
 
 #include "config/options.hpp"
 #include "kafka/admin.hpp"
+#include "group_commands.hpp"
 #include "topic_catalog.hpp"
 #include "topic_plan.hpp"
 
@@ -127,6 +130,20 @@ int main(int argc, char** argv) {
   auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
   auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");
 
+  std::string group, reset_to;
+  std::vector<std::string> group_topics;
+  bool dry_run = false;
+  auto* groups = app.add_subcommand("groups", "Consumer groups: lag, and offset resets for replays");
+  groups->require_subcommand(1);
+  auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition");
+  auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
+  for (auto* cmd : {lag_cmd, reset_cmd}) {
+    cmd->add_option("--group", group, "Consumer group id")->required();
+    cmd->add_option("--topic", group_topics, "Topic (repeatable)")->required();
+  }
+  reset_cmd->add_option("--to", reset_to, "earliest, latest, or an RFC 3339 time such as 2025-01-16T00:00:00Z")->required();
+  reset_cmd->add_flag("--dry-run", dry_run, "Print the target offsets, change nothing");
+
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
   for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
   topics->fallthrough();
@@ -137,6 +154,15 @@ int main(int argc, char** argv) {
     if (*list_cmd) return list(admin, targs);
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
+    if (*lag_cmd) return anipipe::ops::print_group_lag(admin, group, group_topics);
+    if (*reset_cmd) {
+      auto to = anipipe::ops::parse_reset_target(reset_to);
+      if (!to) {
+        std::fprintf(stderr, "anipipe-ops: --to must be earliest, latest or an RFC 3339 time, got '%s'\n", reset_to.c_str());
+        return 2;
+      }
+      return anipipe::ops::reset_group(admin, group, group_topics, *to, dry_run);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "anipipe-ops: %s\n", e.what());
     return 2;
