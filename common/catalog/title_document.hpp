@@ -1,0 +1,59 @@
+#pragma once
+// A title document as anilibria.titles carries it (schemas/anilibria.titles.schema.json): the one
+// owning model that sync, cache, notify and the edge read and write. Serialization is canonical
+// (fixed field order, episodes sorted by ordinal then id), so two documents with the same content
+// have the same bytes and "unchanged" is a string comparison.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anipipe::catalog {
+
+struct Episode {
+  std::string id;
+  double ordinal = 0;
+  std::optional<std::string> name;
+  std::optional<std::int64_t> duration;
+  std::optional<std::string> hls_480, hls_720, hls_1080;
+  std::optional<std::string> updated_at;
+  bool operator==(const Episode&) const = default;
+};
+
+struct TitleDocument {
+  std::int64_t id = 0;
+  std::string alias;
+  std::string name_ru;
+  std::optional<std::string> name_en, name_alternative;
+  std::optional<std::string> type;
+  std::optional<std::int64_t> year;
+  std::optional<std::string> season;
+  std::string status = "unknown";
+  std::vector<std::string> genres;
+  std::optional<std::string> description;
+  bool has_poster = false;
+  std::optional<std::string> poster_src, poster_thumbnail;
+  std::optional<std::int64_t> episodes_total;
+  std::vector<Episode> episodes;
+  std::optional<std::string> fresh_at, updated_at;
+  std::string source = "v1";
+  bool operator==(const TitleDocument&) const = default;
+
+  /// Parses a document (the JSON of a titles record, or an event's "title"); throws
+  /// std::invalid_argument naming what is wrong. Callers validate against the schema first.
+  static TitleDocument parse(std::string_view json);
+  /// Canonical JSON.
+  std::string to_json() const;
+  const Episode* find_episode(std::string_view episode_id) const;
+};
+
+/// What an observation adds to what is known: the incoming document's fields win; episodes are
+/// the union by id (the incoming version of an episode wins), because upstream snapshots often
+/// carry only the latest episode (v1 releases/latest) while the catalog keeps them all.
+TitleDocument merge(const TitleDocument& known, const TitleDocument& incoming);
+
+/// Episodes of `after` whose id `before` does not have (before may be null: everything is new).
+std::vector<const Episode*> new_episodes(const TitleDocument* before, const TitleDocument& after);
+
+}  // namespace anipipe::catalog
