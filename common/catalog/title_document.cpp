@@ -6,7 +6,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "json/json_writer.hpp"
+#include "catalog/title_json.hpp"
 
 namespace anipipe::catalog {
 namespace {
@@ -112,27 +112,7 @@ std::string TitleDocument::to_json() const {
   std::string out;
   out.reserve(512 + (description ? description->size() : 0) + episodes.size() * 256);
   json::Writer w(out);
-  w.begin_object();
-  w.field("id", id).field("alias", alias);
-  w.key("names").begin_object().field("ru", name_ru).field("en", name_en).field("alternative", name_alternative).end_object();
-  w.field("type", type).field("year", year).field("season", season).field("status", status);
-  w.key("genres").begin_array();
-  for (const auto& g : genres) w.value(g);
-  w.end_array();
-  w.field("description", description);
-  w.key("poster");
-  if (has_poster) w.begin_object().field("src", poster_src).field("thumbnail", poster_thumbnail).end_object();
-  else w.null();
-  w.field("episodes_total", episodes_total);
-  w.key("episodes").begin_array();
-  for (const auto& e : episodes) {
-    w.begin_object().field("id", e.id).field("ordinal", e.ordinal).field("name", e.name).field("duration", e.duration);
-    w.key("hls").begin_object().field("480", e.hls_480).field("720", e.hls_720).field("1080", e.hls_1080).end_object();
-    w.field("updated_at", e.updated_at).end_object();
-  }
-  w.end_array();
-  w.field("fresh_at", fresh_at).field("updated_at", updated_at).field("source", source);
-  w.end_object();
+  write_title(w, *this, source);
   return out;
 }
 

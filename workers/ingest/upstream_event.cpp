@@ -2,35 +2,10 @@
 
 #include <openssl/evp.h>
 
-#include "json/json_writer.hpp"
+#include "catalog/title_json.hpp"
 
 namespace anipipe::ingest {
 namespace {
-
-void write_title(json::Writer& w, const Title& t, std::string_view source) {
-  w.begin_object();
-  w.field("id", t.id).field("alias", t.alias);
-  w.key("names").begin_object().field("ru", t.name_ru).field("en", t.name_en).field("alternative", t.name_alternative).end_object();
-  w.field("type", t.type).field("year", t.year).field("season", t.season).field("status", t.status);
-  w.key("genres").begin_array();
-  for (auto g : t.genres) w.value(g);
-  w.end_array();
-  w.field("description", t.description);
-  w.key("poster");
-  if (t.has_poster) w.begin_object().field("src", t.poster_src).field("thumbnail", t.poster_thumbnail).end_object();
-  else w.null();
-  w.field("episodes_total", t.episodes_total);
-  w.key("episodes").begin_array();
-  for (const auto& e : t.episodes) {
-    w.begin_object().field("id", e.id).field("ordinal", e.ordinal).field("name", e.name).field("duration", e.duration);
-    w.key("hls").begin_object().field("480", e.hls_480).field("720", e.hls_720).field("1080", e.hls_1080).end_object();
-    w.field("updated_at", e.updated_at).end_object();
-  }
-  w.end_array();
-  w.field("fresh_at", t.fresh_at).field("updated_at", t.updated_at);
-  w.field("source", source);
-  w.end_object();
-}
 
 std::string hex_sha256_128(std::string_view data) {
   // Fetched once: OpenSSL 3 otherwise looks the algorithm up on every call (a measurable share of ingest).
@@ -59,7 +34,7 @@ std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at
   w.field("kind", e.kind).field("title_id", e.title_id);
   if (e.title) {
     w.key("title");
-    write_title(w, *e.title, e.generation);
+    catalog::write_title(w, *e.title, e.generation);
   }
   if (e.episode) {
     w.key("episode").begin_object().field("id", e.episode->id).field("ordinal", e.episode->ordinal).field("name", e.episode->name);

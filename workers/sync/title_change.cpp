@@ -1,6 +1,6 @@
 #include "title_change.hpp"
 
-#include "json/json_writer.hpp"
+#include "catalog/title_json.hpp"
 
 namespace anipipe::sync {
 namespace {
@@ -10,14 +10,11 @@ std::string new_episode_json(const catalog::TitleDocument& t, const catalog::Epi
   json::Writer w(out);
   w.begin_object();
   w.field("event_id", std::to_string(t.id) + ":" + e.id).field("title_id", t.id);
-  w.key("episode").begin_object().field("id", e.id).field("ordinal", e.ordinal).field("name", e.name).field("duration", e.duration);
-  w.key("hls").begin_object().field("480", e.hls_480).field("720", e.hls_720).field("1080", e.hls_1080).end_object();
-  w.field("updated_at", e.updated_at).end_object();
+  w.key("episode");
+  catalog::write_episode(w, e);
   w.key("title").begin_object().field("alias", t.alias);
-  w.key("names").begin_object().field("ru", t.name_ru).field("en", t.name_en).field("alternative", t.name_alternative).end_object();
-  w.key("poster");
-  if (t.has_poster) w.begin_object().field("src", t.poster_src).field("thumbnail", t.poster_thumbnail).end_object();
-  else w.null();
+  catalog::write_names(w, t);
+  catalog::write_poster(w, t);
   w.end_object();
   w.field("detected_at", detected_at);
   w.end_object();
