@@ -35,6 +35,9 @@ public:
   virtual Handled handle(const kafka::Message& record) = 0;
   virtual void on_assigned(const std::vector<kafka::TopicPartition>&) {}
   virtual void on_revoked(const std::vector<kafka::TopicPartition>&) {}
+  /// Transactional loop only: the batch's transaction was aborted and its records will be
+  /// consumed again; state changed while handling them must be restored (e.g. re-read).
+  virtual void on_transaction_aborted(const std::vector<kafka::TopicPartition>&) {}
 };
 
 }  // namespace anipipe::runtime

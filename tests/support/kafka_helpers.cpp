@@ -81,6 +81,7 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
 std::string probe_binary() { return ANIPIPE_PROBE_BIN; }
 std::string ops_binary() { return ANIPIPE_OPS_BIN; }
 std::string ingest_binary() { return ANIPIPE_INGEST_BIN; }
+std::string sync_binary() { return ANIPIPE_SYNC_BIN; }
 std::string source_dir() { return ANIPIPE_DEFAULT_SOURCE_DIR; }
 
 }  // namespace anipipe::testing

@@ -50,6 +50,7 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
 std::string probe_binary();
 std::string ops_binary();
 std::string ingest_binary();
+std::string sync_binary();
 std::string source_dir();
 
 }  // namespace anipipe::testing

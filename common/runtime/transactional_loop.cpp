@@ -1,0 +1,186 @@
+#include "runtime/transactional_loop.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "log/log.hpp"
+#include "runtime/dead_letter.hpp"
+#include "runtime/shutdown.hpp"
+
+namespace anipipe::runtime {
+
+using namespace std::chrono_literals;
+
+TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandler& handler,
+                                     const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
+    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics) {
+  const auto& o = settings_.loop.options;
+  backoff_.initial = std::chrono::milliseconds(o.retry_backoff_ms);
+  backoff_.max = std::chrono::milliseconds(o.retry_backoff_max_ms);
+  kafka::Producer::Options po;
+  po.transactional_id = settings_.transactional_id;
+  producer_ = std::make_unique<kafka::Producer>(o.kafka, po);
+  producer_->init_transactions(60s);  // fences a predecessor with the same id, aborting what it left open
+  kafka::Consumer::Options co;
+  co.group_id = o.group;
+  co.topics = settings_.loop.topics;
+  co.group_instance_id = settings_.loop.group_instance_id;
+  co.read_committed = true;
+  co.defaults["enable.auto.commit"] = "false";  // offsets are committed by the transactions
+  co.on_stats = [this](std::string_view json) { metrics_.update_from_librdkafka_stats(json); };
+  consumer_ = std::make_unique<kafka::Consumer>(o.kafka, std::move(co), static_cast<kafka::RebalanceListener*>(this));
+}
+
+TransactionalLoop::~TransactionalLoop() = default;
+
+std::string_view TransactionalLoop::schema_of(std::string_view topic) const {
+  if (topic == settings_.loop.options.dlq_topic) return kDeadLetterSchema;
+  auto it = settings_.loop.schema_names.find(topic);
+  return it == settings_.loop.schema_names.end() ? topic : std::string_view(it->second);
+}
+
+bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason) {
+  const auto tp = msg.topic_partition();
+  metrics_.record_in(tp.topic);
+  log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
+  const auto dlq_version = schemas_.version(kDeadLetterSchema);
+  auto dead_letter = [&](const std::string& reason) {
+    spdlog::warn("dead-lettering: {}", reason);
+    metrics_.record_failed(tp.topic, "dead_letter");
+    outputs.push_back(make_dead_letter(msg, settings_.loop.options.dlq_topic, settings_.loop.worker, reason, dlq_version));
+    return true;
+  };
+  const auto in_schema = schema_of(tp.topic);
+  const auto value = msg.value();
+  if (schemas_.has_topic(in_schema)) {
+    if (!value && !settings_.loop.tombstone_topics.count(tp.topic))
+      return dead_letter("a null value (tombstone) is not valid on " + tp.topic);
+    if (value)
+      if (auto err = schemas_.validate(in_schema, *value))
+        return dead_letter((err->message.starts_with("not JSON") ? "value is " : "value violates schema " + std::string(in_schema) + ": ") +
+                           err->to_string());
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Handled h;
+  try {
+    h = handler_.handle(msg);
+  } catch (const std::exception& e) {
+    // Inside a transaction a throwing handler is a poison record: retrying the batch would throw again.
+    return dead_letter(std::string("handler failed: ") + e.what());
+  }
+  metrics_.observe_handler(tp.topic, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (h.outcome == Outcome::retry_later) {
+    retry_reason = h.reason;
+    return false;
+  }
+  if (h.outcome == Outcome::dead_letter) return dead_letter(h.reason);
+  const auto in_headers = msg.event_headers();
+  for (auto& out : h.outputs) {
+    const auto out_schema = schema_of(out.topic);
+    if (out.headers.traceparent.empty()) out.headers = in_headers.child(settings_.loop.worker, out_schema, schemas_.version(out_schema));
+    if (out.value && schemas_.has_topic(out_schema))
+      if (auto err = schemas_.validate(out_schema, *out.value))
+        return dead_letter("output for " + out.topic + " violates its schema: " + err->to_string());
+  }
+  for (auto& out : h.outputs) outputs.push_back(std::move(out));
+  return true;
+}
+
+int TransactionalLoop::run(const std::atomic<bool>& stop) {
+  spdlog::info("consuming {} topic(s) in group {} exactly-once (transactional id {})", settings_.loop.topics.size(),
+               settings_.loop.options.group, settings_.transactional_id);
+  int failures = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    // Collect a batch. Rebalance callbacks run in here, between transactions.
+    std::vector<kafka::Message> batch;
+    const auto deadline = std::chrono::steady_clock::now() + settings_.batch_wait;
+    while (batch.size() < settings_.batch_max && !stop.load()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 && !batch.empty()) break;
+      auto m = consumer_->poll(std::max(left, 1ms));
+      if (!m) {
+        if (!batch.empty()) break;
+        continue;
+      }
+      if (m->is_error()) {
+        if (!m->is_partition_eof()) spdlog::warn("consumer: {}", m->error());
+        continue;
+      }
+      batch.push_back(std::move(*m));
+    }
+    if (batch.empty()) continue;
+
+    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>> span;  // first, next
+    for (const auto& m : batch) {
+      auto [it, fresh] = span.try_emplace(m.topic_partition(), m.offset(), m.offset() + 1);
+      if (!fresh) it->second.second = m.offset() + 1;
+    }
+    std::string reason;
+    try {
+      producer_->begin_transaction();
+      bool ok = true;
+      std::vector<kafka::OutRecord> outputs;
+      for (const auto& m : batch) {
+        if (!handle(m, outputs, reason)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        for (const auto& out : outputs) producer_->produce(out, [this, topic = out.topic](const kafka::DeliveryResult& r) {
+          if (r.ok) metrics_.record_out(topic);
+        });
+        std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
+        for (const auto& [tp, s] : span) next.emplace_back(tp, s.second);
+        producer_->send_offsets_to_transaction(*consumer_, next, 30s);
+        producer_->commit_transaction(60s);
+        failures = 0;
+        continue;
+      }
+    } catch (const kafka::TransactionError& e) {
+      if (e.kind == kafka::TransactionError::Kind::fatal) {
+        spdlog::critical("transaction failed fatally ({}); exiting so a restart can fence and recover", e.what());
+        return 4;
+      }
+      reason = e.what();
+    }
+    // Abort, rewind, let the handler forget the batch, back off, and take the records again.
+    try {
+      producer_->abort_transaction(60s);
+    } catch (const kafka::TransactionError& e) {
+      spdlog::critical("abort failed ({}); exiting so a restart can fence and recover", e.what());
+      return 4;
+    }
+    std::vector<kafka::TopicPartition> touched;
+    for (const auto& [tp, s] : span) {
+      if (!consumer_->assignment().count(tp)) continue;
+      consumer_->seek(tp, s.first, 10s);
+      touched.push_back(tp);
+    }
+    metrics_.record_failed(batch.front().topic(), "retry");
+    handler_.on_transaction_aborted(touched);
+    const auto delay = backoff_.delay(++failures);
+    spdlog::warn("batch of {} record(s) aborted ({}); retrying in {} ms", batch.size(), reason, delay.count());
+    const auto until = std::chrono::steady_clock::now() + delay;
+    while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+  }
+  arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));
+  consumer_->close();
+  spdlog::info("left the group; bye");
+  return 0;
+}
+
+void TransactionalLoop::on_assigned(const std::vector<kafka::TopicPartition>& tps) {
+  metrics_.rebalance("assigned");
+  spdlog::info("assigned {} partition(s)", tps.size());
+  handler_.on_assigned(tps);
+}
+
+void TransactionalLoop::on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) {
+  metrics_.rebalance(lost ? "lost" : "revoked");
+  spdlog::info("{} {} partition(s)", lost ? "lost" : "revoking", tps.size());
+  handler_.on_revoked(tps);
+}
+
+}  // namespace anipipe::runtime

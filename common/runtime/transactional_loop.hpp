@@ -1,0 +1,59 @@
+#pragma once
+// The exactly-once consume-transform-produce loop (DESIGN.md: sync is exactly-once): records
+// are handled in batches; each batch's outputs, dead letters and input offsets go into one Kafka
+// transaction (send_offsets_to_transaction with the consumer's group metadata, KIP-447), so
+// either all of a batch's effects become visible to read_committed readers with its offsets, or
+// none do and the batch is consumed again.
+//  - A restarted instance with the same transactional id fences its predecessor and aborts what
+//    it left open; a zombie from an older group generation is fenced by the group coordinator.
+//  - Rebalances happen only between batches (callbacks run inside poll, never mid-transaction).
+//  - retry_later or an abortable error: abort, rewind the batch's partitions, tell the handler
+//    (its state must forget the batch), back off, try again. A fatal error ends the process
+//    (exit 4): the restart fences and recovers.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "json/schema.hpp"
+#include "kafka/consumer.hpp"
+#include "kafka/producer.hpp"
+#include "metrics/metrics.hpp"
+#include "runtime/consumer_loop.hpp"
+#include "runtime/outcome.hpp"
+#include "util/backoff.hpp"
+
+namespace anipipe::runtime {
+
+struct TransactionalSettings {
+  LoopSettings loop;
+  std::string transactional_id;  // stable per instance
+  std::size_t batch_max = 500;
+  std::chrono::milliseconds batch_wait{100};
+};
+
+class TransactionalLoop final : private kafka::RebalanceListener {
+public:
+  TransactionalLoop(TransactionalSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
+                    metrics::Metrics& metrics);
+  ~TransactionalLoop() override;
+  int run(const std::atomic<bool>& stop);
+
+private:
+  void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
+  void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
+  /// Handles one record into `outputs`; false if the batch must be aborted (retry later).
+  bool handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason);
+  std::string_view schema_of(std::string_view topic) const;
+
+  TransactionalSettings settings_;
+  RecordHandler& handler_;
+  const json::SchemaRegistry& schemas_;
+  metrics::Metrics& metrics_;
+  util::Backoff backoff_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+};
+
+}  // namespace anipipe::runtime
