@@ -107,7 +107,10 @@ Writer& Writer::value(double d) {
   // JSON has no NaN or infinity; null is the conventional stand-in.
   if (!std::isfinite(d)) { out_ += "null"; return *this; }
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
+  // Shortest round-trip form; but never a long run of integer digits: 2.1e20 written as
+  // 213548027643871133696 is valid JSON that 64-bit parsers (simdjson among them) refuse.
+  auto r = std::fabs(d) < 1e15 ? std::to_chars(buf, buf + sizeof buf, d)
+                               : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   out_.append(buf, r.ptr);
   return *this;
 }

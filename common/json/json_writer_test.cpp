@@ -34,6 +34,14 @@ TEST_CASE("integers keep full 64-bit range - non-finite doubles become null") {
   CHECK(out == "[-9223372036854775808,18446744073709551615,null]");
 }
 
+TEST_CASE("large doubles are written so that 64-bit parsers read them back (found by the fuzzer)") {
+  std::string out;
+  Writer(out).begin_array().value(213548027643871133696.0).value(12.5).value(1e14).end_array();
+  CHECK(out == "[2.1354802764387113e+20,12.5,1e+14]");
+  simdjson::dom::parser parser;
+  CHECK(parser.parse(out).error() == simdjson::SUCCESS);
+}
+
 TEST_CASE("raw inserts pre-serialized JSON as one element") {
   std::string out;
   Writer(out).begin_array().raw(R"({"x":1})").value(2).end_array();

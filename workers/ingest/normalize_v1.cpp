@@ -48,7 +48,7 @@ bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optiona
   auto id = lj::string_field(ep, "id");
   out.name = lj::string_field(ep, "name");
   auto ordinal = lj::number_field(ep, "ordinal");
-  if (!ordinal || *ordinal < 0) {
+  if (!ordinal || *ordinal < 0 || *ordinal > 1e6) {
     *why = "episode without a usable ordinal";
     return false;
   }

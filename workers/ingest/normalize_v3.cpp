@@ -38,7 +38,7 @@ bool parse_playlist_episode(object& item, std::int64_t title_id, std::string_vie
                             Episode& ep) {
   auto ordinal = lj::number_field(item, "episode");
   if (!ordinal) ordinal = key_ordinal;
-  if (!ordinal || *ordinal < 0) return false;
+  if (!ordinal || *ordinal < 0 || *ordinal > 1e6) return false;
   ep.ordinal = *ordinal;
   auto uuid = lj::string_field(item, "uuid");
   ep.id = uuid && !uuid->empty() ? std::string(*uuid) : synthetic_episode_id(title_id, *ordinal);
@@ -179,7 +179,7 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
         number = ep.ordinal;
       }
     }
-    if (!number || *number < 0) {
+    if (!number || *number < 0 || *number > 1e6) {
       *why = "playlist_update without an episode number";
       return FrameResult::rejected;
     }

@@ -228,3 +228,10 @@ TEST_CASE("v3 timestamps out of range become null instead of overflowing (found 
   CHECK(has(n, R"("fresh_at":null,"updated_at":null)"));
   CHECK(has(n, R"("updated_at":null}])"));
 }
+
+TEST_CASE("absurd episode numbers make the episode unusable instead of unparsable output (found by the fuzzer)") {
+  auto r = normalize(R"({"type":"playlist_update","data":{"id":1029,"updated_episode":null,"episode":"213548027643871133696","reupload":false}})");
+  CHECK(r.status == Status::rejected);
+  auto n = event(R"({"id":9,"alias":"a","name":{"main":"A"},"latest_episode":{"id":"e","ordinal":1e300}})");
+  CHECK(has(n, R"("episodes":[])"));
+}
