@@ -51,6 +51,10 @@ TitleDocument TitleDocument::parse(std::string_view json) {
   element root;
   if (auto err = parser.parse(json.data(), json.size()).get(root))
     throw std::invalid_argument(std::string("title document is not JSON: ") + simdjson::error_message(err));
+  return parse(root);
+}
+
+TitleDocument TitleDocument::parse(const simdjson::dom::element& root) {
   if (root.type() != element_type::OBJECT) throw std::invalid_argument("title document is not an object");
   TitleDocument t;
   auto id = opt_int(root, "id");

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+namespace simdjson::dom { class element; }
+
 namespace anipipe::catalog {
 
 struct Episode {
@@ -43,6 +45,8 @@ struct TitleDocument {
   /// Parses a document (the JSON of a titles record, or an event's "title"); throws
   /// std::invalid_argument naming what is wrong. Callers validate against the schema first.
   static TitleDocument parse(std::string_view json);
+  /// The same from an already parsed document (e.g. an event's "title"), without parsing again.
+  static TitleDocument parse(const simdjson::dom::element& root);
   /// Canonical JSON.
   std::string to_json() const;
   const Episode* find_episode(std::string_view episode_id) const;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "log/log.hpp"
-#include "runtime/dead_letter.hpp"
 #include "runtime/shutdown.hpp"
 
 namespace anipipe::runtime {
@@ -13,7 +12,7 @@ using Clock = std::chrono::steady_clock;
 
 ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
                            metrics::Metrics& metrics)
-    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics) {
+    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics), contract_(settings_, schemas) {
   backoff_.initial = std::chrono::milliseconds(settings_.options.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(settings_.options.retry_backoff_max_ms);
   producer_ = std::make_unique<kafka::Producer>(settings_.options.kafka);
@@ -59,19 +58,7 @@ void ConsumerLoop::process(const kafka::Message& msg) {
   metrics_.record_in(tp.topic);
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
 
-  const auto value = msg.value();
-  const std::string_view in_schema = schema_of(tp.topic);
-  if (schemas_.has_topic(in_schema)) {
-    if (!value) {
-      // Tombstones are meaningful only on compacted topics, whose handlers see them directly.
-      if (!settings_.tombstone_topics.count(tp.topic))
-        return finish(msg, Handled::dead_letter("a null value (tombstone) is not valid on " + tp.topic));
-    } else if (auto err = schemas_.validate(in_schema, *value)) {
-      const bool not_json = err->instance_path.empty() && err->message.starts_with("not JSON");
-      return finish(msg, Handled::dead_letter((not_json ? "value is " : "value violates schema " + std::string(in_schema) + ": ") +
-                                              err->to_string()));
-    }
-  }
+  if (auto reason = contract_.reject_input(msg)) return finish(msg, Handled::dead_letter(std::move(*reason)));
 
   const auto started = Clock::now();
   Handled handled;
@@ -95,37 +82,17 @@ void ConsumerLoop::finish(const kafka::Message& msg, Handled handled) {
   const kafka::TopicPartition tp = msg.topic_partition();
   if (handled.outcome == Outcome::retry_later) return schedule_retry(tp, msg.offset(), handled.reason);
 
-  if (handled.outcome == Outcome::done) {
-    const auto in_headers = msg.event_headers();
-    for (auto& out : handled.outputs) {
-      const std::string_view out_schema = schema_of(out.topic);
-      if (out.headers.traceparent.empty())
-        out.headers = in_headers.child(settings_.worker, out_schema, schemas_.version(out_schema));
-      if (out.value && schemas_.has_topic(out_schema)) {
-        if (auto err = schemas_.validate(out_schema, *out.value)) {
-          // Our own output breaking its contract is a bug; keep the input for a re-drive after the fix.
-          handled = Handled::dead_letter("output for " + out.topic + " violates its schema: " + err->to_string());
-          break;
-        }
-      }
-    }
-  }
+  if (handled.outcome == Outcome::done)
+    if (auto reason = contract_.prepare_outputs(msg, handled.outputs)) handled = Handled::dead_letter(std::move(*reason));
   retries_.erase(tp);
   if (handled.outcome == Outcome::dead_letter) {
     spdlog::warn("dead-lettering: {}", handled.reason);
     metrics_.record_failed(tp.topic, "dead_letter");
     std::vector<kafka::OutRecord> dlq;
-    dlq.push_back(make_dead_letter(msg, settings_.options.dlq_topic, settings_.worker, handled.reason,
-                                   schemas_.version(kDeadLetterSchema)));
+    dlq.push_back(contract_.dead_letter(msg, handled.reason));
     return produce_effects(msg, std::move(dlq));
   }
   produce_effects(msg, std::move(handled.outputs));
-}
-
-std::string_view ConsumerLoop::schema_of(std::string_view topic) const {
-  if (topic == settings_.options.dlq_topic) return kDeadLetterSchema;
-  auto it = settings_.schema_names.find(topic);
-  return it == settings_.schema_names.end() ? topic : std::string_view(it->second);
 }
 
 void ConsumerLoop::produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs) {

@@ -23,6 +23,7 @@
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
 #include "runtime/outcome.hpp"
+#include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
 namespace anipipe::runtime {
@@ -59,7 +60,6 @@ private:
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
 
-  std::string_view schema_of(std::string_view topic) const;
   void process(const kafka::Message& msg);
   void finish(const kafka::Message& msg, Handled handled);
   void produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs);
@@ -72,6 +72,7 @@ private:
   RecordHandler& handler_;
   const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
+  RecordContract contract_;
   util::Backoff backoff_;
   kafka::OffsetTracker tracker_;
   std::map<kafka::TopicPartition, RetryState> retries_;

@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "log/log.hpp"
-#include "runtime/dead_letter.hpp"
 #include "runtime/shutdown.hpp"
 
 namespace anipipe::runtime {
@@ -14,7 +13,7 @@ using namespace std::chrono_literals;
 
 TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandler& handler,
                                      const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
-    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics) {
+    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics), contract_(settings_.loop, schemas) {
   const auto& o = settings_.loop.options;
   backoff_.initial = std::chrono::milliseconds(o.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(o.retry_backoff_max_ms);
@@ -34,33 +33,17 @@ TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandl
 
 TransactionalLoop::~TransactionalLoop() = default;
 
-std::string_view TransactionalLoop::schema_of(std::string_view topic) const {
-  if (topic == settings_.loop.options.dlq_topic) return kDeadLetterSchema;
-  auto it = settings_.loop.schema_names.find(topic);
-  return it == settings_.loop.schema_names.end() ? topic : std::string_view(it->second);
-}
-
 bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason) {
   const auto tp = msg.topic_partition();
   metrics_.record_in(tp.topic);
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
-  const auto dlq_version = schemas_.version(kDeadLetterSchema);
   auto dead_letter = [&](const std::string& reason) {
     spdlog::warn("dead-lettering: {}", reason);
     metrics_.record_failed(tp.topic, "dead_letter");
-    outputs.push_back(make_dead_letter(msg, settings_.loop.options.dlq_topic, settings_.loop.worker, reason, dlq_version));
+    outputs.push_back(contract_.dead_letter(msg, reason));
     return true;
   };
-  const auto in_schema = schema_of(tp.topic);
-  const auto value = msg.value();
-  if (schemas_.has_topic(in_schema)) {
-    if (!value && !settings_.loop.tombstone_topics.count(tp.topic))
-      return dead_letter("a null value (tombstone) is not valid on " + tp.topic);
-    if (value)
-      if (auto err = schemas_.validate(in_schema, *value))
-        return dead_letter((err->message.starts_with("not JSON") ? "value is " : "value violates schema " + std::string(in_schema) + ": ") +
-                           err->to_string());
-  }
+  if (auto reason = contract_.reject_input(msg)) return dead_letter(*reason);
   const auto started = std::chrono::steady_clock::now();
   Handled h;
   try {
@@ -75,14 +58,7 @@ bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::Out
     return false;
   }
   if (h.outcome == Outcome::dead_letter) return dead_letter(h.reason);
-  const auto in_headers = msg.event_headers();
-  for (auto& out : h.outputs) {
-    const auto out_schema = schema_of(out.topic);
-    if (out.headers.traceparent.empty()) out.headers = in_headers.child(settings_.loop.worker, out_schema, schemas_.version(out_schema));
-    if (out.value && schemas_.has_topic(out_schema))
-      if (auto err = schemas_.validate(out_schema, *out.value))
-        return dead_letter("output for " + out.topic + " violates its schema: " + err->to_string());
-  }
+  if (auto reason = contract_.prepare_outputs(msg, h.outputs)) return dead_letter(*reason);
   for (auto& out : h.outputs) outputs.push_back(std::move(out));
   return true;
 }

@@ -22,6 +22,7 @@
 #include "metrics/metrics.hpp"
 #include "runtime/consumer_loop.hpp"
 #include "runtime/outcome.hpp"
+#include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
 namespace anipipe::runtime {
@@ -45,12 +46,12 @@ private:
   void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
   /// Handles one record into `outputs`; false if the batch must be aborted (retry later).
   bool handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason);
-  std::string_view schema_of(std::string_view topic) const;
 
   TransactionalSettings settings_;
   RecordHandler& handler_;
   const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
+  RecordContract contract_;
   util::Backoff backoff_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;

@@ -7,21 +7,30 @@
 
 namespace anipipe::runtime {
 
-int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler) {
+int run_process(std::string_view worker, const config::WorkerOptions& options, const std::function<int(WorkerContext)>& body) {
   try {
-    log::init(settings.worker, settings.options.log_level);
+    log::init(worker, options.log_level);
     const auto& stop = install_shutdown_handlers();
-    auto schemas = json::SchemaRegistry::load_directories(settings.options.schema_dirs);
-    metrics::Metrics metrics(settings.worker, settings.options.metrics_addr);
-    if (metrics.port()) spdlog::info("metrics on http://{}:{}/metrics", settings.options.metrics_addr.substr(0, settings.options.metrics_addr.rfind(':')), metrics.port());
-    auto handler = make_handler(WorkerContext{schemas, metrics});
-    ConsumerLoop loop(std::move(settings), *handler, schemas, metrics);
-    return loop.run(stop);
+    auto schemas = json::SchemaRegistry::load_directories(options.schema_dirs);
+    metrics::Metrics metrics(std::string(worker), options.metrics_addr);
+    if (metrics.port())
+      spdlog::info("metrics on http://{}:{}/metrics", options.metrics_addr.substr(0, options.metrics_addr.rfind(':')), metrics.port());
+    return body(WorkerContext{schemas, metrics, stop});
   } catch (const std::exception& e) {
     spdlog::critical("cannot run: {}", e.what());
     spdlog::default_logger()->flush();
     return 2;
   }
+}
+
+int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler) {
+  const auto options = settings.options;
+  const std::string worker = settings.worker;
+  return run_process(worker, options, [&](WorkerContext ctx) {
+    auto handler = make_handler(ctx);
+    ConsumerLoop loop(std::move(settings), *handler, ctx.schemas, ctx.metrics);
+    return loop.run(ctx.stop);
+  });
 }
 
 }  // namespace anipipe::runtime

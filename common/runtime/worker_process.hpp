@@ -2,8 +2,10 @@
 // What every worker's main() does after parsing its flags: JSON logging, the schemas, /metrics,
 // signal handling, then the consumer loop until SIGTERM/SIGINT. Startup problems throw (bad
 // config, unreadable schemas, a taken metrics port); run_worker turns them into exit code 2.
+#include <atomic>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "json/schema.hpp"
 #include "metrics/metrics.hpp"
@@ -14,7 +16,13 @@ namespace anipipe::runtime {
 struct WorkerContext {
   const json::SchemaRegistry& schemas;
   metrics::Metrics& metrics;
+  const std::atomic<bool>& stop;  // set by SIGTERM/SIGINT
 };
+
+/// The start-up every binary shares (JSON logs, signal handlers, schemas, /metrics), then body;
+/// an exception from start-up or body is logged and becomes exit code 2.
+int run_process(std::string_view worker, const config::WorkerOptions& options,
+                const std::function<int(WorkerContext)>& body);
 
 /// Builds the handler with the context (schemas, metrics) and runs the loop. Returns the exit code.
 int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler);

@@ -5,7 +5,7 @@
 #include <prometheus/counter.h>
 
 #include <cstdint>
-#include <map>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -55,7 +55,11 @@ private:
   PublisherStats stats_;
   prometheus::Family<prometheus::Counter>& messages_;
   prometheus::Family<prometheus::Counter>& unknown_types_;
-  std::map<std::string, prometheus::Counter*, std::less<>> counters_;
+  struct LabelledCounter {
+    std::string source, outcome;
+    prometheus::Counter* counter;
+  };
+  std::vector<LabelledCounter> counters_;
 };
 
 }  // namespace anipipe::ingest

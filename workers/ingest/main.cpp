@@ -8,7 +8,6 @@
 
 #include "config/options.hpp"
 #include "event_publisher.hpp"
-#include "log/log.hpp"
 #include "recent_event_ids.hpp"
 #include "replay_source.hpp"
 #include "v1_poller.hpp"
@@ -16,6 +15,7 @@
 
 #include <thread>
 #include "runtime/shutdown.hpp"
+#include "runtime/worker_process.hpp"
 
 namespace {
 
@@ -98,13 +98,11 @@ int main(int argc, char** argv) {
   o.http.request_timeout = std::chrono::milliseconds(o.http_timeout_ms);
   o.http.breaker_open_for = std::chrono::milliseconds(o.breaker_open_ms);
 
-  try {
-    anipipe::log::init("ingest", o.common.log_level);
-    const auto& stop = anipipe::runtime::install_shutdown_handlers();
+  return anipipe::runtime::run_process("ingest", o.common, [&](anipipe::runtime::WorkerContext ctx) {
+    const auto& stop = ctx.stop;
+    auto& metrics = ctx.metrics;
     if (o.replay_file.empty() && o.v1_base_url.empty() && o.v3.url.empty())
       throw std::invalid_argument("no source: give --replay FILE, --v1-base-url URL and/or --v3-url URL");
-    auto schemas = anipipe::json::SchemaRegistry::load_directories(o.common.schema_dirs);
-    anipipe::metrics::Metrics metrics("ingest", o.common.metrics_addr);
 
     anipipe::ingest::RecentEventIds recent(o.dedupe_capacity);
     if (o.recall_per_partition > 0) {
@@ -112,7 +110,7 @@ int main(int argc, char** argv) {
       spdlog::info("recalled {} announced event id(s) from {}", n, o.topic);
     }
     anipipe::kafka::Producer producer(o.common.kafka);
-    anipipe::ingest::EventPublisher publisher(producer, schemas, metrics, recent, {o.topic, o.common.dlq_topic});
+    anipipe::ingest::EventPublisher publisher(producer, ctx.schemas, metrics, recent, {o.topic, o.common.dlq_topic});
     anipipe::ingest::Normalizer normalizer;
 
     if (!o.replay_file.empty()) {
@@ -154,8 +152,5 @@ int main(int argc, char** argv) {
     if (!producer.flush(std::chrono::seconds(o.common.shutdown_timeout_s)))
       spdlog::warn("{} event(s) not acknowledged at shutdown; they are announced again after a restart", producer.pending());
     return 0;
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot run: {}", e.what());
-    return 2;
-  }
+  });
 }

@@ -3,9 +3,8 @@
 #include <unistd.h>
 
 #include "config/options.hpp"
-#include "log/log.hpp"
-#include "runtime/shutdown.hpp"
 #include "runtime/transactional_loop.hpp"
+#include "runtime/worker_process.hpp"
 #include "sync_handler.hpp"
 
 int main(int argc, char** argv) {
@@ -35,16 +34,10 @@ int main(int argc, char** argv) {
   settings.loop.schema_names = {{topics.events, "anilibria.upstream.events"}, {topics.requests, "anilibria.sync_requests"},
                                 {topics.titles, "anilibria.titles"}, {topics.new_episode, "anilibria.new_episode"},
                                 {topics.results, "anilibria.sync_results"}};
-  try {
-    anipipe::log::init("sync", settings.loop.options.log_level);
-    const auto& stop = anipipe::runtime::install_shutdown_handlers();
-    auto schemas = anipipe::json::SchemaRegistry::load_directories(settings.loop.options.schema_dirs);
-    anipipe::metrics::Metrics metrics("sync", settings.loop.options.metrics_addr);
-    anipipe::sync::SyncHandler handler(settings.loop.options.kafka, topics);
-    anipipe::runtime::TransactionalLoop loop(std::move(settings), handler, schemas, metrics);
-    return loop.run(stop);
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot run: {}", e.what());
-    return 2;
-  }
+  const auto options = settings.loop.options;
+  return anipipe::runtime::run_process("sync", options, [&](anipipe::runtime::WorkerContext ctx) {
+    anipipe::sync::SyncHandler handler(options.kafka, topics);
+    anipipe::runtime::TransactionalLoop loop(std::move(settings), handler, ctx.schemas, ctx.metrics);
+    return loop.run(ctx.stop);
+  });
 }

@@ -14,6 +14,14 @@ namespace anipipe::sync {
 
 using runtime::Handled;
 
+namespace {
+// One parser for every record (a parser allocates its buffers; a new one per record would too).
+simdjson::dom::parser& record_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+}  // namespace
+
 void SyncHandler::rebuild(const std::vector<kafka::TopicPartition>& tps) {
   std::set<std::int32_t> partitions;
   for (const auto& tp : tps) partitions.insert(tp.partition);
@@ -63,12 +71,11 @@ Handled SyncHandler::handle(const kafka::Message& record) {
 }
 
 Handled SyncHandler::on_event(const kafka::Message& record) {
-  simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(*record.value()).get(root)) return Handled::dead_letter("event is not JSON");
+  if (record_parser().parse(*record.value()).get(root)) return Handled::dead_letter("event is not JSON");
   simdjson::dom::element title;
   if (root["title"].get(title)) return Handled::done();  // no snapshot: needs an upstream fetch (not yet)
-  const auto doc = catalog::TitleDocument::parse(simdjson::minify(title));
+  const auto doc = catalog::TitleDocument::parse(title);
   const auto change = compare(state_.find(doc.id), doc, util::now_rfc3339());
   if (!change.changed) return Handled::done();
   std::vector<kafka::OutRecord> out;
@@ -81,9 +88,8 @@ Handled SyncHandler::on_event(const kafka::Message& record) {
 }
 
 Handled SyncHandler::on_request(const kafka::Message& record) {
-  simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(*record.value()).get(root)) return Handled::dead_letter("request is not JSON");
+  if (record_parser().parse(*record.value()).get(root)) return Handled::dead_letter("request is not JSON");
   const std::int64_t id = root["title_id"].get_int64().value_unsafe();
   const std::string_view correlation = root["correlation_id"].get_string().value_unsafe();
   std::string body;
