@@ -51,6 +51,25 @@ void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& defa
       ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")->capture_default_str()->check(CLI::Range(1, 3600000));
 }
 
+namespace {
+void add_millis_option(CLI::App& app, const std::string& name, std::chrono::milliseconds& target, const std::string& help,
+                       const std::string& env) {
+  app.add_option_function<std::int64_t>(name, [&target](std::int64_t ms) { target = std::chrono::milliseconds(ms); }, help)
+      ->envname(env)->default_str(std::to_string(target.count()))->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
+}
+}  // namespace
+
+void add_http_options(CLI::App& app, http::ClientOptions& http) {
+  add_millis_option(app, "--http-connect-timeout-ms", http.connect_timeout, "Upstream connect timeout", "ANIPIPE_HTTP_CONNECT_TIMEOUT_MS");
+  add_millis_option(app, "--http-timeout-ms", http.request_timeout, "Upstream request timeout (send to last byte)", "ANIPIPE_HTTP_TIMEOUT_MS");
+  app.add_option("--http-retries", http.max_retries, "Retries on transport errors, 5xx and 429 (Retry-After honoured)")
+      ->envname("ANIPIPE_HTTP_RETRIES")->capture_default_str()->check(CLI::Range(0, 20));
+  app.add_option("--breaker-failures", http.breaker_failures, "Consecutive failures that open the circuit breaker")
+      ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")->capture_default_str()->check(CLI::Range(1, 1000));
+  add_millis_option(app, "--breaker-open-ms", http.breaker_open_for, "How long an open breaker refuses calls before one trial",
+                    "ANIPIPE_HTTP_BREAKER_OPEN_MS");
+}
+
 void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs) {
   constexpr std::string_view prefix = "ANIPIPE_KAFKA_";
   for (char** e = environ; e && *e; ++e) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "http/client.hpp"
 #include "kafka/settings.hpp"
 
 namespace anipipe::config {
@@ -35,6 +36,10 @@ void add_process_options(CLI::App& app, WorkerOptions& options);
 /// Process options plus the consumer's: --group, --metrics-addr, --log-level, --schema-dir, --shutdown-timeout,
 /// --max-attempts, --retry-backoff-ms, --retry-backoff-max-ms, --dlq-topic.
 void add_worker_options(CLI::App& app, WorkerOptions& options, const std::string& default_group);
+
+/// The upstream HTTP client's knobs: --http-connect-timeout-ms, --http-timeout-ms, --http-retries,
+/// --breaker-failures, --breaker-open-ms (ANIPIPE_HTTP_*). Defaults are what `http` holds.
+void add_http_options(CLI::App& app, http::ClientOptions& http);
 
 /// Applies ANIPIPE_KAFKA_* from the environment and then the --kafka pairs; throws on a malformed pair.
 void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs);

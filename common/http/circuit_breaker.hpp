@@ -2,8 +2,10 @@
 // A circuit breaker for one upstream (DESIGN.md, seed defaults): after `failure_threshold`
 // consecutive failures it opens and refuses calls for `open_for`; then one trial call is let
 // through (half-open): success closes it, failure opens it again. Time is passed in, so the
-// state machine is unit-tested without sleeping.
+// state machine is unit-tested without sleeping. Thread-safe: a pool of clients to one upstream
+// shares one breaker (ClientOptions::shared_breaker), so the upstream is judged as a whole.
 #include <chrono>
+#include <mutex>
 #include <string_view>
 
 namespace anipipe::http {
@@ -25,6 +27,9 @@ public:
   std::chrono::milliseconds retry_in(Clock::time_point now = Clock::now()) const;
 
 private:
+  State state_locked(Clock::time_point now) const;
+
+  mutable std::mutex mutex_;
   int threshold_;
   std::chrono::milliseconds open_for_;
   int failures_ = 0;

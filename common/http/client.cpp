@@ -130,7 +130,9 @@ struct Client::Impl {
 
 Client::Client(std::string base_url, ClientOptions options, prometheus::Registry* metrics, std::string name)
     : base_(Url::parse(base_url)), options_(std::move(options)),
-      breaker_(options_.breaker_failures, options_.breaker_open_for), impl_(std::make_unique<Impl>()) {
+      breaker_(options_.shared_breaker ? options_.shared_breaker
+                                       : std::make_shared<CircuitBreaker>(options_.breaker_failures, options_.breaker_open_for)),
+      impl_(std::make_unique<Impl>()) {
   impl_->tls_ctx.set_default_verify_paths();
   impl_->tls_ctx.set_verify_mode(asio::ssl::verify_peer);
   impl_->name = std::move(name);
@@ -171,11 +173,11 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
 
   for (int attempt = 1; attempt <= options_.max_retries + 1; ++attempt) {
     if (stop && stop->load()) break;
-    if (!breaker_.allow()) {
+    if (!breaker_->allow()) {
       count("circuit_open");
       if (impl_->breaker_open) impl_->breaker_open->Set(1);
       throw HttpError(HttpError::Kind::circuit_open, 0,
-                      "circuit open for " + base_.host + " (retry in " + std::to_string(breaker_.retry_in().count()) + " ms)");
+                      "circuit open for " + base_.host + " (retry in " + std::to_string(breaker_->retry_in().count()) + " ms)");
     }
     std::optional<std::chrono::milliseconds> retry_after;
     const auto started = std::chrono::steady_clock::now();
@@ -223,7 +225,7 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
       }
       out.attempts = attempt;
       if (out.status < 500 && out.status != 429) {
-        breaker_.on_success();
+        breaker_->on_success();
         if (impl_->breaker_open) impl_->breaker_open->Set(0);
         count(out.status < 300 ? "2xx" : out.status < 400 ? "3xx" : "4xx");
         return out;
@@ -239,7 +241,7 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
       last_kind = HttpError::Kind::transport;
       last_error = e.what();
     }
-    breaker_.on_failure();
+    breaker_->on_failure();
     if (attempt > options_.max_retries) break;
     auto delay = backoff.delay(attempt);
     if (retry_after) delay = std::min(std::max(delay, *retry_after), options_.backoff_max * 6);
@@ -251,7 +253,7 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - std::chrono::steady_clock::now(),
                                                                               std::chrono::milliseconds(50)));
   }
-  if (impl_->breaker_open && breaker_.state() != CircuitBreaker::State::closed) impl_->breaker_open->Set(1);
+  if (impl_->breaker_open && breaker_->state() != CircuitBreaker::State::closed) impl_->breaker_open->Set(1);
   throw HttpError(last_kind, last_status, (post ? "POST " : "GET ") + base_.host + full_target + " failed: " + last_error);
 }
 

@@ -47,6 +47,9 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_max{10'000};
   int breaker_failures = 5;
   std::chrono::milliseconds breaker_open_for{30'000};
+  /// Set when several clients (threads) talk to one upstream: they share its breaker, and the
+  /// two settings above are then the shared breaker's business.
+  std::shared_ptr<CircuitBreaker> shared_breaker;
   std::string user_agent = "anipipe/0.1";
   std::size_t max_body_bytes = 64u << 20;
 };
@@ -76,7 +79,7 @@ public:
   Response post(std::string_view target, std::string_view body, std::string_view content_type,
                 const std::map<std::string, std::string>& headers = {}, const std::atomic<bool>* stop = nullptr);
 
-  CircuitBreaker::State breaker_state() const { return breaker_.state(); }
+  CircuitBreaker::State breaker_state() const { return breaker_->state(); }
   const Url& base() const { return base_; }
 
 private:
@@ -86,7 +89,7 @@ private:
 
   Url base_;
   ClientOptions options_;
-  CircuitBreaker breaker_;
+  std::shared_ptr<CircuitBreaker> breaker_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,5 +1,6 @@
 #include "kafka/consumer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -10,6 +11,8 @@ namespace anipipe::kafka {
 
 struct Consumer::Impl {
   detail::HandlePtr rk;
+  detail::QueuePtr priority;  // declared after rk: destroyed before it
+  std::set<std::string> priority_topics;
   Consumer* owner = nullptr;
   std::function<void(std::string_view)> on_stats;
 
@@ -28,7 +31,13 @@ struct Consumer::Impl {
       if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (cooperative) detail::ErrorPtr(rd_kafka_incremental_assign(rk, parts));
         else rd_kafka_assign(rk, parts);
-        for (auto& tp : tps) c.assigned_.insert(tp);
+        for (auto& tp : tps) {
+          c.assigned_.insert(tp);
+          if (self->priority && self->priority_topics.count(tp.topic)) {
+            detail::QueuePtr q(rd_kafka_queue_get_partition(rk, tp.topic.c_str(), tp.partition));
+            if (q) rd_kafka_queue_forward(q.get(), self->priority.get());
+          }
+        }
         if (c.listener_) c.listener_->on_assigned(tps);
       } else {
         const bool lost = rd_kafka_assignment_lost(rk);
@@ -84,6 +93,10 @@ Consumer::Consumer(const Settings& settings, Options options, RebalanceListener*
   if (impl_->on_stats) rd_kafka_conf_set_stats_cb(conf.get(), &Impl::on_stats_cb);
   impl_->rk = detail::make_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(impl_->rk.get());
+  if (!options.priority_topics.empty()) {
+    impl_->priority.reset(rd_kafka_queue_new(impl_->rk.get()));
+    impl_->priority_topics = std::move(options.priority_topics);
+  }
 
   detail::PartitionListPtr topics(rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size())));
   for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -96,9 +109,21 @@ Consumer::~Consumer() {
 }
 
 std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
-  rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
-  if (!m) return std::nullopt;
-  return Message(m);
+  if (!impl_->priority) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
+    if (!m) return std::nullopt;
+    return Message(m);
+  }
+  // The consumer queue must still be polled (rebalances, errors, max.poll.interval.ms), in short
+  // slices so that a priority record arriving meanwhile waits at most one slice.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (rd_kafka_message_t* m = rd_kafka_consume_queue(impl_->priority.get(), 0)) return Message(m);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto slice = std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(5));
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), static_cast<int>(slice.count()))) return Message(m);
+    if (left.count() <= 0) return std::nullopt;
+  }
 }
 
 void Consumer::store_offset(const TopicPartition& tp, std::int64_t next_offset) {

@@ -45,6 +45,11 @@ public:
     std::string auto_offset_reset = "earliest";
     /// Report reaching the end of a partition (Message::is_partition_eof) — for catch-up readers.
     bool partition_eof = false;
+    /// Records of these topics are handed out before any other record that is already waiting:
+    /// their partitions' fetch queues are forwarded to a queue of their own that poll() empties
+    /// first (librdkafka's partition queues), so a backlog of bulk records prefetched from other
+    /// topics does not delay them.
+    std::set<std::string> priority_topics;
     /// Called with librdkafka's statistics JSON every statistics.interval.ms (on the polling thread).
     std::function<void(std::string_view)> on_stats;
     std::map<std::string, std::string> defaults;
@@ -55,7 +60,7 @@ public:
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
-  /// The next record or error event, or nullopt on timeout.
+  /// The next record or error event (priority topics first), or nullopt on timeout.
   std::optional<Message> poll(std::chrono::milliseconds timeout);
 
   /// Marks everything before next_offset in tp as processed; committed on the next commit.

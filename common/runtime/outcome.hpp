@@ -33,6 +33,9 @@ public:
   /// Called only for records whose value passed its topic's schema (when the topic has one).
   /// May throw: the loop retries up to --max-attempts, then dead-letters with the exception text.
   virtual Handled handle(const kafka::Message& record) = 0;
+  /// Transactional loop only: called with each batch before its records are handled, so the
+  /// batch's I/O can go out at once (sync fetches every title it needs concurrently).
+  virtual void prepare_batch(const std::vector<kafka::Message>&) {}
   virtual void on_assigned(const std::vector<kafka::TopicPartition>&) {}
   virtual void on_revoked(const std::vector<kafka::TopicPartition>&) {}
   /// Transactional loop only: the batch's transaction was aborted and its records will be

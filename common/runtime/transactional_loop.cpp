@@ -26,6 +26,7 @@ TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandl
   co.topics = settings_.loop.topics;
   co.group_instance_id = settings_.loop.group_instance_id;
   co.read_committed = true;
+  co.priority_topics = settings_.priority_topics;
   co.defaults["enable.auto.commit"] = "false";  // offsets are committed by the transactions
   co.on_stats = [this](std::string_view json) { metrics_.update_from_librdkafka_stats(json); };
   consumer_ = std::make_unique<kafka::Consumer>(o.kafka, std::move(co), static_cast<kafka::RebalanceListener*>(this));
@@ -63,17 +64,38 @@ bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::Out
   return true;
 }
 
+void TransactionalLoop::hold_back(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason) {
+  auto& h = held_[tp];
+  const auto delay = backoff_.delay(++h.retries);
+  consumer_->pause(tp);
+  consumer_->seek(tp, offset, 10s);
+  h.paused = true;
+  h.resume_at = std::chrono::steady_clock::now() + delay;
+  metrics_.record_failed(tp.topic, "retry");
+  spdlog::warn("{} held back at offset {} ({}); retry {} in {} ms", tp.to_string(), offset, reason, h.retries, delay.count());
+}
+
+void TransactionalLoop::resume_due_partitions() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [tp, h] : held_) {
+    if (!h.paused || h.resume_at > now) continue;
+    h.paused = false;
+    consumer_->resume(tp);
+  }
+}
+
 int TransactionalLoop::run(const std::atomic<bool>& stop) {
   spdlog::info("consuming {} topic(s) in group {} exactly-once (transactional id {})", settings_.loop.topics.size(),
                settings_.loop.options.group, settings_.transactional_id);
   int failures = 0;
   while (!stop.load(std::memory_order_relaxed)) {
+    resume_due_partitions();
     // Collect a batch. Rebalance callbacks run in here, between transactions.
     std::vector<kafka::Message> batch;
     const auto deadline = std::chrono::steady_clock::now() + settings_.batch_wait;
     while (batch.size() < settings_.batch_max && !stop.load()) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 && !batch.empty()) break;
+      if (left.count() <= 0) break;
       auto m = consumer_->poll(std::max(left, 1ms));
       if (!m) {
         if (!batch.empty()) break;
@@ -92,28 +114,35 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
       auto [it, fresh] = span.try_emplace(m.topic_partition(), m.offset(), m.offset() + 1);
       if (!fresh) it->second.second = m.offset() + 1;
     }
+    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::string>> retry_at;  // offset, reason
     std::string reason;
     try {
+      handler_.prepare_batch(batch);
       producer_->begin_transaction();
-      bool ok = true;
       std::vector<kafka::OutRecord> outputs;
       for (const auto& m : batch) {
-        if (!handle(m, outputs, reason)) {
-          ok = false;
-          break;
-        }
+        auto tp = m.topic_partition();
+        if (retry_at.count(tp)) continue;  // held back at an earlier record: keep the partition's order
+        std::string why;
+        if (!handle(m, outputs, why)) retry_at.emplace(std::move(tp), std::make_pair(m.offset(), std::move(why)));
       }
-      if (ok) {
-        for (const auto& out : outputs) producer_->produce(out, [this, topic = out.topic](const kafka::DeliveryResult& r) {
-          if (r.ok) metrics_.record_out(topic);
-        });
-        std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
-        for (const auto& [tp, s] : span) next.emplace_back(tp, s.second);
-        producer_->send_offsets_to_transaction(*consumer_, next, 30s);
-        producer_->commit_transaction(60s);
-        failures = 0;
-        continue;
+      for (const auto& out : outputs) producer_->produce(out, [this, topic = out.topic](const kafka::DeliveryResult& r) {
+        if (r.ok) metrics_.record_out(topic);
+      });
+      std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
+      for (const auto& [tp, s] : span) {
+        auto r = retry_at.find(tp);
+        const auto to = r == retry_at.end() ? s.second : r->second.first;
+        if (to > s.first) next.emplace_back(tp, to);
       }
+      if (!next.empty()) producer_->send_offsets_to_transaction(*consumer_, next, 30s);
+      producer_->commit_transaction(60s);
+      failures = 0;
+      for (const auto& [tp, s] : span)
+        if (!retry_at.count(tp)) held_.erase(tp);
+      for (const auto& [tp, r] : retry_at)
+        if (consumer_->assignment().count(tp)) hold_back(tp, r.first, r.second);
+      continue;
     } catch (const kafka::TransactionError& e) {
       if (e.kind == kafka::TransactionError::Kind::fatal) {
         spdlog::critical("transaction failed fatally ({}); exiting so a restart can fence and recover", e.what());
@@ -156,6 +185,7 @@ void TransactionalLoop::on_assigned(const std::vector<kafka::TopicPartition>& tp
 void TransactionalLoop::on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) {
   metrics_.rebalance(lost ? "lost" : "revoked");
   spdlog::info("{} {} partition(s)", lost ? "lost" : "revoking", tps.size());
+  for (const auto& tp : tps) held_.erase(tp);
   handler_.on_revoked(tps);
 }
 

@@ -10,8 +10,11 @@ script what happens next, and misbehaves on demand. Loopback only.
   GET  /api/v3/ws                              v3 WebSocket: greeting, subscribe ack, pushed frames
   POST /_control/episode   {"release_id", "ordinal", "id"?, "name"?}   a release gains an episode
   POST /_control/release   {...release fields...}                      a title appears or changes
+  POST /_control/remove    {"id"}                                      a title disappears (404 from now on)
+  POST /_control/bulk      {"first_id", "count", "episodes"?}          many titles at once (benchmarks)
   POST /_control/misbehave {"mode": "500"|"429"|"slow"|"malformed"|"truncated"|"drop_ws",
                             "count": N, "retry_after": S, "delay_ms": D}  the next N API calls misbehave
+                           {"mode": "clear"}                           forget pending misbehaviour
   POST /_control/ws_send   {...frame...}                               push a frame to WebSocket clients
   GET  /_control/stats     {"requests": ..., "misbehaved": ..., "ws_clients": ...}
 
@@ -66,6 +69,33 @@ def upsert_release(body):
             base["fresh_at"] = base["updated_at"] = now_iso()
         state["releases"][rid] = base
         return base
+
+
+def remove_release(body):
+    rid = int(body["id"])
+    with lock:
+        gone = state["releases"].pop(rid, None) is not None
+        state["episodes"].pop(rid, None)
+    return {"removed": gone}
+
+
+def bulk_releases(body):
+    first, count, n_eps = int(body["first_id"]), int(body["count"]), int(body.get("episodes", 1))
+    with lock:
+        template = next(iter(state["releases"].values()))
+        for rid in range(first, first + count):
+            r = copy.deepcopy(template)
+            r["id"], r["alias"] = rid, f"title-{rid}"
+            r["name"] = dict(r.get("name") or {}, main=f"Тайтл {rid}")
+            eps = []
+            for k in range(1, n_eps + 1):
+                ep = copy.deepcopy(template.get("latest_episode") or {})
+                ep.update({"id": f"{rid}-ep-{k}", "ordinal": k, "sort_order": k, "release_id": rid})
+                eps.append(ep)
+            r["latest_episode"] = eps[-1] if eps else None
+            state["releases"][rid] = r
+            state["episodes"][rid] = eps
+    return {"created": count}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -175,6 +205,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, add_episode(body))
         if url.path == "/_control/release":
             return self.send_json(200, upsert_release(body))
+        if url.path == "/_control/remove":
+            return self.send_json(200, remove_release(body))
+        if url.path == "/_control/bulk":
+            return self.send_json(200, bulk_releases(body))
+        if url.path == "/_control/misbehave" and body.get("mode") == "clear":
+            with lock:
+                state["misbehave"].clear()
+            return self.send_json(200, {"ok": True})
         if url.path == "/_control/misbehave":
             with lock:
                 state["misbehave"].append({"mode": str(body["mode"]), "count": int(body.get("count", 1)),

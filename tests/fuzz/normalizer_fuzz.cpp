@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "json/schema.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
 namespace {
 const anipipe::json::SchemaRegistry& schemas() {
@@ -19,10 +19,10 @@ const anipipe::json::SchemaRegistry& schemas() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static anipipe::ingest::Normalizer normalizer;
+  static anipipe::upstream::Normalizer normalizer;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto a = normalizer.normalize_copy(text, "v1", "/fuzz", "2025-01-16T08:20:00Z");
-  if (a.status != anipipe::ingest::Normalized::Status::event) return 0;
+  if (a.status != anipipe::upstream::Normalized::Status::event) return 0;
   if (auto err = schemas().validate("anilibria.upstream.events", a.json)) {
     std::fprintf(stderr, "invalid event %s\n%s\n", err->to_string().c_str(), a.json.c_str());
     std::abort();

@@ -1,5 +1,7 @@
-// anipipe-sync against the real broker: change detection, one new_episode per new episode,
-// request results, state rebuilt from the compacted titles, and exactly-once across SIGKILLs.
+// anipipe-sync against the real broker and the fake upstream: change detection, one new_episode
+// per new episode, request results (fetched from the upstream), tombstones, the upstream down and
+// back, requests overtaking a backlog, state rebuilt from the compacted titles, exactly-once
+// across SIGKILLs, and the site's Node.js client (kafkajs) round trip.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "fake_upstream.hpp"
 #include "kafka_helpers.hpp"
 #include "process.hpp"
 
@@ -20,18 +23,23 @@ struct SyncSetup {
   std::string events = unique_name("sync-events"), requests = unique_name("sync-requests"), titles = unique_name("sync-titles"),
               new_episode = unique_name("sync-new-episode"), results = unique_name("sync-results"), dlq = unique_name("sync-dlq"),
               group = unique_name("sync-group"), dir = make_temp_dir("sync");
+  FakeUpstream upstream{dir};
   SyncSetup() {
-    for (const auto& t : {events, requests, new_episode, results}) create_topic(t, 3);
+    for (const auto& t : {events, requests}) create_topic(t, 3);
+    // As topics/topics.json has them: what the Node.js back end reads is stored gzip (kafkajs).
+    for (const auto& t : {new_episode, results}) create_topic(t, 3, {{"compression.type", "gzip"}});
     create_topic(titles, 3, {{"cleanup.policy", "compact"}});
     create_topic(dlq, 1);
   }
-  std::unique_ptr<Process> start(const std::string& instance, const std::string& log, const std::string& batch = "200") const {
-    return std::make_unique<Process>(
-        std::vector<std::string>{sync_binary(), "--brokers", test_kafka_settings().brokers, "--group", group, "--instance-id", instance,
-                                 "--events-topic", events, "--requests-topic", requests, "--titles-topic", titles,
-                                 "--new-episode-topic", new_episode, "--results-topic", results, "--dlq-topic", dlq,
-                                 "--metrics-addr", "off", "--batch-max", batch, "--kafka", "session.timeout.ms=6000"},
-        dir + "/" + log);
+  std::unique_ptr<Process> start(const std::string& instance, const std::string& log, const std::string& batch = "200",
+                                 const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> argv{sync_binary(), "--brokers", test_kafka_settings().brokers, "--group", group, "--instance-id", instance,
+                                  "--events-topic", events, "--requests-topic", requests, "--titles-topic", titles,
+                                  "--new-episode-topic", new_episode, "--results-topic", results, "--dlq-topic", dlq,
+                                  "--metrics-addr", "off", "--batch-max", batch, "--kafka", "session.timeout.ms=6000",
+                                  "--upstream-url", upstream.v1_base_url()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(std::move(argv), dir + "/" + log);
   }
 };
 
@@ -47,9 +55,28 @@ std::string event(int title, const std::vector<int>& episodes, const std::string
          R"(","genres":[],"episodes":[)" + eps + R"(],"updated_at":null,"source":"v1"}})";
 }
 
+/// An event that says something changed without carrying the title (sync must fetch it).
+std::string bare_event(int title, const std::string& kind = "episode_published") {
+  return R"({"event_id":"fedcba9876543210fedcba9876543210","kind":")" + kind + R"(","title_id":)" + std::to_string(title) +
+         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"}})";
+}
+
+std::string request(int title, const std::string& correlation, bool force = false) {
+  return R"({"title_id":)" + std::to_string(title) + R"(,"force":)" + (force ? "true" : "false") +
+         R"(,"priority":"high","requested_by":"test","correlation_id":")" + correlation + R"("})";
+}
+
+std::map<std::string, std::string> results_by_key(const std::vector<Received>& results) {
+  std::map<std::string, std::string> out;
+  for (const auto& r : results) out[r.key.value_or("")] = r.value.value_or("");
+  return out;
+}
+
+bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
 }  // namespace
 
-TEST_CASE("sync: changes, unchanged snapshots, new episodes once, request results, dead letters, and a rebuilt state") {
+TEST_CASE("sync: snapshots - changes, unchanged, new episodes once, dead letters, and a rebuilt state that emits nothing known") {
   SyncSetup s;
   auto sync = s.start("a", "sync-1.log");
   INFO(sync->log_tail());
@@ -59,16 +86,10 @@ TEST_CASE("sync: changes, unchanged snapshots, new episodes once, request result
   CHECK(episodes.size() == 4);  // t1-e1, t1-e2, t2-e1, t2-e2
   CHECK(consume(s.titles, 10, 3s).size() == 4);  // title 1 three times (new, e2, finished), title 2 once
 
-  produce_all(s.requests, {{"1", R"({"title_id":1,"correlation_id":"c-known"})"},
-                           {"7", R"({"title_id":7,"correlation_id":"c-unknown"})"},
-                           {"8", R"({"title_id":"8"})"}});
-  auto results = consume(s.results, 2, 30s);
-  REQUIRE(results.size() == 2);
-  std::map<std::string, std::string> by_key;
-  for (const auto& r : results) by_key[*r.key] = *r.value;
-  CHECK(by_key["c-known"].find(R"("status":"unchanged")") != std::string::npos);
-  CHECK(by_key["c-unknown"].find(R"("status":"not_found")") != std::string::npos);
-  CHECK(consume(s.dlq, 1, 10s).size() == 1);
+  produce_all(s.events, {{"3", "{not json"}});
+  auto dead = consume(s.dlq, 1, 10s);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].headers["dlq-error"].find("not JSON") != std::string::npos);
 
   // A fresh instance knows everything from anilibria.titles: the same snapshots produce nothing.
   sync->signal(SIGTERM);
@@ -83,49 +104,189 @@ TEST_CASE("sync: changes, unchanged snapshots, new episodes once, request result
   CHECK(fresh->wait_for(30s) == 0);
 }
 
-TEST_CASE("sync: exactly once - 3000 events with new episodes, two SIGKILLs, every new_episode exactly once") {
+TEST_CASE("sync: requests and bare events fetch the upstream - changed, unchanged, forced, not_found, a removed title's tombstone") {
+  SyncSetup s;
+  auto sync = s.start("a", "sync-1.log");
+  INFO(sync->log_tail());
+  // 9873 is the fake upstream's seeded title (one episode); the catalog does not know it yet.
+  produce_all(s.requests, {{"9873", request(9873, "c-new")}});
+  auto results = results_by_key(consume(s.results, 1, 30s));
+  REQUIRE(results.count("c-new"));
+  CHECK(has(results["c-new"], R"("status":"changed")"));
+  CHECK(has(results["c-new"], R"("new_episodes":1)"));
+  CHECK(consume(s.new_episode, 1, 10s).size() == 1);
+
+  // An event that only says an episode was published: sync fetches the title and finds the new one.
+  s.upstream.control("episode", R"({"release_id":9873,"ordinal":3,"id":"ep-3","name":"Three"})");
+  produce_all(s.events, {{"9873", bare_event(9873)}, {"9873", bare_event(9873, "encode_progress")}});
+  auto episodes = consume(s.new_episode, 2, 30s);
+  REQUIRE(episodes.size() == 2);
+  CHECK(has(*episodes[1].value, R"("event_id":"9873:ep-3")"));
+
+  // Not forced and fetched moments ago: answered from the catalog. Forced: fetched and re-published.
+  // Unknown to the upstream: not_found. A title the upstream dropped: not_found and a tombstone.
+  const int calls_before = s.upstream.requests();
+  produce_all(s.requests, {{"9873", request(9873, "c-fresh")}});
+  results = results_by_key(consume(s.results, 2, 30s));
+  CHECK(has(results["c-fresh"], R"("status":"unchanged")"));
+  CHECK(s.upstream.requests() == calls_before);
+  produce_all(s.requests, {{"9873", request(9873, "c-forced", true)}, {"7", request(7, "c-unknown")}});
+  results = results_by_key(consume(s.results, 4, 30s));
+  CHECK(has(results["c-forced"], R"("status":"unchanged")"));
+  CHECK(has(results["c-forced"], "re-published"));
+  CHECK(has(results["c-unknown"], R"("status":"not_found")"));
+  s.upstream.control("remove", R"({"id":9873})");
+  produce_all(s.requests, {{"9873", request(9873, "c-removed", true)}, {"8", R"({"title_id":"8"})"}});
+  results = results_by_key(consume(s.results, 5, 30s));
+  CHECK(has(results["c-removed"], R"("status":"not_found")"));
+  CHECK(has(results["c-removed"], "removed from the catalog"));
+  auto titles = consume(s.titles, 100, 5s);
+  REQUIRE(titles.size() == 4);  // new, ep-3, forced re-publish, tombstone
+  CHECK(titles[2].value == titles[1].value);
+  CHECK_FALSE(titles[3].value.has_value());
+  CHECK(consume(s.dlq, 1, 10s).size() == 1);  // the request whose title_id is a string
+  CHECK(consume(s.new_episode, 3, 3s).size() == 2);
+  sync->signal(SIGTERM);
+  CHECK(sync->wait_for(30s) == 0);
+}
+
+TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep moving, requests get upstream_unavailable, the backlog drains") {
+  SyncSetup s;
+  s.upstream.control("misbehave", R"({"mode":"500","count":1000000})");
+  auto sync = s.start("a", "sync-1.log", "200",
+                      {"--breaker-open-ms", "1000", "--request-wait-ms", "6000", "--retry-backoff-max-ms", "1000"});
+  INFO(sync->log_tail());
+  // The bare event needs the upstream; the snapshots do not.
+  produce_all(s.events, {{"9873", bare_event(9873)}});
+  std::vector<Produced> snapshots;
+  for (int t = 1; t <= 30; ++t) snapshots.push_back({std::to_string(t), event(t, {1})});
+  produce_all(s.events, snapshots);
+  produce_all(s.requests, {{"9873", request(9873, "c-down")}});
+  // Which partition is held back: the one 9873's event is in.
+  std::int32_t held = -1;
+  std::set<std::string> elsewhere;
+  for (const auto& r : consume(s.events, 31, 10s)) {
+    if (*r.key == "9873") held = r.partition;
+  }
+  for (const auto& r : consume(s.events, 31, 10s))
+    if (r.partition != held) elsewhere.insert(*r.key);
+  REQUIRE(held >= 0);
+  REQUIRE(!elsewhere.empty());
+  // Snapshots on the other partitions go through while the upstream is down.
+  auto moving = consume_until(s.new_episode, [&](const auto& got) { return got.size() >= elsewhere.size(); }, 30s);
+  CHECK(moving.size() >= elsewhere.size());
+  // The request waits its 6 s (the breaker opens meanwhile: 5 failed fetches), then hears why.
+  auto results = results_by_key(consume(s.results, 1, 30s));
+  REQUIRE(results.count("c-down"));
+  CHECK(has(results["c-down"], R"("status":"upstream_unavailable")"));
+  CHECK(has(results["c-down"], "circuit open"));
+  CHECK(s.upstream.requests() < 40);  // the breaker spared the upstream: no call per retry
+  // The upstream is back: the held event drains, nothing is lost, nothing doubled.
+  s.upstream.control("misbehave", R"({"mode":"clear"})");
+  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 31; }, 60s);
+  std::set<std::string> keys;
+  for (const auto& r : all) keys.insert(*r.key);
+  CHECK(all.size() == 31);
+  CHECK(keys.size() == 31);
+  CHECK(keys.count("9873"));
+  CHECK(consume(s.new_episode, 32, 3s).size() == 31);
+  sync->signal(SIGTERM);
+  CHECK(sync->wait_for(30s) == 0);
+}
+
+TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
+  SyncSetup s;
+  std::vector<Produced> backlog;
+  for (int i = 0; i < 30000; ++i) backlog.push_back({std::to_string(1 + i % 3000), event(1 + i % 3000, {1 + i / 3000})});
+  produce_all(s.events, backlog);
+  auto sync = s.start("a", "sync-1.log", "500");
+  INFO(sync->log_tail());
+  // Wait until sync is busy with the backlog, then ask for a title.
+  REQUIRE(eventually([&] { return !consume(s.new_episode, 1, 200ms).empty(); }, 60s));
+  produce_all(s.requests, {{"9873", request(9873, "c-urgent")}});
+  auto results = consume(s.results, 1, 30s);
+  REQUIRE(results.size() == 1);
+  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 30001; }, 180s);
+  CHECK(all.size() == 30001);
+  // Where the requested title's new episode landed in its partition: near the start if the request
+  // overtook the backlog, at the very end had it queued behind it.
+  std::map<std::int32_t, std::int64_t> partition_size;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  for (const auto& r : all) {
+    partition_size[r.partition] = std::max(partition_size[r.partition], r.offset + 1);
+    if (*r.key == "9873") partition = r.partition, offset = r.offset;
+  }
+  REQUIRE(partition >= 0);
+  const double position = static_cast<double>(offset) / static_cast<double>(partition_size[partition]);
+  MESSAGE("the request's new episode is at " << offset << " of " << partition_size[partition] << " in its partition");
+  CHECK(position < 0.5);
+  sync->signal(SIGTERM);
+  CHECK(sync->wait_for(30s) == 0);
+}
+
+TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, every new_episode exactly once") {
   SyncSetup s;
   std::vector<Produced> events;
   std::set<std::string> expected;
-  for (int i = 0; i < 3000; ++i) {
-    const int title = 1 + i % 60, episode = 1 + i / 60;
+  constexpr int total = 10000, chunk_size = 3400;
+  for (int i = 0; i < total; ++i) {
+    const int title = 1 + i % 100, episode = 1 + i / 100;
     events.push_back({std::to_string(title), event(title, {episode})});
     expected.insert(std::to_string(title) + ":t" + std::to_string(title) + "-e" + std::to_string(episode));
   }
-  // Three chunks; after each of the first two, kill the instance while it is still working on it
-  // and start the same instance again (same transactional id: it fences and aborts the open batch).
   // Three chunks; during each of the first two, once some of it is committed but not all, kill
   // the instance and start the same instance again (same transactional id: it fences the dead
   // one and aborts its open transaction). Small batches make "some but not all" reliable.
-  auto sync = s.start("x", "sync-1.log", "20");
+  auto sync = s.start("x", "sync-1.log", "50");
   std::size_t mid_stream_kills = 0;
   for (int chunk = 0; chunk < 3; ++chunk) {
-    const std::size_t before = consume(s.new_episode, 100000, 1500ms).size();
-    produce_all(s.events, std::vector<Produced>(events.begin() + chunk * 1000, events.begin() + (chunk + 1) * 1000));
+    const auto from = events.begin() + chunk * chunk_size, to = chunk == 2 ? events.end() : from + chunk_size;
+    const std::size_t before = consume(s.new_episode, total, 1500ms).size();
+    produce_all(s.events, std::vector<Produced>(from, to));
     if (chunk == 2) break;
     std::size_t now = before;
-    eventually([&] { return (now = consume(s.new_episode, 100000, 300ms).size()) > before; }, 30s);
+    eventually([&] { return (now = consume(s.new_episode, total, 300ms).size()) > before; }, 30s);
     sync->signal(SIGKILL);
     sync->wait_for(10s);
-    mid_stream_kills += now > before && now < static_cast<std::size_t>((chunk + 1) * 1000);
-    sync = s.start("x", "sync-" + std::to_string(chunk + 2) + ".log", "20");
+    mid_stream_kills += now > before && now < static_cast<std::size_t>((chunk + 1) * chunk_size);
+    sync = s.start("x", "sync-" + std::to_string(chunk + 2) + ".log", "50");
   }
   CHECK(mid_stream_kills >= 1);
-  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 3000; }, 120s);
+  auto all = consume_until(s.new_episode, [&](const auto& got) { return got.size() >= static_cast<std::size_t>(total); }, 180s);
   INFO(sync->log_tail());
   std::map<std::string, int> seen;
   for (const auto& r : all) {
     const auto at = r.value->find("\"event_id\":\"") + 12;
     ++seen[r.value->substr(at, r.value->find('"', at) - at)];
   }
-  CHECK(all.size() == 3000);
-  CHECK(seen.size() == 3000);
+  CHECK(all.size() == static_cast<std::size_t>(total));
+  CHECK(seen.size() == static_cast<std::size_t>(total));
   std::size_t duplicated = 0, missing = 0;
   for (const auto& [id, n] : seen) duplicated += n > 1;
   for (const auto& id : expected) missing += !seen.count(id);
   CHECK(duplicated == 0);
   CHECK(missing == 0);
-  CHECK(consume(s.new_episode, 3001, 3s).size() == 3000);  // and nothing more arrives
+  CHECK(consume(s.new_episode, total + 1, 3s).size() == static_cast<std::size_t>(total));  // and nothing more arrives
+  sync->signal(SIGTERM);
+  CHECK(sync->wait_for(30s) == 0);
+}
+
+TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request and receives its result") {
+  SyncSetup s;
+  auto sync = s.start("a", "sync-1.log");
+  INFO(sync->log_tail());
+  Process node({"/usr/bin/env", "node", source_dir() + "/tests/node/sync_client.js", "--brokers", test_kafka_settings().brokers,
+                "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "30000"},
+               s.dir + "/node.log");
+  INFO(node.log_tail());
+  REQUIRE(node.wait_for(60s) == 0);
+  const auto out = node.log_tail();
+  CHECK(has(out, R"("title_id":9873)"));
+  CHECK(has(out, R"("status":"changed")"));
+  CHECK(has(out, R"("new_episodes":1)"));
+  // The request went where sync expects it (the title's partition) and its result was real.
+  CHECK(consume(s.titles, 1, 10s).size() == 1);
   sync->signal(SIGTERM);
   CHECK(sync->wait_for(30s) == 0);
 }

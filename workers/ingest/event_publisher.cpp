@@ -27,26 +27,26 @@ void EventPublisher::count(std::string_view source, std::string_view outcome) {
   counter.Increment();
 }
 
-void EventPublisher::publish(Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin) {
+void EventPublisher::publish(upstream::Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin) {
   std::lock_guard lock(mutex_);
   ++stats_.messages;
   switch (n.status) {
-    case Normalized::Status::ignored:
+    case upstream::Normalized::Status::ignored:
       ++stats_.ignored;
       count(source, "ignored");
       return;
-    case Normalized::Status::unknown_type:
+    case upstream::Normalized::Status::unknown_type:
       ++stats_.unknown_types;
       count(source, "unknown_type");
       unknown_types_.Add({{"type", n.reason.substr(0, 64)}}).Increment();
       spdlog::warn("unknown upstream event type '{}' from {}; counted and skipped", n.reason, origin);
       return;
-    case Normalized::Status::rejected:
+    case upstream::Normalized::Status::rejected:
       break;
-    case Normalized::Status::event: {
+    case upstream::Normalized::Status::event: {
       if (auto err = schemas_.validate("anilibria.upstream.events", n.json)) {
         // The normalizer produced something the contract forbids: keep the raw input for a fix and re-drive.
-        n.status = Normalized::Status::rejected;
+        n.status = upstream::Normalized::Status::rejected;
         n.reason = "normalized event violates schema anilibria.upstream.events: " + err->to_string();
         return publish(std::move(n), raw, source, origin);
       }

@@ -13,7 +13,7 @@
 #include "json/schema.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 #include "recent_event_ids.hpp"
 
 namespace anipipe::ingest {
@@ -33,7 +33,7 @@ public:
 
   /// Handles one upstream message. source: "v1", "v3" or "replay" (metrics label); origin: where
   /// it came from, for dead letters ("upstream:/anime/releases/latest", "replay:file.ndjson:12").
-  void publish(Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin);
+  void publish(upstream::Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin);
   PublisherStats stats() const {
     std::lock_guard lock(mutex_);
     return stats_;

@@ -33,7 +33,6 @@ struct IngestOptions {
   int v1_limit = 50;
   bool v1_schedule = true;
   anipipe::http::ClientOptions http;
-  int http_connect_timeout_ms = 5'000, http_timeout_ms = 15'000, breaker_open_ms = 30'000;
   anipipe::ingest::V3Options v3;
   int v3_idle_timeout_ms = 90'000;
 };
@@ -75,16 +74,7 @@ int main(int argc, char** argv) {
   app.add_option("--v1-limit", o.v1_limit, "limit= for /anime/releases/latest (covers the changes between two polls)")
       ->envname("ANIPIPE_INGEST_V1_LIMIT")->capture_default_str()->check(CLI::Range(1, 500));
   app.add_option("--v1-schedule", o.v1_schedule, "Also poll /anime/schedule/now")->envname("ANIPIPE_INGEST_V1_SCHEDULE")->capture_default_str();
-  app.add_option("--http-connect-timeout-ms", o.http_connect_timeout_ms, "Upstream connect timeout")
-      ->envname("ANIPIPE_HTTP_CONNECT_TIMEOUT_MS")->capture_default_str();
-  app.add_option("--http-timeout-ms", o.http_timeout_ms, "Upstream request timeout (send to last byte)")
-      ->envname("ANIPIPE_HTTP_TIMEOUT_MS")->capture_default_str();
-  app.add_option("--http-retries", o.http.max_retries, "Retries on transport errors, 5xx and 429 (Retry-After honoured)")
-      ->envname("ANIPIPE_HTTP_RETRIES")->capture_default_str()->check(CLI::Range(0, 20));
-  app.add_option("--breaker-failures", o.http.breaker_failures, "Consecutive failures that open the circuit breaker")
-      ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--breaker-open-ms", o.breaker_open_ms, "How long an open breaker refuses calls before one trial")
-      ->envname("ANIPIPE_HTTP_BREAKER_OPEN_MS")->capture_default_str();
+  anipipe::config::add_http_options(app, o.http);
   app.add_option("--v3-url", o.v3.url, "Follow a v3 WebSocket, e.g. wss://api.anilibria.tv/v3/ws (mirrors, recordings)")
       ->envname("ANIPIPE_INGEST_V3_URL");
   app.add_option("--v3-subscribe", o.v3.subscribe, "The v3 subscribe message sent after each (re)connect, with its filters")
@@ -93,10 +83,7 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_INGEST_V3_IDLE_TIMEOUT_MS")->capture_default_str();
   anipipe::config::parse_or_exit(app, argc, argv);
   o.v3.idle_timeout = std::chrono::milliseconds(o.v3_idle_timeout_ms);
-  o.v3.connect_timeout = std::chrono::milliseconds(o.http_connect_timeout_ms);
-  o.http.connect_timeout = std::chrono::milliseconds(o.http_connect_timeout_ms);
-  o.http.request_timeout = std::chrono::milliseconds(o.http_timeout_ms);
-  o.http.breaker_open_for = std::chrono::milliseconds(o.breaker_open_ms);
+  o.v3.connect_timeout = o.http.connect_timeout;
 
   return anipipe::runtime::run_process("ingest", o.common, [&](anipipe::runtime::WorkerContext ctx) {
     const auto& stop = ctx.stop;
@@ -111,7 +98,7 @@ int main(int argc, char** argv) {
     }
     anipipe::kafka::Producer producer(o.common.kafka);
     anipipe::ingest::EventPublisher publisher(producer, ctx.schemas, metrics, recent, {o.topic, o.common.dlq_topic});
-    anipipe::ingest::Normalizer normalizer;
+    anipipe::upstream::Normalizer normalizer;
 
     if (!o.replay_file.empty()) {
       anipipe::ingest::ReplayOptions ro{o.replay_file, o.replay_pace == "recorded", o.replay_speed};
@@ -125,7 +112,7 @@ int main(int argc, char** argv) {
     }
     // The WebSocket runs beside the poller, on its own thread with its own parser.
     std::thread v3_thread;
-    anipipe::ingest::Normalizer v3_normalizer;
+    anipipe::upstream::Normalizer v3_normalizer;
     if (!o.v3.url.empty())
       v3_thread = std::thread([&] {
         try {

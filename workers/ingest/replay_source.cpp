@@ -16,7 +16,7 @@ simdjson::padded_string load_recording(const std::filesystem::path& file) {
   return text;
 }
 
-std::size_t replay(const simdjson::padded_string& text, const ReplayOptions& options, Normalizer& normalizer,
+std::size_t replay(const simdjson::padded_string& text, const ReplayOptions& options, upstream::Normalizer& normalizer,
                    EventPublisher& publisher, kafka::Producer& producer, const std::atomic<bool>& stop) {
   const std::string origin_prefix = "replay:" + options.file.filename().string() + ":";
 

@@ -9,7 +9,7 @@
 
 #include "event_publisher.hpp"
 #include "kafka/producer.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
 namespace anipipe::ingest {
 
@@ -23,7 +23,7 @@ struct ReplayOptions {
 simdjson::padded_string load_recording(const std::filesystem::path& file);
 
 /// Replays a loaded recording; returns the number of lines read. Stops early when stop is set.
-std::size_t replay(const simdjson::padded_string& text, const ReplayOptions& options, Normalizer& normalizer,
+std::size_t replay(const simdjson::padded_string& text, const ReplayOptions& options, upstream::Normalizer& normalizer,
                    EventPublisher& publisher, kafka::Producer& producer, const std::atomic<bool>& stop);
 
 }  // namespace anipipe::ingest

@@ -50,7 +50,7 @@ bool V1Poller::poll_endpoint(const std::string& target, const char* endpoint, co
   simdjson::dom::element root;
   if (auto err = parser.parse(res.body).get(root)) {
     // A broken feed is kept for inspection; the next round re-reads the endpoint, so nothing is lost.
-    Normalized bad;
+    upstream::Normalized bad;
     bad.reason = std::string("response of ") + endpoint + " is not JSON: " + simdjson::error_message(err);
     publisher_.publish(std::move(bad), res.body, "v1", origin);
     return false;

@@ -11,7 +11,7 @@
 
 #include "event_publisher.hpp"
 #include "http/client.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
 namespace anipipe::ingest {
 
@@ -23,7 +23,7 @@ struct V1PollerOptions {
 
 class V1Poller {
 public:
-  V1Poller(V1PollerOptions options, http::Client& client, Normalizer& normalizer, EventPublisher& publisher)
+  V1Poller(V1PollerOptions options, http::Client& client, upstream::Normalizer& normalizer, EventPublisher& publisher)
       : options_(options), client_(client), normalizer_(normalizer), publisher_(publisher) {}
 
   /// One round over every endpoint. Returns false if an endpoint could not be read (outage,
@@ -35,7 +35,7 @@ private:
 
   V1PollerOptions options_;
   http::Client& client_;
-  Normalizer& normalizer_;
+  upstream::Normalizer& normalizer_;
   EventPublisher& publisher_;
 };
 

@@ -73,7 +73,7 @@ private:
 /// One connection's life: handshake, subscribe, frames until it drops. Returns true if the
 /// connection got as far as the subscribe acknowledgement (so the backoff can start over).
 template <class Stream>
-bool serve(Session<Stream>& session, const http::Url& url, const std::string& target, const V3Options& o, Normalizer& normalizer,
+bool serve(Session<Stream>& session, const http::Url& url, const std::string& target, const V3Options& o, upstream::Normalizer& normalizer,
            EventPublisher& publisher, prometheus::Counter& frames, const std::atomic<bool>& stop) {
   ws::stream_base::timeout timeouts = ws::stream_base::timeout::suggested(beast::role_type::client);
   timeouts.handshake_timeout = o.connect_timeout;
@@ -94,8 +94,8 @@ bool serve(Session<Stream>& session, const http::Url& url, const std::string& ta
     const auto data = buffer.data();
     std::string text(static_cast<const char*>(data.data()), data.size());
     auto n = normalizer.normalize_copy(text, "v3", target, util::now_rfc3339());
-    const bool is_greeting = n.status == Normalized::Status::ignored && n.reason == "v3 greeting";
-    const bool is_ack = n.status == Normalized::Status::ignored && n.reason == "v3 subscribe acknowledgement";
+    const bool is_greeting = n.status == upstream::Normalized::Status::ignored && n.reason == "v3 greeting";
+    const bool is_ack = n.status == upstream::Normalized::Status::ignored && n.reason == "v3 subscribe acknowledgement";
     publisher.publish(std::move(n), text, "v3", origin);
     // Subscribe after the greeting (or after the first frame if a server sends none).
     if (!sent_subscribe && (is_greeting || !is_ack)) {
@@ -110,7 +110,7 @@ bool serve(Session<Stream>& session, const http::Url& url, const std::string& ta
 
 }  // namespace
 
-void run_v3_websocket(const V3Options& o, Normalizer& normalizer, EventPublisher& publisher, prometheus::Registry& metrics,
+void run_v3_websocket(const V3Options& o, upstream::Normalizer& normalizer, EventPublisher& publisher, prometheus::Registry& metrics,
                       const std::atomic<bool>& stop) {
   std::string as_http = o.url;
   if (as_http.starts_with("ws://")) as_http = "http://" + as_http.substr(5);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "event_publisher.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
 namespace anipipe::ingest {
 
@@ -22,7 +22,7 @@ struct V3Options {
 };
 
 /// Runs until stop is set; every frame goes through normalizer into publisher.
-void run_v3_websocket(const V3Options& options, Normalizer& normalizer, EventPublisher& publisher,
+void run_v3_websocket(const V3Options& options, upstream::Normalizer& normalizer, EventPublisher& publisher,
                       prometheus::Registry& metrics, const std::atomic<bool>& stop);
 
 }  // namespace anipipe::ingest

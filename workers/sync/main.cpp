@@ -6,13 +6,22 @@
 #include "runtime/transactional_loop.hpp"
 #include "runtime/worker_process.hpp"
 #include "sync_handler.hpp"
+#include "title_fetcher.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-sync: upstream events and sync requests into the compacted title catalog, exactly once"};
   anipipe::runtime::TransactionalSettings settings;
   settings.loop.worker = "sync";
   settings.loop.options.kafka.client_id = "anipipe-sync";
-  anipipe::sync::SyncTopics topics;
+  anipipe::sync::SyncOptions sync;
+  auto& topics = sync.topics;
+  std::string upstream_url;
+  std::size_t fetch_concurrency = 16;
+  // The loop retries (pausing only the partition concerned), so a fetch itself fails fast.
+  anipipe::http::ClientOptions http;
+  http.max_retries = 0;
+  http.request_timeout = std::chrono::milliseconds(5'000);
+  http.connect_timeout = std::chrono::milliseconds(2'000);
   char host[256] = "local";
   gethostname(host, sizeof host - 1);
   std::string instance = host;
@@ -20,6 +29,17 @@ int main(int argc, char** argv) {
   app.add_option("--instance-id", instance, "Stable per instance (transactional id suffix): a restart with the same id fences its predecessor")
       ->envname("ANIPIPE_SYNC_INSTANCE_ID")->capture_default_str();
   app.add_option("--batch-max", settings.batch_max, "Records per transaction")->envname("ANIPIPE_SYNC_BATCH_MAX")->capture_default_str();
+  app.add_option("--upstream-url", upstream_url, "AniLiberty v1 API root for full titles, e.g. https://anilibria.top/api/v1")
+      ->envname("ANIPIPE_SYNC_UPSTREAM_URL")->required();
+  app.add_option("--fetch-concurrency", fetch_concurrency, "Upstream fetches in flight at once (one keep-alive connection each)")
+      ->envname("ANIPIPE_SYNC_FETCH_CONCURRENCY")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option_function<std::int64_t>("--fresh-for-ms", [&](std::int64_t ms) { sync.fresh_for = std::chrono::milliseconds(ms); },
+                                        "A request (not forced) for a title fetched this recently is answered from the catalog")
+      ->envname("ANIPIPE_SYNC_FRESH_FOR_MS")->default_str(std::to_string(sync.fresh_for.count()))->check(CLI::Range(0, 86'400'000));
+  app.add_option_function<std::int64_t>("--request-wait-ms", [&](std::int64_t ms) { sync.request_wait = std::chrono::milliseconds(ms); },
+                                        "How long a request waits for an unavailable upstream before it is answered upstream_unavailable")
+      ->envname("ANIPIPE_SYNC_REQUEST_WAIT_MS")->default_str(std::to_string(sync.request_wait.count()))->check(CLI::Range(0, 86'400'000));
+  anipipe::config::add_http_options(app, http);
   app.add_option("--events-topic", topics.events)->envname("ANIPIPE_SYNC_EVENTS_TOPIC")->capture_default_str();
   app.add_option("--requests-topic", topics.requests)->envname("ANIPIPE_SYNC_REQUESTS_TOPIC")->capture_default_str();
   app.add_option("--titles-topic", topics.titles)->envname("ANIPIPE_SYNC_TITLES_TOPIC")->capture_default_str();
@@ -31,12 +51,15 @@ int main(int argc, char** argv) {
   // Static membership: a restarted instance takes its partitions back at once, without a rebalance.
   settings.loop.group_instance_id = "sync-" + instance;
   settings.loop.topics = {topics.events, topics.requests};
+  // Requests are what a user waits for: they overtake a backlog of bulk upstream events.
+  settings.priority_topics = {topics.requests};
   settings.loop.schema_names = {{topics.events, "anilibria.upstream.events"}, {topics.requests, "anilibria.sync_requests"},
                                 {topics.titles, "anilibria.titles"}, {topics.new_episode, "anilibria.new_episode"},
                                 {topics.results, "anilibria.sync_results"}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("sync", options, [&](anipipe::runtime::WorkerContext ctx) {
-    anipipe::sync::SyncHandler handler(options.kafka, topics);
+    anipipe::sync::TitleFetcher fetcher(upstream_url, http, fetch_concurrency, &ctx.metrics.registry());
+    anipipe::sync::SyncHandler handler(options.kafka, sync, fetcher, ctx.stop);
     anipipe::runtime::TransactionalLoop loop(std::move(settings), handler, ctx.schemas, ctx.metrics);
     return loop.run(ctx.stop);
   });

@@ -13,6 +13,7 @@
 namespace anipipe::sync {
 
 using runtime::Handled;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 // One parser for every record (a parser allocates its buffers; a new one per record would too).
@@ -20,15 +21,104 @@ simdjson::dom::parser& record_parser() {
   thread_local simdjson::dom::parser parser;
   return parser;
 }
+
+/// Event kinds that say a title changed without carrying it: the full title must be fetched.
+bool kind_needs_fetch(std::string_view kind) {
+  return kind == "episode_published" || kind == "playlist_update" || kind == "title_update" || kind == "encode_end" ||
+         kind == "encode_finish" || kind == "title_removed";
+}
+
+std::string result_json(std::string_view correlation, std::int64_t id, std::string_view status, std::string_view reason,
+                        std::optional<std::size_t> new_episodes) {
+  std::string body;
+  json::Writer w(body);
+  w.begin_object().field("correlation_id", correlation).field("title_id", id).field("status", status);
+  if (!reason.empty()) w.field("reason", reason);
+  if (new_episodes) w.field("new_episodes", static_cast<std::int64_t>(*new_episodes));
+  w.field("completed_at", util::now_rfc3339()).end_object();
+  return body;
+}
 }  // namespace
+
+struct SyncHandler::Observed {
+  std::string error;  // not empty: the record cannot be read
+  bool request = false;
+  std::int64_t title_id = 0;
+  std::string kind;
+  simdjson::dom::element snapshot;  // events: the carried title, if any (valid until the next parse)
+  bool has_snapshot = false;
+  bool force = false;
+  std::string correlation_id;
+};
+
+SyncHandler::Observed SyncHandler::observe(const kafka::Message& record) {
+  Observed o;
+  o.request = record.topic() == options_.topics.requests;
+  const auto value = record.value();
+  simdjson::dom::element root;
+  if (!value || record_parser().parse(*value).get(root)) {
+    o.error = o.request ? "request is not JSON" : "event is not JSON";
+    return o;
+  }
+  if (root["title_id"].get_int64().get(o.title_id) || o.title_id <= 0) {
+    o.error = "no positive integer title_id";
+    return o;
+  }
+  if (o.request) {
+    std::string_view correlation;
+    if (root["correlation_id"].get_string().get(correlation) || correlation.empty()) {
+      o.error = "request without a correlation_id";
+      return o;
+    }
+    o.correlation_id = correlation;
+    bool force = false;
+    if (!root["force"].get_bool().get(force)) o.force = force;
+    return o;
+  }
+  std::string_view kind;
+  if (!root["kind"].get_string().get(kind)) o.kind = kind;
+  o.has_snapshot = !root["title"].get(o.snapshot);
+  return o;
+}
+
+bool SyncHandler::fresh(std::int64_t id) const {
+  auto it = fetched_at_.find(id);
+  return it != fetched_at_.end() && Clock::now() - it->second < options_.fresh_for;
+}
+
+void SyncHandler::prepare_batch(const std::vector<kafka::Message>& batch) {
+  fetched_.clear();
+  std::vector<std::int64_t> ids;
+  std::set<std::int64_t> seen;
+  for (const auto& record : batch) {
+    const auto o = observe(record);
+    if (!o.error.empty()) continue;
+    const bool needed = o.request ? (o.force || !fresh(o.title_id)) : (!o.has_snapshot && kind_needs_fetch(o.kind));
+    if (needed && seen.insert(o.title_id).second) ids.push_back(o.title_id);
+  }
+  if (ids.empty()) return;
+  const auto started = Clock::now();
+  auto results = fetcher_.fetch(ids, stop_);
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto s = results[i].status;
+    if (s == Fetched::Status::found || s == Fetched::Status::gone) fetched_at_[ids[i]] = Clock::now();
+    found += s == Fetched::Status::found;
+    fetched_.emplace(ids[i], std::move(results[i]));
+  }
+  // Bounded: entries older than fresh_for answer nothing anyway.
+  if (fetched_at_.size() > 1'000'000) std::erase_if(fetched_at_, [&](const auto& e) { return Clock::now() - e.second >= options_.fresh_for; });
+  spdlog::debug("fetched {} title(s) from the upstream in {} ms ({} found)", ids.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(), found);
+}
 
 void SyncHandler::rebuild(const std::vector<kafka::TopicPartition>& tps) {
   std::set<std::int32_t> partitions;
   for (const auto& tp : tps) partitions.insert(tp.partition);
   for (auto p : partitions) state_.drop_partition(p);
   if (partitions.empty()) return;
-  const auto started = std::chrono::steady_clock::now();
-  const auto n = kafka::read_to_end(kafka_, topics_.titles, {partitions.begin(), partitions.end()}, kafka::ReadStart::from_earliest(),
+  const auto started = Clock::now();
+  const auto n = kafka::read_to_end(kafka_, options_.topics.titles, {partitions.begin(), partitions.end()}, kafka::ReadStart::from_earliest(),
                                     [&](const kafka::Message& m) {
                                       auto key = m.key();
                                       if (!key) return;
@@ -38,67 +128,123 @@ void SyncHandler::rebuild(const std::vector<kafka::TopicPartition>& tps) {
                                       try {
                                         state_.apply(m.partition(), id, catalog::TitleDocument::parse(*v));
                                       } catch (const std::exception& e) {
-                                        spdlog::warn("skipping unreadable {} record {}: {}", topics_.titles, id, e.what());
+                                        spdlog::warn("skipping unreadable {} record {}: {}", options_.topics.titles, id, e.what());
                                       }
                                     });
   spdlog::info("rebuilt catalog state for {} partition(s) from {} record(s) in {} ms; {} title(s) known", partitions.size(), n,
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-               state_.size());
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(), state_.size());
 }
 
 void SyncHandler::on_assigned(const std::vector<kafka::TopicPartition>& tps) {
   std::vector<kafka::TopicPartition> events;
   for (const auto& tp : tps)
-    if (tp.topic == topics_.events) events.push_back(tp);
+    if (tp.topic == options_.topics.events) events.push_back(tp);
   rebuild(events);
 }
 
 void SyncHandler::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
   for (const auto& tp : tps)
-    if (tp.topic == topics_.events) state_.drop_partition(tp.partition);
+    if (tp.topic == options_.topics.events) state_.drop_partition(tp.partition);
 }
 
 void SyncHandler::on_transaction_aborted(const std::vector<kafka::TopicPartition>& tps) {
   // The batch's state changes never became visible in titles: re-read what is committed.
   std::vector<kafka::TopicPartition> all;
-  for (const auto& tp : tps) all.push_back({topics_.events, tp.partition});
+  for (const auto& tp : tps) all.push_back({options_.topics.events, tp.partition});
   rebuild(all);
 }
 
 Handled SyncHandler::handle(const kafka::Message& record) {
-  if (record.topic() == topics_.requests) return on_request(record);
-  return on_event(record);
+  const auto o = observe(record);
+  if (!o.error.empty()) return Handled::dead_letter(o.error);
+  return o.request ? on_request(record, o) : on_event(record, o);
 }
 
-Handled SyncHandler::on_event(const kafka::Message& record) {
-  simdjson::dom::element root;
-  if (record_parser().parse(*record.value()).get(root)) return Handled::dead_letter("event is not JSON");
-  simdjson::dom::element title;
-  if (root["title"].get(title)) return Handled::done();  // no snapshot: needs an upstream fetch (not yet)
-  const auto doc = catalog::TitleDocument::parse(title);
-  const auto change = compare(state_.find(doc.id), doc, util::now_rfc3339());
-  if (!change.changed) return Handled::done();
-  std::vector<kafka::OutRecord> out;
+bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish,
+                              std::vector<kafka::OutRecord>& out, std::size_t* new_episodes) {
+  const auto* known = state_.find(doc.id);
+  auto change = compare(known, doc, util::now_rfc3339());
+  if (new_episodes) *new_episodes = change.new_episodes.size();
   const std::string key = std::to_string(doc.id);
-  out.push_back({topics_.titles, key, change.merged_json, {}, -1, {}});
-  for (const auto& ne : change.new_episodes) out.push_back({topics_.new_episode, key, ne, {}, -1, {}});
+  if (!change.changed) {
+    if (republish && known) out.push_back({options_.topics.titles, key, known->to_json(), {}, -1, {}});
+    return false;
+  }
+  out.push_back({options_.topics.titles, key, std::move(change.merged_json), {}, -1, {}});
+  for (auto& ne : change.new_episodes) out.push_back({options_.topics.new_episode, key, std::move(ne), {}, -1, {}});
   // Visible to the next record of this batch at once; forgotten again if the batch aborts.
-  state_.apply(record.partition(), doc.id, change.merged);
+  state_.apply(partition, doc.id, std::move(change.merged));
+  return true;
+}
+
+bool SyncHandler::remove_title(std::int32_t partition, std::int64_t id, std::vector<kafka::OutRecord>& out) {
+  if (!state_.find(id)) return false;
+  out.push_back({options_.topics.titles, std::to_string(id), std::nullopt, {}, -1, {}});
+  state_.apply(partition, id, std::nullopt);
+  return true;
+}
+
+Handled SyncHandler::on_event(const kafka::Message& record, const Observed& o) {
+  std::vector<kafka::OutRecord> out;
+  if (o.has_snapshot) {
+    apply_title(record.partition(), catalog::TitleDocument::parse(o.snapshot), false, out, nullptr);
+    return Handled::done(std::move(out));
+  }
+  if (!kind_needs_fetch(o.kind)) return Handled::done();  // encode progress, torrents: nothing in the catalog changes
+  auto it = fetched_.find(o.title_id);
+  if (it == fetched_.end()) return Handled::retry_later("title " + std::to_string(o.title_id) + " was not fetched");
+  const Fetched& f = it->second;
+  switch (f.status) {
+    case Fetched::Status::found: apply_title(record.partition(), *f.title, false, out, nullptr); break;
+    case Fetched::Status::gone: remove_title(record.partition(), o.title_id, out); break;
+    case Fetched::Status::unavailable: return Handled::retry_later(f.reason);
+    case Fetched::Status::malformed: return Handled::dead_letter(f.reason);
+  }
   return Handled::done(std::move(out));
 }
 
-Handled SyncHandler::on_request(const kafka::Message& record) {
-  simdjson::dom::element root;
-  if (record_parser().parse(*record.value()).get(root)) return Handled::dead_letter("request is not JSON");
-  const std::int64_t id = root["title_id"].get_int64().value_unsafe();
-  const std::string_view correlation = root["correlation_id"].get_string().value_unsafe();
-  std::string body;
-  json::Writer w(body);
-  w.begin_object().field("correlation_id", correlation).field("title_id", id);
-  if (state_.find(id)) w.field("status", "unchanged").field("new_episodes", 0);
-  else w.field("status", "not_found").field("reason", "title not in the catalog");
-  w.field("completed_at", util::now_rfc3339()).end_object();
-  return Handled::done({{topics_.results, std::string(correlation), body, {}, -1, {}}});
+Handled SyncHandler::on_request(const kafka::Message& record, const Observed& o) {
+  std::vector<kafka::OutRecord> out;
+  auto answer = [&](std::string_view status, std::string_view reason, std::optional<std::size_t> new_episodes = std::nullopt) {
+    out.push_back({options_.topics.results, o.correlation_id, result_json(o.correlation_id, o.title_id, status, reason, new_episodes), {}, -1, {}});
+    return Handled::done(std::move(out));
+  };
+  auto it = fetched_.find(o.title_id);
+  if (it == fetched_.end()) {
+    // Not fetched because it was fetched recently (an earlier batch): the catalog is that answer.
+    if (!o.force && fresh(o.title_id)) {
+      if (state_.find(o.title_id)) return answer("unchanged", "fetched from the upstream moments ago", 0);
+      return answer("not_found", "the upstream did not have this title moments ago");
+    }
+    return Handled::retry_later("title " + std::to_string(o.title_id) + " was not fetched");
+  }
+  const Fetched& f = it->second;
+  switch (f.status) {
+    case Fetched::Status::found: {
+      std::size_t added = 0;
+      const bool changed = apply_title(record.partition(), *f.title, o.force, out, &added);
+      return answer(changed ? "changed" : "unchanged", o.force && !changed ? "forced: re-published unchanged" : "", added);
+    }
+    case Fetched::Status::gone:
+      if (remove_title(record.partition(), o.title_id, out))
+        return answer("not_found", "the upstream no longer has this title: removed from the catalog");
+      return answer("not_found", f.reason);
+    case Fetched::Status::malformed: return answer("upstream_unavailable", f.reason);
+    case Fetched::Status::unavailable: break;
+  }
+  // The wait counts from the request's publication (its timestamp), or from the first attempt.
+  std::chrono::milliseconds age;
+  if (const auto published_ms = record.timestamp_ms(); published_ms >= 0) {
+    age = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()) -
+          std::chrono::milliseconds(published_ms);
+  } else {
+    const auto first = first_attempt_.try_emplace(o.correlation_id, Clock::now()).first->second;
+    age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - first);
+  }
+  if (age < options_.request_wait) return Handled::retry_later(f.reason);
+  first_attempt_.erase(o.correlation_id);
+  return answer("upstream_unavailable",
+                f.reason + (state_.find(o.title_id) ? "; the catalog's copy stands" : "; the catalog does not have this title"));
 }
 
 }  // namespace anipipe::sync

@@ -1,13 +1,23 @@
 #pragma once
-// sync's per-record logic (runs inside the exactly-once loop):
-//   upstream event carrying a title snapshot -> compare with the catalog -> titles + new_episode;
-//   sync request -> a result in sync_results (from the catalog; fetching from the upstream is
-//   the next step, see the README).
+// sync's per-record logic, inside the exactly-once loop:
+//   upstream event with a title snapshot   -> compare with the catalog -> titles + new_episode;
+//   upstream event that only says something changed (an episode published, an encode finished, a
+//   title removed)                         -> fetch the full title from the upstream, then the same;
+//   sync request                           -> fetch (unless fetched within --fresh-for and not
+//                                             forced), the same, and one result in sync_results.
+// Fetches for a whole batch go out together before it is handled (prepare_batch), many in flight.
+// The upstream down: events retry (the partition pauses, others move on, nothing is skipped);
+// requests retry until --request-wait has passed since they were published, then get
+// upstream_unavailable with the reason, so a caller waiting on the result hears back in bounded time.
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <unordered_map>
 
 #include "catalog_state.hpp"
 #include "kafka/settings.hpp"
 #include "runtime/outcome.hpp"
+#include "title_fetcher.hpp"
 
 namespace anipipe::sync {
 
@@ -19,10 +29,21 @@ struct SyncTopics {
   std::string results = "anilibria.sync_results";
 };
 
+struct SyncOptions {
+  SyncTopics topics;
+  /// A request that is not forced, for a title fetched this recently, is answered from the catalog
+  /// (a burst of requests for one title costs the upstream one call).
+  std::chrono::milliseconds fresh_for{60'000};
+  /// How long a request may wait for an unavailable upstream before it is answered upstream_unavailable.
+  std::chrono::milliseconds request_wait{30'000};
+};
+
 class SyncHandler final : public runtime::RecordHandler {
 public:
-  SyncHandler(kafka::Settings kafka, SyncTopics topics) : kafka_(std::move(kafka)), topics_(std::move(topics)) {}
+  SyncHandler(kafka::Settings kafka, SyncOptions options, TitleFetcher& fetcher, const std::atomic<bool>& stop)
+      : kafka_(std::move(kafka)), options_(std::move(options)), fetcher_(fetcher), stop_(stop) {}
 
+  void prepare_batch(const std::vector<kafka::Message>& batch) override;
   runtime::Handled handle(const kafka::Message& record) override;
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoked(const std::vector<kafka::TopicPartition>& tps) override;
@@ -31,14 +52,31 @@ public:
   const CatalogState& state() const { return state_; }
 
 private:
-  runtime::Handled on_event(const kafka::Message& record);
-  runtime::Handled on_request(const kafka::Message& record);
+  struct Observed;  // what one record asks for (parsed once)
+  Observed observe(const kafka::Message& record);
+  runtime::Handled on_event(const kafka::Message& record, const Observed& o);
+  runtime::Handled on_request(const kafka::Message& record, const Observed& o);
+  /// Applies an observed title: the catalog's new version and new episodes, if anything changed.
+  /// True if the catalog changed (titles + new_episode records in out).
+  bool apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish, std::vector<kafka::OutRecord>& out,
+                   std::size_t* new_episodes);
+  /// The title is gone upstream: a tombstone if the catalog had it.
+  bool remove_title(std::int32_t partition, std::int64_t id, std::vector<kafka::OutRecord>& out);
+  bool fresh(std::int64_t id) const;
   /// Re-reads the titles partitions matching these input partitions (co-partitioned by title id).
   void rebuild(const std::vector<kafka::TopicPartition>& tps);
 
   kafka::Settings kafka_;
-  SyncTopics topics_;
+  SyncOptions options_;
+  TitleFetcher& fetcher_;
+  const std::atomic<bool>& stop_;
   CatalogState state_;
+  /// This batch's upstream answers.
+  std::unordered_map<std::int64_t, Fetched> fetched_;
+  /// When each title was last fetched successfully (found or gone).
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> fetched_at_;
+  /// Requests without a timestamp: when they were first tried (their wait counts from there).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> first_attempt_;
 };
 
 }  // namespace anipipe::sync

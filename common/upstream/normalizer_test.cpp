@@ -4,10 +4,10 @@
 #include <sstream>
 
 #include "json/schema.hpp"
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
-using anipipe::ingest::Normalized;
-using anipipe::ingest::Normalizer;
+using anipipe::upstream::Normalized;
+using anipipe::upstream::Normalizer;
 using Status = Normalized::Status;
 
 namespace {

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "upstream_event.hpp"
+#include "upstream/upstream_event.hpp"
 
-namespace anipipe::ingest::v1 {
+namespace anipipe::upstream::v1 {
 
 /// A release: /anime/releases/latest item (with latest_episode) or a full release (with episodes[]).
 /// Returns false and sets *why when the payload has no usable id.
@@ -19,4 +19,4 @@ bool release_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::strin
 bool episode_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
 bool schedule_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
 
-}  // namespace anipipe::ingest::v1
+}  // namespace anipipe::upstream::v1

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace anipipe::ingest {
+namespace anipipe::upstream {
 
 struct Normalized {
   enum class Status { event, ignored, unknown_type, rejected };
@@ -38,4 +38,4 @@ private:
   simdjson::ondemand::parser parser_;
 };
 
-}  // namespace anipipe::ingest
+}  // namespace anipipe::upstream

@@ -1,12 +1,12 @@
-#include "normalize_v3.hpp"
+#include "upstream/normalize_v3.hpp"
 
 #include <chrono>
 #include <cstdio>
 
-#include "lenient_json.hpp"
+#include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
-namespace anipipe::ingest::v3 {
+namespace anipipe::upstream::v3 {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -235,4 +235,4 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
   return FrameResult::unknown_type;
 }
 
-}  // namespace anipipe::ingest::v3
+}  // namespace anipipe::upstream::v3

@@ -1,11 +1,11 @@
-#include "normalize_v1.hpp"
+#include "upstream/normalize_v1.hpp"
 
 #include <cmath>
 
-#include "lenient_json.hpp"
+#include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
-namespace anipipe::ingest::v1 {
+namespace anipipe::upstream::v1 {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -191,4 +191,4 @@ bool schedule_event(object& obj, UpstreamEvent& e, std::string* why) {
   return true;
 }
 
-}  // namespace anipipe::ingest::v1
+}  // namespace anipipe::upstream::v1

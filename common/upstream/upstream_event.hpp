@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace anipipe::ingest {
+namespace anipipe::upstream {
 
 struct Episode {
   std::string id;  // upstream UUID, or "v3-<title>-<ordinal>" when v3 sends none
@@ -73,4 +73,4 @@ struct UpstreamEvent {
 /// the same id. Returns the JSON; *event_id receives the id.
 std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string* event_id = nullptr);
 
-}  // namespace anipipe::ingest
+}  // namespace anipipe::upstream

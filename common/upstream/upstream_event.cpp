@@ -1,10 +1,10 @@
-#include "upstream_event.hpp"
+#include "upstream/upstream_event.hpp"
 
 #include <openssl/evp.h>
 
 #include "catalog/title_json.hpp"
 
-namespace anipipe::ingest {
+namespace anipipe::upstream {
 namespace {
 
 std::string hex_sha256_128(std::string_view data) {
@@ -66,4 +66,4 @@ std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at
   return out;
 }
 
-}  // namespace anipipe::ingest
+}  // namespace anipipe::upstream

@@ -4,13 +4,13 @@
 
 #include <string>
 
-#include "upstream_event.hpp"
+#include "upstream/upstream_event.hpp"
 
-namespace anipipe::ingest::v3 {
+namespace anipipe::upstream::v3 {
 
 enum class FrameResult { event, unknown_type, rejected };
 
 /// data: the frame's "data" object; type: the frame's "type".
 FrameResult frame_event(std::string_view type, simdjson::ondemand::object& data, UpstreamEvent& e, std::string* why);
 
-}  // namespace anipipe::ingest::v3
+}  // namespace anipipe::upstream::v3

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-namespace anipipe::ingest::lenient {
+namespace anipipe::upstream::lenient {
 
 using simdjson::ondemand::object;
 using simdjson::ondemand::value;
@@ -40,4 +40,4 @@ void reset();
 std::optional<double> as_number(value v);
 std::optional<std::string_view> as_string(value v);
 
-}  // namespace anipipe::ingest::lenient
+}  // namespace anipipe::upstream::lenient

@@ -1,10 +1,10 @@
-#include "lenient_json.hpp"
+#include "upstream/lenient_json.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <string>
 
-namespace anipipe::ingest::lenient {
+namespace anipipe::upstream::lenient {
 
 using simdjson::ondemand::json_type;
 
@@ -121,4 +121,4 @@ std::optional<bool> bool_field(object& obj, std::string_view key) {
   return std::nullopt;
 }
 
-}  // namespace anipipe::ingest::lenient
+}  // namespace anipipe::upstream::lenient

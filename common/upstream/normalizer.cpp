@@ -1,13 +1,13 @@
-#include "normalizer.hpp"
+#include "upstream/normalizer.hpp"
 
 #include <set>
 
-#include "lenient_json.hpp"
-#include "normalize_v1.hpp"
-#include "normalize_v3.hpp"
-#include "upstream_event.hpp"
+#include "upstream/lenient_json.hpp"
+#include "upstream/normalize_v1.hpp"
+#include "upstream/normalize_v3.hpp"
+#include "upstream/upstream_event.hpp"
 
-namespace anipipe::ingest {
+namespace anipipe::upstream {
 namespace {
 
 using simdjson::ondemand::object;
@@ -175,4 +175,4 @@ Normalized Normalizer::normalize_copy(std::string_view text, std::string_view ap
   return normalize(padded, api, endpoint, observed_at);
 }
 
-}  // namespace anipipe::ingest
+}  // namespace anipipe::upstream
