@@ -31,6 +31,7 @@ struct Consumer::Impl {
       if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (cooperative) detail::ErrorPtr(rd_kafka_incremental_assign(rk, parts));
         else rd_kafka_assign(rk, parts);
+        c.joined_ = true;
         for (auto& tp : tps) {
           c.assigned_.insert(tp);
           if (self->priority && self->priority_topics.count(tp.topic)) {
@@ -192,6 +193,13 @@ std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const TopicPart
 void Consumer::close() {
   if (closed_ || !impl_ || !impl_->rk) return;
   closed_ = true;
+  // librdkafka < 2.2 asserts in the cooperative-sticky assignor when a member closes before its
+  // first assignment arrived (librdkafka #4312): a worker stopped while the group is still forming
+  // would abort instead of leaving. Let the join finish first (bounded); nothing fetched in this
+  // window is processed or stored, so it is consumed again by whoever owns it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!joined_ && std::chrono::steady_clock::now() < deadline)
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), 100)) rd_kafka_message_destroy(m);
   // rd_kafka_consumer_close runs the final revoke (our callback commits) and leaves the group.
   rd_kafka_consumer_close(impl_->rk.get());
 }

@@ -93,6 +93,7 @@ private:
   std::set<TopicPartition> paused_;
   RebalanceListener* listener_;
   bool closed_ = false;
+  bool joined_ = false;  // a first assignment (possibly empty) was received
 };
 
 }  // namespace anipipe::kafka

@@ -23,6 +23,9 @@ struct TopicPartition {
   std::string to_string() const { return topic + "[" + std::to_string(partition) + "]"; }
 };
 
+/// A logical offset for seek(): the partition's first available record (RD_KAFKA_OFFSET_BEGINNING).
+inline constexpr std::int64_t kOffsetBeginning = -2;
+
 class Message {
 public:
   struct Release { void operator()(rd_kafka_message_s* m) const noexcept; };

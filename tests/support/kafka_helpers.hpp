@@ -51,6 +51,7 @@ std::string probe_binary();
 std::string ops_binary();
 std::string ingest_binary();
 std::string sync_binary();
+std::string cache_binary();
 std::string source_dir();
 
 }  // namespace anipipe::testing

@@ -4,6 +4,7 @@
 //   topics apply  create missing topics, add partitions, set configs; a second run changes nothing
 //   groups lag    committed offsets, ends and lag of a consumer group
 //   groups reset  move a stopped group to earliest / latest / a time, for replays
+//   replay        the same, by the name ops look for
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -137,12 +138,17 @@ int main(int argc, char** argv) {
   groups->require_subcommand(1);
   auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition");
   auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
-  for (auto* cmd : {lag_cmd, reset_cmd}) {
+  // The replay of DESIGN.md ("reset a group and let it re-consume"): the same as groups reset.
+  auto* replay_cmd = app.add_subcommand("replay", "Replay topics into a stopped group's workers: move its offsets "
+                                                  "(refused while the group has live members)");
+  for (auto* cmd : {lag_cmd, reset_cmd, replay_cmd}) {
     cmd->add_option("--group", group, "Consumer group id")->required();
     cmd->add_option("--topic", group_topics, "Topic (repeatable)")->required();
   }
-  reset_cmd->add_option("--to", reset_to, "earliest, latest, or an RFC 3339 time such as 2025-01-16T00:00:00Z")->required();
-  reset_cmd->add_flag("--dry-run", dry_run, "Print the target offsets, change nothing");
+  for (auto* cmd : {reset_cmd, replay_cmd}) {
+    cmd->add_option("--to", reset_to, "earliest, latest, or an RFC 3339 time such as 2025-01-16T00:00:00Z")->required();
+    cmd->add_flag("--dry-run", dry_run, "Print the target offsets, change nothing");
+  }
 
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
   for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
@@ -155,7 +161,7 @@ int main(int argc, char** argv) {
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
     if (*lag_cmd) return anipipe::ops::print_group_lag(admin, group, group_topics);
-    if (*reset_cmd) {
+    if (*reset_cmd || *replay_cmd) {
       auto to = anipipe::ops::parse_reset_target(reset_to);
       if (!to) {
         std::fprintf(stderr, "anipipe-ops: --to must be earliest, latest or an RFC 3339 time, got '%s'\n", reset_to.c_str());

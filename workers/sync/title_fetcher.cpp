@@ -103,6 +103,11 @@ std::vector<Fetched> TitleFetcher::fetch(const std::vector<std::int64_t>& ids, c
   wake_.notify_all();
   finished_.wait(lock, [&] { return busy_ == 0; });
   job_ = nullptr;
+  // Say so when the upstream is judged down as a whole, not only that this call failed.
+  if (breaker_->state() != http::CircuitBreaker::State::closed)
+    for (auto& f : out)
+      if (f.status == Fetched::Status::unavailable && f.reason.find("circuit open") == std::string::npos)
+        f.reason += " (circuit open after repeated failures)";
   return out;
 }
 

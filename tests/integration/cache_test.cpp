@@ -1,0 +1,263 @@
+// anipipe-cache against the real broker and redis-server: titles reach Redis in the seeds' layout,
+// tombstones remove them, invalidations (key, title, pattern with SCAN) delete exactly what they
+// name and are announced on anilibria:invalidate, and a Redis restart (no persistence: it comes
+// back empty) mid-stream ends with Redis equal to the catalog again.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "kafka_helpers.hpp"
+#include "process.hpp"
+#include "redis/client.hpp"
+
+using namespace anipipe::testing;
+using namespace std::chrono_literals;
+using anipipe::redis::Reply;
+
+namespace {
+
+anipipe::redis::Options redis_options() {
+  anipipe::redis::Options o;
+  if (const char* p = std::getenv("ANIPIPE_REDIS_PORT"); p && *p) o.port = std::atoi(p);
+  return o;
+}
+
+/// Ids no other test run uses (the test redis-server is shared and not flushed between tests).
+std::int64_t fresh_base() {
+  std::random_device rd;
+  return 10'000'000 + static_cast<std::int64_t>(rd() % 80'000'000) * 10;
+}
+
+std::string title_json(std::int64_t id, const std::string& alias, const std::string& genre, const std::string& status = "ongoing") {
+  const auto s = std::to_string(id);
+  return R"({"id":)" + s + R"(,"alias":")" + alias + R"(","names":{"ru":"Тайтл )" + s + R"(","en":null,"alternative":null},)"
+         R"("type":"TV","year":2025,"season":"winter","status":")" + status + R"(","genres":[")" + genre +
+         R"("],"description":null,"poster":null,"episodes_total":null,"episodes":[{"id":"e1","ordinal":1}],)"
+         R"("fresh_at":null,"updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
+}
+
+struct CacheSetup {
+  std::string titles = unique_name("cache-titles"), invalidations = unique_name("cache-inval"), dlq = unique_name("cache-dlq"),
+              group = unique_name("cache-group"), dir = make_temp_dir("cache");
+  anipipe::redis::Client redis{redis_options()};
+  CacheSetup() {
+    create_topic(titles, 3, {{"cleanup.policy", "compact"}});
+    create_topic(invalidations, 1);
+    create_topic(dlq, 1);
+  }
+  std::unique_ptr<Process> start(const std::string& log) const {
+    return std::make_unique<Process>(
+        std::vector<std::string>{cache_binary(), "--brokers", test_kafka_settings().brokers, "--group", group, "--titles-topic", titles,
+                                 "--invalidations-topic", invalidations, "--dlq-topic", dlq, "--metrics-addr", "off",
+                                 "--redis-url", "redis://127.0.0.1:" + std::to_string(redis_options().port), "--redis-timeout-ms",
+                                 "1000", "--retry-backoff-max-ms", "1000", "--kafka", "session.timeout.ms=6000"},
+        dir + "/" + log);
+  }
+  std::optional<std::string> get(const std::string& key) {
+    auto r = redis.command({"GET", key});
+    if (r.type != Reply::Type::string) return std::nullopt;
+    return r.str;
+  }
+  bool member(const std::string& set, const std::string& id) { return redis.command({"SISMEMBER", set, id}).integer == 1; }
+};
+
+std::string key(const char* kind, std::int64_t id) { return std::string("anilibria:") + kind + ":title:" + std::to_string(id); }
+
+/// The catalog as produced: id -> document (the latest per id).
+using Catalog = std::map<std::int64_t, std::string>;
+
+Catalog make_titles(std::int64_t first, int n, const std::string& genre) {
+  Catalog c;
+  for (int i = 0; i < n; ++i) c[first + i] = title_json(first + i, "t-" + std::to_string(first + i), genre);
+  return c;
+}
+
+void produce_catalog(const std::string& topic, const Catalog& c) {
+  std::vector<Produced> records;
+  for (const auto& [id, json] : c) records.push_back({std::to_string(id), json});
+  produce_all(topic, records);
+}
+
+/// How many titles of the catalog Redis does not hold exactly (v2 key), by MGET in chunks.
+std::size_t differences(anipipe::redis::Client& redis, const Catalog& c) {
+  std::size_t diff = 0;
+  auto it = c.begin();
+  while (it != c.end()) {
+    anipipe::redis::Command mget{"MGET"};
+    std::vector<const std::string*> expected;
+    for (int n = 0; n < 500 && it != c.end(); ++n, ++it) {
+      mget.push_back(key("v2", it->first));
+      expected.push_back(&it->second);
+    }
+    const auto r = redis.command(mget);
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      diff += r.elements.size() <= i || r.elements[i].type != Reply::Type::string || r.elements[i].str != *expected[i];
+  }
+  return diff;
+}
+
+int redis_script(const std::string& what) {
+  return std::system((source_dir() + "/scripts/redis " + what + " >/dev/null 2>&1").c_str());
+}
+
+}  // namespace
+
+TEST_CASE("cache: a title change reaches Redis with its indexes, a tombstone removes every trace") {
+  CacheSetup s;
+  const auto id = fresh_base();
+  const auto sid = std::to_string(id);
+  auto cache = s.start("cache.log");
+  INFO(cache->log_tail());
+  const auto v1 = title_json(id, "a-" + sid, "Драма");
+  produce_all(s.titles, {{sid, v1}});
+  REQUIRE(eventually([&] { return s.get(key("v2", id)) == v1; }, 30s));
+  CHECK(s.get(key("v1", id))->find(R"("aniLibriaId":)" + sid) != std::string::npos);
+  CHECK(s.get("anilibria:v2:alias:a-" + sid) == sid);
+  CHECK(s.member("anilibria:v2:genre:Драма", sid));
+  CHECK(s.member("anilibria:v2:status:ongoing", sid));
+  CHECK(s.redis.command({"ZSCORE", "anilibria:v2:titles:updated", sid}).str == "1737015600");
+
+  // A new alias, genre and status: the old index entries go, the new ones come.
+  const auto v2 = title_json(id, "b-" + sid, "Комедия", "finished");
+  produce_all(s.titles, {{sid, v2}});
+  REQUIRE(eventually([&] { return s.get(key("v2", id)) == v2; }, 30s));
+  CHECK_FALSE(s.get("anilibria:v2:alias:a-" + sid));
+  CHECK(s.get("anilibria:v2:alias:b-" + sid) == sid);
+  CHECK_FALSE(s.member("anilibria:v2:genre:Драма", sid));
+  CHECK(s.member("anilibria:v2:genre:Комедия", sid));
+  CHECK_FALSE(s.member("anilibria:v2:status:ongoing", sid));
+
+  produce_all(s.titles, {{sid, std::nullopt}});
+  REQUIRE(eventually([&] { return !s.get(key("v2", id)); }, 30s));
+  CHECK_FALSE(s.get(key("v1", id)));
+  CHECK_FALSE(s.get("anilibria:v2:alias:b-" + sid));
+  CHECK_FALSE(s.member("anilibria:v2:genre:Комедия", sid));
+  CHECK_FALSE(s.member("anilibria:v2:status:finished", sid));
+  CHECK(s.redis.command({"ZSCORE", "anilibria:v2:titles:updated", sid}).type == Reply::Type::nil);
+
+  // A record whose key is not a title id is dead-lettered; the worker goes on.
+  produce_all(s.titles, {{"not-an-id", v1}});
+  CHECK(consume(s.dlq, 1, 15s).size() == 1);
+  cache->signal(SIGTERM);
+  CHECK(cache->wait_for(30s) == 0);
+}
+
+TEST_CASE("cache: a pattern invalidation removes exactly the matching keys (SCAN) and publishes on anilibria:invalidate") {
+  CacheSetup s;
+  const auto base = fresh_base();
+  for (int i = 0; i < 30; ++i) s.redis.command({"SET", key("v2", base + i), "x"});
+  s.redis.command({"SET", key("v2", base + 100), "keep"});
+  s.redis.command({"SET", "anilibria:v1:title:" + std::to_string(base + 1), "keep-too"});
+  // A subscriber like every Node.js and edge process has.
+  std::vector<std::string> messages;
+  std::atomic<bool> subscribed{false};
+  std::thread listener([&] {
+    auto o = redis_options();
+    o.command_timeout = 30s;
+    anipipe::redis::Client sub(o);
+    sub.command({"SUBSCRIBE", "anilibria:invalidate"});
+    subscribed = true;
+    try {
+      while (messages.size() < 3) {
+        auto m = sub.read();  // ["message", channel, payload]
+        if (m.elements.size() == 3) messages.push_back(m.elements[2].str);
+      }
+    } catch (const std::exception&) {
+    }
+  });
+  REQUIRE(eventually([&] { return subscribed.load(); }, 5s));
+  auto cache = s.start("cache.log");
+  INFO(cache->log_tail());
+  const std::string pattern = "anilibria:v2:title:" + std::to_string(base / 10) + "?";  // base+0 .. base+9
+  produce_all(s.invalidations, {{"p", R"({"scope":"pattern","pattern":")" + pattern + R"(","requested_by":"test"})"}});
+  REQUIRE(eventually([&] { return !s.get(key("v2", base)); }, 30s));
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(s.get(key("v2", base + i)));
+  for (int i = 10; i < 30; ++i) CHECK(s.get(key("v2", base + i)) == "x");
+  CHECK(s.get(key("v2", base + 100)) == "keep");
+  CHECK(s.get("anilibria:v1:title:" + std::to_string(base + 1)) == "keep-too");
+
+  produce_all(s.invalidations, {{"k", R"({"scope":"key","key":")" + key("v2", base + 10) + R"("})"},
+                                {"t", R"({"scope":"title","title_id":)" + std::to_string(base + 1) + "}"},
+                                {"bad", R"({"scope":"pattern","pattern":"*"})"}});
+  REQUIRE(eventually([&] { return !s.get(key("v2", base + 10)); }, 30s));
+  CHECK_FALSE(s.get("anilibria:v1:title:" + std::to_string(base + 1)));
+  CHECK(s.get(key("v2", base + 11)) == "x");
+  // A pattern outside anilibria:* never reaches Redis: the schema refuses it.
+  auto dead = consume(s.dlq, 1, 15s);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].headers["dlq-error"].find("pattern") != std::string::npos);
+  listener.join();
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[0].find(R"("scope":"pattern","pattern":")" + pattern + R"(","deleted":10)") != std::string::npos);
+  CHECK(messages[1].find(R"("scope":"key")") != std::string::npos);
+  CHECK(messages[2].find(R"("scope":"title","title_id":)" + std::to_string(base + 1)) != std::string::npos);
+  cache->signal(SIGTERM);
+  CHECK(cache->wait_for(30s) == 0);
+}
+
+TEST_CASE("cache: redis-server stopped and restarted (empty) mid-stream ends with every title in Redis, equal to the catalog") {
+  CacheSetup s;
+  const auto base = fresh_base();
+  auto first = make_titles(base, 3000, "Драма");
+  produce_catalog(s.titles, first);
+  auto cache = s.start("cache.log");
+  INFO(cache->log_tail());
+  REQUIRE(eventually([&] { return differences(s.redis, first) < first.size(); }, 30s));  // under way
+  REQUIRE(redis_script("stop") == 0);
+  auto more = make_titles(base + 3000, 1000, "Комедия");
+  produce_catalog(s.titles, more);
+  std::this_thread::sleep_for(2s);  // the worker meets the outage: it pauses and retries
+  REQUIRE(redis_script("start") == 0);  // no persistence: everything written before is gone
+  Catalog all = first;
+  all.insert(more.begin(), more.end());
+  anipipe::redis::Client fresh(redis_options());
+  std::size_t diff = all.size();
+  CHECK(eventually([&] { return (diff = differences(fresh, all)) == 0; }, 90s));
+  CHECK(diff == 0);
+  CHECK(cache->log_tail(200000).find("consuming it again from the start") != std::string::npos);
+  cache->signal(SIGTERM);
+  CHECK(cache->wait_for(30s) == 0);
+}
+
+TEST_CASE("cache: three processes on 12 partitions, one killed, Redis still ends equal to the catalog") {
+  CacheSetup s;
+  const auto titles12 = unique_name("cache-titles12");
+  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
+  s.titles = titles12;
+  const auto base = fresh_base();
+  auto first = make_titles(base, 6000, "Драма");
+  produce_catalog(s.titles, first);
+  auto a = s.start("a.log"), b = s.start("b.log"), c = s.start("c.log");
+  // All three own partitions before one dies.
+  auto owns = [](Process& p) {
+    const auto log = p.log_tail(100000);
+    for (auto at = log.find("\"assigned "); at != std::string::npos; at = log.find("\"assigned ", at + 1))
+      if (log[at + 10] != '0') return true;
+    return false;
+  };
+  REQUIRE(eventually([&] { return owns(*a) && owns(*b) && owns(*c); }, 30s));
+  b->signal(SIGKILL);
+  b->wait_for(10s);
+  // Updates of half the titles and new ones, while the group rebalances.
+  Catalog updates;
+  for (int i = 0; i < 3000; ++i) updates[base + 2 * i] = title_json(base + 2 * i, "u-" + std::to_string(base + 2 * i), "Комедия");
+  auto more = make_titles(base + 6000, 2000, "Романтика");
+  produce_catalog(s.titles, updates);
+  produce_catalog(s.titles, more);
+  Catalog all = first;
+  for (const auto& [id, json] : updates) all[id] = json;
+  all.insert(more.begin(), more.end());
+  std::size_t diff = all.size();
+  CHECK(eventually([&] { return (diff = differences(s.redis, all)) == 0; }, 90s));
+  CHECK(diff == 0);
+  for (auto* p : {a.get(), c.get()}) {
+    p->signal(SIGTERM);
+    CHECK(p->wait_for(30s) == 0);
+  }
+}

@@ -1,0 +1,33 @@
+#pragma once
+// The Redis layout cache maintains (README, "anipipe-cache"): the seeds' per-title keys plus the
+// few indexes the site's Node.js back end needs for lists and lookups. Everything lives under
+// anilibria:*, the only namespace `cache rebuild` clears.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace anipipe::cache::keys {
+
+inline constexpr std::string_view kNamespace = "anilibria:";
+inline constexpr std::string_view kInvalidateChannel = "anilibria:invalidate";
+
+/// The v2 document, verbatim from anilibria.titles.
+inline std::string v2_title(std::int64_t id) { return "anilibria:v2:title:" + std::to_string(id); }
+/// The old Node.js format of the same title (catalog::to_v1_json).
+inline std::string v1_title(std::int64_t id) { return "anilibria:v1:title:" + std::to_string(id); }
+/// alias -> id: the site's URLs name titles by alias.
+inline std::string alias(std::string_view a) { return "anilibria:v2:alias:" + std::string(a); }
+/// ZSET of ids scored by updated_at (epoch seconds): "latest updates" pages with ZREVRANGE.
+inline constexpr std::string_view kUpdated = "anilibria:v2:titles:updated";
+/// SET of ids per genre, for genre filters (SINTER with other sets).
+inline std::string genre(std::string_view g) { return "anilibria:v2:genre:" + std::string(g); }
+/// SET of ids per status (ongoing, finished, announced, unknown).
+inline std::string status(std::string_view s) { return "anilibria:v2:status:" + std::string(s); }
+
+/// Set once a titles partition has been applied from its beginning: if Redis loses its data
+/// (restarted without persistence, flushed), the marker is gone too and cache replays the partition.
+inline std::string built_marker(std::string_view topic, std::int32_t partition) {
+  return "anilibria:cache:built:" + std::string(topic) + ":" + std::to_string(partition);
+}
+
+}  // namespace anipipe::cache::keys
