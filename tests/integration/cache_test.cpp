@@ -261,3 +261,72 @@ TEST_CASE("cache: three processes on 12 partitions, one killed, Redis still ends
     CHECK(p->wait_for(30s) == 0);
   }
 }
+
+namespace {
+std::unique_ptr<Process> start_rebuild(const CacheSetup& s, const std::string& log) {
+  return std::make_unique<Process>(
+      std::vector<std::string>{ops_binary(), "--brokers", test_kafka_settings().brokers, "cache", "rebuild", "--redis-url",
+                               "redis://127.0.0.1:" + std::to_string(redis_options().port), "--titles-topic", s.titles},
+      s.dir + "/" + log);
+}
+}  // namespace
+
+TEST_CASE("cache: cache rebuild of 100k titles ends with Redis equal to the catalog, with progress and a summary") {
+  CacheSetup s;
+  const auto titles12 = unique_name("cache-rebuild");
+  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
+  s.titles = titles12;
+  const auto base = fresh_base();
+  auto all = make_titles(base, 100000, "Драма");
+  produce_catalog(s.titles, all);
+  // A stale key of a title that is not in the catalog goes; keys outside anilibria:* stay.
+  s.redis.command({"SET", key("v2", base + 200000), "stale"});
+  s.redis.command({"SET", "other-app:key", "mine"});
+  auto rebuild = start_rebuild(s, "rebuild.log");
+  REQUIRE(rebuild->wait_for(300s) == 0);
+  const auto log = rebuild->log_tail(4000);
+  INFO(log);
+  CHECK(log.find("\"records\":100000,\"titles\":100000") != std::string::npos);
+  CHECK(log.find("cache rebuild: done, 100,000/100,000 (100%)") != std::string::npos);
+  CHECK(differences(s.redis, all) == 0);
+  CHECK_FALSE(s.get(key("v2", base + 200000)));
+  CHECK(s.get("other-app:key") == "mine");
+  s.redis.command({"DEL", "other-app:key"});
+}
+
+TEST_CASE("cache: a rebuild while the cache worker applies updates leaves no stale and no missing title") {
+  CacheSetup s;
+  const auto titles12 = unique_name("cache-race");
+  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
+  s.titles = titles12;
+  const auto base = fresh_base();
+  auto all = make_titles(base, 20000, "Драма");
+  produce_catalog(s.titles, all);
+  auto cache = s.start("cache.log");
+  INFO(cache->log_tail());
+  REQUIRE(eventually([&] { return differences(s.redis, all) == 0; }, 60s));
+  // Updates keep coming (every title twice, newest last) while the rebuild replays older versions.
+  std::thread updates([&] {
+    for (int round = 1; round <= 2; ++round) {
+      Catalog next;
+      for (const auto& [id, json] : all)
+        next[id] = title_json(id, "r" + std::to_string(round) + "-" + std::to_string(id), round == 1 ? "Комедия" : "Романтика");
+      produce_catalog(s.titles, next);
+    }
+  });
+  auto rebuild = start_rebuild(s, "rebuild.log");
+  updates.join();
+  REQUIRE(rebuild->wait_for(300s) == 0);
+  Catalog final;
+  for (const auto& [id, json] : all) final[id] = title_json(id, "r2-" + std::to_string(id), "Романтика");
+  std::size_t diff = final.size();
+  CHECK(eventually([&] { return (diff = differences(s.redis, final)) == 0; }, 60s));
+  CHECK(diff == 0);
+  // And the indexes follow the newest version only.
+  CHECK_FALSE(s.member("anilibria:v2:genre:Комедия", std::to_string(base)));
+  CHECK(s.member("anilibria:v2:genre:Романтика", std::to_string(base)));
+  CHECK(s.get("anilibria:v2:alias:r2-" + std::to_string(base)) == std::to_string(base));
+  CHECK_FALSE(s.get("anilibria:v2:alias:r1-" + std::to_string(base)));
+  cache->signal(SIGTERM);
+  CHECK(cache->wait_for(30s) == 0);
+}

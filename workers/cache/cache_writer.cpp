@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <charconv>
 
+#include <openssl/sha.h>
+
 #include "cache_keys.hpp"
+#include "catalog/title_document.hpp"
 #include "catalog/title_v1.hpp"
+#include "title_script.hpp"
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
 
@@ -15,12 +19,22 @@ namespace anipipe::cache {
 
 namespace {
 
-std::optional<std::int64_t> title_id_of(const kafka::Message& m) {
-  const auto key = m.key();
+std::optional<std::int64_t> title_id_of(std::string_view key) {
   std::int64_t id = 0;
-  if (!key || key->empty() || std::from_chars(key->data(), key->data() + key->size(), id).ec != std::errc() || id <= 0)
-    return std::nullopt;
+  if (key.empty() || std::from_chars(key.data(), key.data() + key.size(), id).ec != std::errc() || id <= 0) return std::nullopt;
   return id;
+}
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
 }
 
 double updated_score(const catalog::TitleDocument& t) {
@@ -44,7 +58,10 @@ std::string publish_json(std::string_view scope, std::string_view field, std::st
 
 }  // namespace
 
-std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string& pattern) {
+CacheWriter::CacheWriter(redis::Client& redis, CacheTopics topics)
+    : redis_(redis), topics_(std::move(topics)), script_sha_(sha1_hex(kApplyTitleScript)) {}
+
+std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string& pattern, std::string_view keep_prefix) {
   std::size_t deleted = 0;
   std::string cursor = "0";
   do {
@@ -55,66 +72,60 @@ std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string
     const auto& found = r.elements[1].elements;
     if (found.empty()) continue;
     redis::Command unlink{"UNLINK"};
-    for (const auto& k : found) unlink.push_back(k.str);
-    deleted += static_cast<std::size_t>(redis.command(unlink).integer);
+    for (const auto& k : found)
+      if (keep_prefix.empty() || !std::string_view(k.str).starts_with(keep_prefix)) unlink.push_back(k.str);
+    if (unlink.size() > 1) deleted += static_cast<std::size_t>(redis.command(unlink).integer);
   } while (cursor != "0");
   return deleted;
 }
 
-CacheWriter::Previous CacheWriter::load_previous(const std::vector<std::int64_t>& ids) {
-  Previous out;
-  if (ids.empty()) return out;
-  redis::Command mget{"MGET"};
-  for (auto id : ids) mget.push_back(keys::v2_title(id));
-  const auto r = redis_.command(mget);
-  if (r.type != redis::Reply::Type::array || r.elements.size() != ids.size())
-    throw redis::Unavailable("MGET answered " + (r.is_error() ? r.str : std::string("something unexpected")));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto& slot = out[ids[i]];
-    if (r.elements[i].type != redis::Reply::Type::string) continue;
-    try {
-      slot = catalog::TitleDocument::parse(r.elements[i].str);
-    } catch (const std::exception& e) {
-      spdlog::warn("unreadable {} in Redis ({}); it is overwritten", keys::v2_title(ids[i]), e.what());
-    }
+std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
+                                                  std::optional<std::string_view> value, std::vector<redis::Command>& out) const {
+  const auto id = title_id_of(key);
+  if (!id) return "a titles record whose key is not a title id";
+  redis::Command cmd{"EVALSHA", script_sha_, "0", std::to_string(*id), std::to_string(partition), std::to_string(offset)};
+  if (!value) {
+    cmd.emplace_back();  // tombstone
+    out.push_back(std::move(cmd));
+    return std::nullopt;
   }
-  return out;
-}
-
-void CacheWriter::write_title(const catalog::TitleDocument* before, const catalog::TitleDocument& doc, const std::string& json,
-                              std::vector<redis::Command>& out) {
-  const std::string id = std::to_string(doc.id);
-  if (before) {
-    if (before->alias != doc.alias) out.push_back({"DEL", keys::alias(before->alias)});
-    for (const auto& g : before->genres)
-      if (std::find(doc.genres.begin(), doc.genres.end(), g) == doc.genres.end()) out.push_back({"SREM", keys::genre(g), id});
-    if (before->status != doc.status) out.push_back({"SREM", keys::status(before->status), id});
+  catalog::TitleDocument doc;
+  try {
+    doc = catalog::TitleDocument::parse(*value);
+  } catch (const std::exception& e) {
+    return std::string("unreadable title document: ") + e.what();
   }
-  out.push_back({"SET", keys::v2_title(doc.id), json});
-  out.push_back({"SET", keys::v1_title(doc.id), catalog::to_v1_json(doc)});
-  out.push_back({"SET", keys::alias(doc.alias), id});
+  if (doc.id != *id) return "key " + std::to_string(*id) + " carries title " + std::to_string(doc.id);
   char score[32];
   std::snprintf(score, sizeof score, "%.0f", updated_score(doc));
-  out.push_back({"ZADD", std::string(keys::kUpdated), score, id});
-  for (const auto& g : doc.genres) out.push_back({"SADD", keys::genre(g), id});
-  out.push_back({"SADD", keys::status(doc.status), id});
-}
-
-void CacheWriter::remove_title(std::int64_t id, const catalog::TitleDocument* before, std::vector<redis::Command>& out) {
-  const std::string sid = std::to_string(id);
-  out.push_back({"DEL", keys::v2_title(id), keys::v1_title(id)});
-  out.push_back({"ZREM", std::string(keys::kUpdated), sid});
-  if (!before) return;
-  out.push_back({"DEL", keys::alias(before->alias)});
-  for (const auto& g : before->genres) out.push_back({"SREM", keys::genre(g), sid});
-  out.push_back({"SREM", keys::status(before->status), sid});
+  cmd.emplace_back(*value);
+  cmd.push_back(catalog::to_v1_json(doc));
+  cmd.push_back(doc.alias);
+  cmd.emplace_back(score);
+  cmd.push_back(doc.status);
+  for (auto& g : doc.genres) cmd.push_back(std::move(g));
+  out.push_back(std::move(cmd));
+  return std::nullopt;
 }
 
 void CacheWriter::flush(std::vector<redis::Command>& commands) {
   if (commands.empty()) return;
-  const auto replies = redis_.pipeline(commands);
-  for (std::size_t i = 0; i < replies.size(); ++i)
-    if (replies[i].is_error()) throw redis::Unavailable(commands[i][0] + " " + commands[i][1] + " refused: " + replies[i].str);
+  for (int attempt = 0;; ++attempt) {
+    const auto replies = redis_.pipeline(commands);
+    bool reload = false;
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (!replies[i].is_error()) continue;
+      // A restarted or flushed Redis forgets scripts: load it and send the (idempotent) batch again.
+      if (replies[i].str.starts_with("NOSCRIPT") && attempt == 0) {
+        reload = true;
+        break;
+      }
+      throw redis::Unavailable(commands[i][0] + " " + commands[i][1] + " refused: " + replies[i].str);
+    }
+    if (!reload) break;
+    const auto r = redis_.command({"SCRIPT", "LOAD", std::string(kApplyTitleScript)});
+    if (r.is_error() || r.str != script_sha_) throw redis::Unavailable("SCRIPT LOAD failed: " + r.str);
+  }
   commands.clear();
 }
 
@@ -159,70 +170,44 @@ void CacheWriter::check_markers(const std::vector<const kafka::Message*>& record
   }
 }
 
+void CacheWriter::add_invalidation(std::string_view json, std::vector<redis::Command>& commands, std::optional<std::string>& error) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(json).get(root)) {
+    error = "invalidation is not JSON";
+    return;
+  }
+  // Schema-checked already: scope and its field are there.
+  const std::string_view scope = root["scope"].get_string().value_unsafe();
+  const std::string channel(keys::kInvalidateChannel);
+  if (scope == "key") {
+    const std::string key(root["key"].get_string().value_unsafe());
+    commands.push_back({"DEL", key});
+    commands.push_back({"PUBLISH", channel, publish_json(scope, "key", key, std::nullopt, std::nullopt)});
+  } else if (scope == "title") {
+    const std::int64_t id = root["title_id"].get_int64().value_unsafe();
+    commands.push_back({"DEL", keys::v2_title(id), keys::v1_title(id)});
+    commands.push_back({"PUBLISH", channel, publish_json(scope, "", "", id, std::nullopt)});
+  } else {
+    const std::string pattern(root["pattern"].get_string().value_unsafe());
+    flush(commands);  // what came before the pattern is applied before it
+    const auto n = delete_matching(redis_, pattern);
+    commands.push_back({"PUBLISH", channel, publish_json(scope, "pattern", pattern, std::nullopt, n)});
+    spdlog::info("invalidated {} key(s) matching {}", n, pattern);
+  }
+}
+
 runtime::BatchResult CacheWriter::handle_batch(const std::vector<const kafka::Message*>& records) {
   runtime::BatchResult result;
-  // What Redis holds now for every title the batch touches; updated as the batch goes.
-  std::vector<std::int64_t> ids;
-  for (const auto* m : records)
-    if (m->topic() == topics_.titles)
-      if (auto id = title_id_of(*m)) ids.push_back(*id);
   try {
     std::vector<redis::Command> commands;
     check_markers(records, result, commands);
-    auto current = load_previous(ids);
-    simdjson::dom::parser parser;
     for (std::size_t i = 0; i < records.size(); ++i) {
       const auto& m = *records[i];
-      if (m.topic() == topics_.titles) {
-        const auto id = title_id_of(m);
-        if (!id) {
-          result.dead_letters.emplace_back(i, "a titles record whose key is not a title id");
-          continue;
-        }
-        auto& known = current[*id];
-        const auto value = m.value();
-        if (!value) {
-          remove_title(*id, known ? &*known : nullptr, commands);
-          known.reset();
-          continue;
-        }
-        catalog::TitleDocument doc;
-        try {
-          doc = catalog::TitleDocument::parse(*value);
-        } catch (const std::exception& e) {
-          result.dead_letters.emplace_back(i, std::string("unreadable title document: ") + e.what());
-          continue;
-        }
-        if (doc.id != *id) {
-          result.dead_letters.emplace_back(i, "key " + std::to_string(*id) + " carries title " + std::to_string(doc.id));
-          continue;
-        }
-        write_title(known ? &*known : nullptr, doc, std::string(*value), commands);
-        known = std::move(doc);
-        continue;
-      }
-      // An invalidation (schema-checked: scope and its field are there).
-      simdjson::dom::element root;
-      if (parser.parse(*m.value()).get(root)) {
-        result.dead_letters.emplace_back(i, "invalidation is not JSON");
-        continue;
-      }
-      const std::string_view scope = root["scope"].get_string().value_unsafe();
-      if (scope == "key") {
-        const std::string key(root["key"].get_string().value_unsafe());
-        commands.push_back({"DEL", key});
-        commands.push_back({"PUBLISH", std::string(keys::kInvalidateChannel), publish_json(scope, "key", key, std::nullopt, std::nullopt)});
-      } else if (scope == "title") {
-        const std::int64_t id = root["title_id"].get_int64().value_unsafe();
-        commands.push_back({"DEL", keys::v2_title(id), keys::v1_title(id)});
-        commands.push_back({"PUBLISH", std::string(keys::kInvalidateChannel), publish_json(scope, "", "", id, std::nullopt)});
-      } else {
-        const std::string pattern(root["pattern"].get_string().value_unsafe());
-        flush(commands);  // what came before the pattern is applied before it
-        const auto n = delete_matching(redis_, pattern);
-        commands.push_back({"PUBLISH", std::string(keys::kInvalidateChannel), publish_json(scope, "pattern", pattern, std::nullopt, n)});
-        spdlog::info("invalidated {} key(s) matching {}", n, pattern);
-      }
+      std::optional<std::string> error;
+      if (m.topic() == topics_.titles) error = add_title(m.key().value_or(""), m.partition(), m.offset(), m.value(), commands);
+      else add_invalidation(*m.value(), commands, error);
+      if (error) result.dead_letters.emplace_back(i, std::move(*error));
     }
     flush(commands);
   } catch (const redis::Unavailable& e) {

@@ -5,13 +5,17 @@
 //   groups lag    committed offsets, ends and lag of a consumer group
 //   groups reset  move a stopped group to earliest / latest / a time, for replays
 //   replay        the same, by the name ops look for
+//   cache rebuild Redis rebuilt from anilibria.titles, with progress
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "config/options.hpp"
 #include "kafka/admin.hpp"
+#include "cache_rebuild.hpp"
 #include "group_commands.hpp"
 #include "topic_catalog.hpp"
 #include "topic_plan.hpp"
@@ -150,6 +154,16 @@ int main(int argc, char** argv) {
     cmd->add_flag("--dry-run", dry_run, "Print the target offsets, change nothing");
   }
 
+  anipipe::ops::CacheRebuildOptions rebuild;
+  auto* cache_cmd = app.add_subcommand("cache", "Redis, as the cache workers keep it");
+  cache_cmd->require_subcommand(1);
+  auto* rebuild_cmd = cache_cmd->add_subcommand("rebuild", "Delete the anilibria:* namespace and replay anilibria.titles into Redis "
+                                                           "(safe while cache workers run)");
+  rebuild_cmd->add_option("--redis-url", rebuild.redis_url, "redis://[:password@]host[:port][/db]")->envname("ANIPIPE_REDIS_URL")
+      ->capture_default_str();
+  rebuild_cmd->add_option("--titles-topic", rebuild.titles_topic)->envname("ANIPIPE_CACHE_TITLES_TOPIC")->capture_default_str();
+  rebuild_cmd->add_option("--batch", rebuild.batch, "Titles per Redis pipeline")->capture_default_str()->check(CLI::Range(1, 100000));
+
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
   for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
   topics->fallthrough();
@@ -161,6 +175,10 @@ int main(int argc, char** argv) {
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
     if (*lag_cmd) return anipipe::ops::print_group_lag(admin, group, group_topics);
+    if (*rebuild_cmd) {
+      rebuild.progress_bar = isatty(STDERR_FILENO) != 0;
+      return anipipe::ops::rebuild_cache(kafka, admin, rebuild);
+    }
     if (*reset_cmd || *replay_cmd) {
       auto to = anipipe::ops::parse_reset_target(reset_to);
       if (!to) {
