@@ -59,6 +59,11 @@ struct CacheSetup {
                                  "1000", "--retry-backoff-max-ms", "1000", "--kafka", "session.timeout.ms=6000"},
         dir + "/" + log);
   }
+  /// A fresh compacted titles topic with this many partitions, instead of the 3-partition one.
+  void use_titles_topic(const std::string& base, int partitions) {
+    titles = unique_name(base);
+    create_topic(titles, partitions, {{"cleanup.policy", "compact"}});
+  }
   std::optional<std::string> get(const std::string& key) {
     auto r = redis.command({"GET", key});
     if (r.type != Reply::Type::string) return std::nullopt;
@@ -227,9 +232,7 @@ TEST_CASE("cache: redis-server stopped and restarted (empty) mid-stream ends wit
 
 TEST_CASE("cache: three processes on 12 partitions, one killed, Redis still ends equal to the catalog") {
   CacheSetup s;
-  const auto titles12 = unique_name("cache-titles12");
-  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
-  s.titles = titles12;
+  s.use_titles_topic("cache-titles12", 12);
   const auto base = fresh_base();
   auto first = make_titles(base, 6000, "Драма");
   produce_catalog(s.titles, first);
@@ -273,9 +276,7 @@ std::unique_ptr<Process> start_rebuild(const CacheSetup& s, const std::string& l
 
 TEST_CASE("cache: cache rebuild of 100k titles ends with Redis equal to the catalog, with progress and a summary") {
   CacheSetup s;
-  const auto titles12 = unique_name("cache-rebuild");
-  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
-  s.titles = titles12;
+  s.use_titles_topic("cache-rebuild", 12);
   const auto base = fresh_base();
   auto all = make_titles(base, 100000, "Драма");
   produce_catalog(s.titles, all);
@@ -296,9 +297,7 @@ TEST_CASE("cache: cache rebuild of 100k titles ends with Redis equal to the cata
 
 TEST_CASE("cache: a rebuild while the cache worker applies updates leaves no stale and no missing title") {
   CacheSetup s;
-  const auto titles12 = unique_name("cache-race");
-  create_topic(titles12, 12, {{"cleanup.policy", "compact"}});
-  s.titles = titles12;
+  s.use_titles_topic("cache-race", 12);
   const auto base = fresh_base();
   auto all = make_titles(base, 20000, "Драма");
   produce_catalog(s.titles, all);
