@@ -129,6 +129,9 @@ TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a ti
   auto refused = run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "earliest"});
   CHECK(refused.exit_code == 1);
   CHECK(refused.output.find("live member") != std::string::npos);
+  auto replay_refused = run_command({ops, "replay", "--group", group, "--topic", topic, "--to", "earliest"});
+  CHECK(replay_refused.exit_code == 1);
+  CHECK(replay_refused.output.find("live member") != std::string::npos);
   live->close();
   live.reset();
 
@@ -143,5 +146,7 @@ TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a ti
   CHECK(lag() == 4);
   CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "latest"}).exit_code == 0);
   CHECK(lag() == 0);
+  CHECK(run_command({ops, "replay", "--group", group, "--topic", topic, "--to", "earliest"}).exit_code == 0);
+  CHECK(lag() == 10);
   CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "someday"}).exit_code == 2);
 }
