@@ -5,13 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
-
-#include <openssl/sha.h>
+#include <map>
 
 #include "cache_keys.hpp"
 #include "catalog/title_document.hpp"
 #include "catalog/title_v1.hpp"
-#include "title_script.hpp"
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
 
@@ -25,17 +23,45 @@ std::optional<std::int64_t> title_id_of(std::string_view key) {
   return id;
 }
 
-std::string sha1_hex(std::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
+// Bookkeeping per title (keys::meta): partition, offset, alias, status, genres, separated by
+// ASCII unit separators (none of them can occur in these fields' JSON-decoded text in practice;
+// a genre containing one would only split into two index entries).
+constexpr char kSep = '\x1f';
+constexpr char kListSep = '\x1e';
+
+struct Meta {
+  std::string partition, alias, status;
+  std::int64_t offset = -1;
+  std::vector<std::string> genres;
+};
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  for (std::size_t start = 0;;) {
+    const auto at = s.find(sep, start);
+    out.emplace_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
   }
-  return out;
 }
+
+std::optional<Meta> parse_meta(const redis::Reply& r) {
+  if (r.type != redis::Reply::Type::string) return std::nullopt;
+  auto f = split(r.str, kSep);
+  if (f.size() < 2) return std::nullopt;
+  Meta m;
+  m.partition = f[0];
+  m.offset = std::strtoll(f[1].c_str(), nullptr, 10);
+  if (f.size() >= 5) {
+    m.alias = f[2];
+    m.status = f[3];
+    m.genres = split(f[4], kListSep);
+  }
+  return m;
+}
+
+std::string meta_key(std::int64_t id) { return "anilibria:cache:meta:" + std::to_string(id); }
 
 double updated_score(const catalog::TitleDocument& t) {
   const auto& at = t.updated_at ? t.updated_at : t.fresh_at;
@@ -59,7 +85,7 @@ std::string publish_json(std::string_view scope, std::string_view field, std::st
 }  // namespace
 
 CacheWriter::CacheWriter(redis::Client& redis, CacheTopics topics)
-    : redis_(redis), topics_(std::move(topics)), script_sha_(sha1_hex(kApplyTitleScript)) {}
+    : redis_(redis), topics_(std::move(topics)) {}
 
 std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string& pattern, std::string_view keep_prefix) {
   std::size_t deleted = 0;
@@ -80,13 +106,16 @@ std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string
 }
 
 std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
-                                                  std::optional<std::string_view> value, std::vector<redis::Command>& out) const {
+                                                  std::optional<std::string_view> value, Pending& out) const {
   const auto id = title_id_of(key);
   if (!id) return "a titles record whose key is not a title id";
-  redis::Command cmd{"EVALSHA", script_sha_, "0", std::to_string(*id), std::to_string(partition), std::to_string(offset)};
+  TitleWrite w;
+  w.id = *id;
+  w.partition = partition;
+  w.offset = offset;
   if (!value) {
-    cmd.emplace_back();  // tombstone
-    out.push_back(std::move(cmd));
+    w.tombstone = true;
+    out.titles.push_back(std::move(w));
     return std::nullopt;
   }
   catalog::TitleDocument doc;
@@ -98,35 +127,134 @@ std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int
   if (doc.id != *id) return "key " + std::to_string(*id) + " carries title " + std::to_string(doc.id);
   char score[32];
   std::snprintf(score, sizeof score, "%.0f", updated_score(doc));
-  cmd.emplace_back(*value);
-  cmd.push_back(catalog::to_v1_json(doc));
-  cmd.push_back(doc.alias);
-  cmd.emplace_back(score);
-  cmd.push_back(doc.status);
-  for (auto& g : doc.genres) cmd.push_back(std::move(g));
-  out.push_back(std::move(cmd));
+  w.v2 = std::string(*value);
+  w.v1 = catalog::to_v1_json(doc);
+  w.alias = std::move(doc.alias);
+  w.score = score;
+  w.status = std::move(doc.status);
+  w.genres = std::move(doc.genres);
+  out.titles.push_back(std::move(w));
   return std::nullopt;
 }
 
-void CacheWriter::flush(std::vector<redis::Command>& commands) {
-  if (commands.empty()) return;
-  for (int attempt = 0;; ++attempt) {
-    const auto replies = redis_.pipeline(commands);
-    bool reload = false;
-    for (std::size_t i = 0; i < replies.size(); ++i) {
-      if (!replies[i].is_error()) continue;
-      // A restarted or flushed Redis forgets scripts: load it and send the (idempotent) batch again.
-      if (replies[i].str.starts_with("NOSCRIPT") && attempt == 0) {
-        reload = true;
-        break;
-      }
-      throw redis::Unavailable(commands[i][0] + " " + commands[i][1] + " refused: " + replies[i].str);
-    }
-    if (!reload) break;
-    const auto r = redis_.command({"SCRIPT", "LOAD", std::string(kApplyTitleScript)});
-    if (r.is_error() || r.str != script_sha_) throw redis::Unavailable("SCRIPT LOAD failed: " + r.str);
+bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
+  // Read: WATCH the bookkeeping keys (a concurrent writer's EXEC touching one makes ours fail) and
+  // read them, with the aliases they name (an alias is dropped only while it still points here).
+  redis::Command watch{"WATCH"}, mget{"MGET"};
+  for (const auto* t : titles) {
+    watch.push_back(meta_key(t->id));
+    mget.push_back(meta_key(t->id));
   }
-  commands.clear();
+  auto read = redis_.pipeline({watch, mget});
+  if (read[0].is_error() || read[1].type != redis::Reply::Type::array || read[1].elements.size() != titles.size())
+    throw redis::Unavailable("reading the title bookkeeping failed: " + (read[0].is_error() ? read[0].str : read[1].str));
+  std::vector<std::optional<Meta>> metas;
+  redis::Command alias_get{"MGET"};
+  for (auto& r : read[1].elements) {
+    metas.push_back(parse_meta(r));
+    if (metas.back() && !metas.back()->alias.empty()) alias_get.push_back(keys::alias(metas.back()->alias));
+  }
+  std::set<std::string> owned_aliases;  // alias keys that point at their title now
+  if (alias_get.size() > 1) {
+    const auto r = redis_.command(alias_get);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+      if (!metas[i] || metas[i]->alias.empty()) continue;
+      const auto& v = r.elements.at(k++);
+      if (v.type == redis::Reply::Type::string && v.str == std::to_string(titles[i]->id)) owned_aliases.insert(metas[i]->alias);
+    }
+  }
+  // Decide, then write everything in one transaction: removals first, then the new state.
+  std::map<std::string, std::vector<std::string>> srem, sadd;
+  redis::Command del{"DEL"}, zrem{"ZREM", std::string(keys::kUpdated)}, mset{"MSET"}, zadd{"ZADD", std::string(keys::kUpdated)};
+  std::vector<redis::Command> tomb_metas;
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    const auto& t = *titles[i];
+    const auto& m = metas[i];
+    if (m && m->partition == std::to_string(t.partition) && m->offset > t.offset) continue;  // newer already there
+    const std::string id = std::to_string(t.id);
+    if (m) {
+      if (!m->alias.empty() && (t.tombstone || m->alias != t.alias) && owned_aliases.count(m->alias)) del.push_back(keys::alias(m->alias));
+      if (!m->status.empty() && (t.tombstone || m->status != t.status)) srem[keys::status(m->status)].push_back(id);
+      for (const auto& g : m->genres)
+        if (t.tombstone || std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end()) srem[keys::genre(g)].push_back(id);
+    }
+    if (t.tombstone) {
+      del.push_back(keys::v2_title(t.id));
+      del.push_back(keys::v1_title(t.id));
+      zrem.push_back(id);
+      // Remembered a week, so an older write arriving late cannot resurrect the title.
+      tomb_metas.push_back({"SET", meta_key(t.id), std::to_string(t.partition) + kSep + std::to_string(t.offset), "EX", "604800"});
+      continue;
+    }
+    std::string genres;
+    for (const auto& g : t.genres) {
+      if (!genres.empty()) genres += kListSep;
+      genres += g;
+      sadd[keys::genre(g)].push_back(id);
+    }
+    sadd[keys::status(t.status)].push_back(id);
+    mset.push_back(keys::v2_title(t.id));
+    mset.push_back(t.v2);
+    mset.push_back(keys::v1_title(t.id));
+    mset.push_back(t.v1);
+    mset.push_back(keys::alias(t.alias));
+    mset.push_back(id);
+    mset.push_back(meta_key(t.id));
+    mset.push_back(std::to_string(t.partition) + kSep + std::to_string(t.offset) + kSep + t.alias + kSep + t.status + kSep + genres);
+    zadd.push_back(t.score);
+    zadd.push_back(id);
+  }
+  std::vector<redis::Command> tx{{"MULTI"}};
+  if (del.size() > 1) tx.push_back(std::move(del));
+  if (zrem.size() > 2) tx.push_back(std::move(zrem));
+  for (auto& [set, ids] : srem) {
+    redis::Command c{"SREM", set};
+    c.insert(c.end(), ids.begin(), ids.end());
+    tx.push_back(std::move(c));
+  }
+  for (auto& c : tomb_metas) tx.push_back(std::move(c));
+  if (mset.size() > 1) {
+    // MSET keeps no expiry (a title back after a tombstone keeps its bookkeeping for good).
+    tx.push_back(std::move(mset));
+  }
+  if (zadd.size() > 2) tx.push_back(std::move(zadd));
+  for (auto& [set, ids] : sadd) {
+    redis::Command c{"SADD", set};
+    c.insert(c.end(), ids.begin(), ids.end());
+    tx.push_back(std::move(c));
+  }
+  tx.push_back({"EXEC"});
+  const auto replies = redis_.pipeline(tx);
+  for (std::size_t i = 0; i + 1 < replies.size(); ++i)
+    if (replies[i].is_error()) {
+      redis_.command({"DISCARD"});
+      throw redis::Unavailable(tx[i][0] + " refused: " + replies[i].str);
+    }
+  const auto& exec = replies.back();
+  if (exec.is_error()) throw redis::Unavailable("EXEC refused: " + exec.str);
+  return exec.type == redis::Reply::Type::array;  // nil: a watched key changed meanwhile
+}
+
+void CacheWriter::flush(Pending& pending) {
+  if (!pending.titles.empty()) {
+    // The last record of a title in the batch is the one that counts (same partition, higher offset).
+    std::map<std::int64_t, const TitleWrite*> last;
+    for (const auto& t : pending.titles) last[t.id] = &t;
+    std::vector<const TitleWrite*> titles;
+    for (const auto& [id, t] : last) titles.push_back(t);
+    int attempt = 0;
+    while (!apply_titles(titles))
+      if (++attempt >= 20) throw redis::Unavailable("the title writes kept racing another writer; retrying the batch later");
+  }
+  if (!pending.commands.empty()) {
+    const auto replies = redis_.pipeline(pending.commands);
+    for (std::size_t i = 0; i < replies.size(); ++i)
+      if (replies[i].is_error())
+        throw redis::Unavailable(pending.commands[i][0] + " " + pending.commands[i][1] + " refused: " + replies[i].str);
+  }
+  pending.titles.clear();
+  pending.commands.clear();
 }
 
 void CacheWriter::on_assigned(const std::vector<kafka::TopicPartition>& tps) {
@@ -143,7 +271,7 @@ void CacheWriter::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
 }
 
 void CacheWriter::check_markers(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result,
-                                std::vector<redis::Command>& commands) {
+                                Pending& pending) {
   if (assigned_.empty()) return;
   redis::Command mget{"MGET"};
   for (auto p : assigned_) mget.push_back(keys::built_marker(topics_.titles, p));
@@ -160,7 +288,7 @@ void CacheWriter::check_markers(const std::vector<const kafka::Message*>& record
     if (replaying_.count(p)) {
       // This batch is the replay's first: from here on the partition is being rebuilt in order.
       if (in_batch.count(p)) {
-        commands.push_back({"SET", keys::built_marker(topics_.titles, p), util::now_rfc3339()});
+        pending.commands.push_back({"SET", keys::built_marker(topics_.titles, p), util::now_rfc3339()});
         replaying_.erase(p);
       }
       continue;
@@ -170,7 +298,8 @@ void CacheWriter::check_markers(const std::vector<const kafka::Message*>& record
   }
 }
 
-void CacheWriter::add_invalidation(std::string_view json, std::vector<redis::Command>& commands, std::optional<std::string>& error) {
+void CacheWriter::add_invalidation(std::string_view json, Pending& pending, std::optional<std::string>& error) {
+  auto& commands = pending.commands;
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(json).get(root)) {
@@ -190,7 +319,7 @@ void CacheWriter::add_invalidation(std::string_view json, std::vector<redis::Com
     commands.push_back({"PUBLISH", channel, publish_json(scope, "", "", id, std::nullopt)});
   } else {
     const std::string pattern(root["pattern"].get_string().value_unsafe());
-    flush(commands);  // what came before the pattern is applied before it
+    flush(pending);  // what came before the pattern is applied before it
     const auto n = delete_matching(redis_, pattern);
     commands.push_back({"PUBLISH", channel, publish_json(scope, "pattern", pattern, std::nullopt, n)});
     spdlog::info("invalidated {} key(s) matching {}", n, pattern);
@@ -200,16 +329,20 @@ void CacheWriter::add_invalidation(std::string_view json, std::vector<redis::Com
 runtime::BatchResult CacheWriter::handle_batch(const std::vector<const kafka::Message*>& records) {
   runtime::BatchResult result;
   try {
-    std::vector<redis::Command> commands;
-    check_markers(records, result, commands);
+    Pending pending;
+    check_markers(records, result, pending);
     for (std::size_t i = 0; i < records.size(); ++i) {
       const auto& m = *records[i];
       std::optional<std::string> error;
-      if (m.topic() == topics_.titles) error = add_title(m.key().value_or(""), m.partition(), m.offset(), m.value(), commands);
-      else add_invalidation(*m.value(), commands, error);
+      if (m.topic() == topics_.titles) {
+        error = add_title(m.key().value_or(""), m.partition(), m.offset(), m.value(), pending);
+      } else {
+        flush(pending);  // titles before an invalidation are applied before it
+        add_invalidation(*m.value(), pending, error);
+      }
       if (error) result.dead_letters.emplace_back(i, std::move(*error));
     }
-    flush(commands);
+    flush(pending);
   } catch (const redis::Unavailable& e) {
     return runtime::BatchResult::retry_later(e.what());
   }

@@ -5,10 +5,12 @@
 //   tombstone      -> every key and index entry of the title removed;
 //   invalidation   -> DEL a key / a title's keys, or SCAN+UNLINK a pattern (never KEYS), then
 //                     PUBLISH anilibria:invalidate so every Node.js and edge process drops its copy.
-// Each title record is applied by one Lua script (title_script.hpp), atomically and only if Redis
-// does not already hold a newer version. A batch is applied in record order as pipelines (one
-// round trip per run of writes; a pattern needs its own SCAN rounds). Every effect is idempotent,
-// so a retried batch is harmless.
+// Titles are applied per batch, atomically and only where Redis does not already hold a newer
+// version (the version guard): the batch's bookkeeping keys are WATCHed and read in one round
+// trip, then one MULTI/EXEC carries aggregated writes (one MSET for every value, one ZADD, one
+// SADD/SREM per set), and a batch that raced another writer (EXEC refused) is read and decided
+// again. Invalidations keep their place in record order. Every effect is idempotent, so a retried
+// batch is harmless.
 // Redis losing its data (a restart without persistence, a flush) is noticed by a per-partition
 // marker going missing; those partitions are consumed again from their beginning.
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
@@ -31,6 +34,22 @@ class CacheWriter final : public runtime::BatchHandler {
 public:
   CacheWriter(redis::Client& redis, CacheTopics topics);
 
+  /// One titles record, ready to apply.
+  struct TitleWrite {
+    std::int64_t id = 0;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    bool tombstone = false;
+    std::string v2, v1, alias, score, status;
+    std::vector<std::string> genres;
+  };
+  /// What a batch has queued: title writes, then plain commands (applied after them).
+  struct Pending {
+    std::vector<TitleWrite> titles;
+    std::vector<redis::Command> commands;
+    std::size_t size() const { return titles.size() + commands.size(); }
+  };
+
   runtime::BatchResult handle_batch(const std::vector<const kafka::Message*>& records) override;
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoked(const std::vector<kafka::TopicPartition>& tps) override;
@@ -38,10 +57,10 @@ public:
   /// Appends the guarded apply of one titles record (value nullopt: a tombstone). Returns why the
   /// record can never be applied, if so. Used by handle_batch and by `anipipe-ops cache rebuild`.
   std::optional<std::string> add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
-                                       std::optional<std::string_view> value, std::vector<redis::Command>& out) const;
-  /// Sends the commands as one pipeline (loading the script if Redis forgot it); throws
-  /// redis::Unavailable if Redis is down or refuses a command. Clears commands.
-  void flush(std::vector<redis::Command>& commands);
+                                       std::optional<std::string_view> value, Pending& out) const;
+  /// Applies what is queued (titles guarded, then the commands); throws redis::Unavailable if Redis
+  /// is down or refuses a command. Clears pending.
+  void flush(Pending& pending);
 
   /// SCAN MATCH pattern + UNLINK, skipping keys that start with `keep_prefix` (if given);
   /// returns how many keys went.
@@ -50,13 +69,13 @@ public:
 private:
   /// Assigned titles partitions whose built marker is missing: replay them (result.rewind_to_start);
   /// partitions whose replay starts with this batch get their marker set (in commands).
-  void check_markers(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result,
-                     std::vector<redis::Command>& commands);
-  void add_invalidation(std::string_view json, std::vector<redis::Command>& commands, std::optional<std::string>& error);
+  void check_markers(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result, Pending& pending);
+  void add_invalidation(std::string_view json, Pending& pending, std::optional<std::string>& error);
+  /// One guarded round: true if applied, false if another writer raced it (read and decide again).
+  bool apply_titles(const std::vector<const TitleWrite*>& titles);
 
   redis::Client& redis_;
   CacheTopics topics_;
-  std::string script_sha_;
   std::set<std::int32_t> assigned_;   // titles partitions
   std::set<std::int32_t> replaying_;  // rewound to their start; the marker is set by the next batch
 };

@@ -14,7 +14,7 @@ namespace anipipe::ops {
 
 namespace {
 /// Redis hiccups during a long rebuild are retried (the writes are idempotent); a real outage ends it.
-void flush_with_retries(cache::CacheWriter& writer, std::vector<redis::Command>& commands) {
+void flush_with_retries(cache::CacheWriter& writer, cache::CacheWriter::Pending& commands) {
   util::Backoff backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(5000), 2.0};
   for (int attempt = 1;; ++attempt) {
     try {
@@ -53,7 +53,7 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
     total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w.second - w.first));
   }
   Progress progress("cache rebuild", total, o.progress_bar);
-  std::vector<redis::Command> commands;
+  cache::CacheWriter::Pending commands;
   std::uint64_t done = 0, titles = 0, tombstones = 0, unusable = 0;
   kafka::read_to_end(
       kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
