@@ -163,6 +163,10 @@ void Consumer::seek(const TopicPartition& tp, std::int64_t offset, std::chrono::
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   detail::ErrorPtr err(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), static_cast<int>(timeout.count())));
+  // A seek can race a rebalance that takes the partition away (its revoke may even run while the
+  // seek waits): then there is nothing to rewind, since the next owner starts from the committed
+  // offset. Only a failed seek of a partition still ours is an error.
+  if ((err || list->elems[0].err) && !assigned_.count(tp)) return;
   if (err) throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_error_string(err.get()));
   if (list->elems[0].err)
     throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_err2str(list->elems[0].err));

@@ -73,6 +73,7 @@ public:
   void resume(const TopicPartition& tp);
   bool is_paused(const TopicPartition& tp) const { return paused_.count(tp) != 0; }
   /// Moves tp's fetch position (records already fetched for it are discarded by librdkafka).
+  /// A partition revoked meanwhile is not an error (its next owner starts from the committed offset).
   void seek(const TopicPartition& tp, std::int64_t offset, std::chrono::milliseconds timeout);
 
   const std::set<TopicPartition>& assignment() const { return assigned_; }
