@@ -25,7 +25,7 @@ BatchLoop::BatchLoop(BatchSettings settings, BatchHandler& handler, const json::
 
 BatchLoop::~BatchLoop() = default;
 
-void BatchLoop::hold_back(const std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>>& span,
+void BatchLoop::hold_back(const BatchSpan& span,
                           const std::string& reason) {
   const auto delay = backoff_.delay(++failures_);
   for (const auto& [tp, s] : span) {
@@ -70,12 +70,8 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
     }
     if (batch.empty()) continue;
 
-    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>> span;  // first, next
-    for (const auto& m : batch) {
-      metrics_.record_in(m.topic());
-      auto [it, fresh] = span.try_emplace(m.topic_partition(), m.offset(), m.offset() + 1);
-      if (!fresh) it->second.second = m.offset() + 1;
-    }
+    auto span = span_of(batch);
+    for (const auto& m : batch) metrics_.record_in(m.topic());
     std::vector<std::pair<const kafka::Message*, std::string>> dead;
     std::vector<const kafka::Message*> valid;
     for (const auto& m : batch) {
@@ -116,7 +112,7 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
       consumer_->seek(tp, kafka::kOffsetBeginning, 10s);
       span.erase(tp);
     }
-    for (const auto& [tp, s] : span) consumer_->store_offset(tp, s.second);
+    for (const auto& [tp, s] : span) consumer_->store_offset(tp, s.next);
   }
   arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));
   consumer_->close();  // final revoke commits what was stored

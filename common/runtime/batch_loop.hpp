@@ -21,6 +21,7 @@
 #include "kafka/consumer.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
+#include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
@@ -68,7 +69,7 @@ public:
 private:
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) override;
-  void hold_back(const std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>>& span, const std::string& reason);
+  void hold_back(const BatchSpan& span, const std::string& reason);
   void resume_due_partitions();
 
   struct Held {

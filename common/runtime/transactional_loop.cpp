@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "log/log.hpp"
+#include "runtime/batch_span.hpp"
 #include "runtime/shutdown.hpp"
 
 namespace anipipe::runtime {
@@ -109,11 +110,7 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
     }
     if (batch.empty()) continue;
 
-    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>> span;  // first, next
-    for (const auto& m : batch) {
-      auto [it, fresh] = span.try_emplace(m.topic_partition(), m.offset(), m.offset() + 1);
-      if (!fresh) it->second.second = m.offset() + 1;
-    }
+    const auto span = span_of(batch);
     std::map<kafka::TopicPartition, std::pair<std::int64_t, std::string>> retry_at;  // offset, reason
     std::string reason;
     try {
@@ -132,7 +129,7 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
       std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
       for (const auto& [tp, s] : span) {
         auto r = retry_at.find(tp);
-        const auto to = r == retry_at.end() ? s.second : r->second.first;
+        const auto to = r == retry_at.end() ? s.next : r->second.first;
         if (to > s.first) next.emplace_back(tp, to);
       }
       if (!next.empty()) producer_->send_offsets_to_transaction(*consumer_, next, 30s);

@@ -24,6 +24,9 @@ inline std::string genre(std::string_view g) { return "anilibria:v2:genre:" + st
 /// SET of ids per status (ongoing, finished, announced, unknown).
 inline std::string status(std::string_view s) { return "anilibria:v2:status:" + std::string(s); }
 
+/// cache's bookkeeping per title: the version applied and what its index entries were built from.
+inline std::string meta(std::int64_t id) { return "anilibria:cache:meta:" + std::to_string(id); }
+
 /// Set once a titles partition has been applied from its beginning: if Redis loses its data
 /// (restarted without persistence, flushed), the marker is gone too and cache replays the partition.
 inline std::string built_marker(std::string_view topic, std::int32_t partition) {

@@ -61,8 +61,6 @@ std::optional<Meta> parse_meta(const redis::Reply& r) {
   return m;
 }
 
-std::string meta_key(std::int64_t id) { return "anilibria:cache:meta:" + std::to_string(id); }
-
 double updated_score(const catalog::TitleDocument& t) {
   const auto& at = t.updated_at ? t.updated_at : t.fresh_at;
   if (!at) return 0;
@@ -142,8 +140,8 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
   // read them, with the aliases they name (an alias is dropped only while it still points here).
   redis::Command watch{"WATCH"}, mget{"MGET"};
   for (const auto* t : titles) {
-    watch.push_back(meta_key(t->id));
-    mget.push_back(meta_key(t->id));
+    watch.push_back(keys::meta(t->id));
+    mget.push_back(keys::meta(t->id));
   }
   auto read = redis_.pipeline({watch, mget});
   if (read[0].is_error() || read[1].type != redis::Reply::Type::array || read[1].elements.size() != titles.size())
@@ -184,7 +182,7 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
       del.push_back(keys::v1_title(t.id));
       zrem.push_back(id);
       // Remembered a week, so an older write arriving late cannot resurrect the title.
-      tomb_metas.push_back({"SET", meta_key(t.id), std::to_string(t.partition) + kSep + std::to_string(t.offset), "EX", "604800"});
+      tomb_metas.push_back({"SET", keys::meta(t.id), std::to_string(t.partition) + kSep + std::to_string(t.offset), "EX", "604800"});
       continue;
     }
     std::string genres;
@@ -200,7 +198,7 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
     mset.push_back(t.v1);
     mset.push_back(keys::alias(t.alias));
     mset.push_back(id);
-    mset.push_back(meta_key(t.id));
+    mset.push_back(keys::meta(t.id));
     mset.push_back(std::to_string(t.partition) + kSep + std::to_string(t.offset) + kSep + t.alias + kSep + t.status + kSep + genres);
     zadd.push_back(t.score);
     zadd.push_back(id);

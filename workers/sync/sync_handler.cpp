@@ -40,17 +40,6 @@ std::string result_json(std::string_view correlation, std::int64_t id, std::stri
 }
 }  // namespace
 
-struct SyncHandler::Observed {
-  std::string error;  // not empty: the record cannot be read
-  bool request = false;
-  std::int64_t title_id = 0;
-  std::string kind;
-  simdjson::dom::element snapshot;  // events: the carried title, if any (valid until the next parse)
-  bool has_snapshot = false;
-  bool force = false;
-  std::string correlation_id;
-};
-
 SyncHandler::Observed SyncHandler::observe(const kafka::Message& record) {
   Observed o;
   o.request = record.topic() == options_.topics.requests;
@@ -77,8 +66,24 @@ SyncHandler::Observed SyncHandler::observe(const kafka::Message& record) {
   }
   std::string_view kind;
   if (!root["kind"].get_string().get(kind)) o.kind = kind;
-  o.has_snapshot = !root["title"].get(o.snapshot);
+  simdjson::dom::element title;
+  if (root["title"].get(title)) return o;
+  try {
+    o.snapshot = catalog::TitleDocument::parse(title);
+  } catch (const std::exception& e) {
+    o.error = std::string("unreadable title snapshot: ") + e.what();
+  }
   return o;
+}
+
+SyncHandler::Observed SyncHandler::take_observed(const kafka::Message& record) {
+  const ObservedKey key{record.topic() == options_.topics.requests, record.partition(), record.offset()};
+  if (auto it = observed_.find(key); it != observed_.end()) {
+    auto o = std::move(it->second);
+    observed_.erase(it);
+    return o;
+  }
+  return observe(record);
 }
 
 bool SyncHandler::fresh(std::int64_t id) const {
@@ -88,13 +93,16 @@ bool SyncHandler::fresh(std::int64_t id) const {
 
 void SyncHandler::prepare_batch(const std::vector<kafka::Message>& batch) {
   fetched_.clear();
+  observed_.clear();
   std::vector<std::int64_t> ids;
   std::set<std::int64_t> seen;
   for (const auto& record : batch) {
-    const auto o = observe(record);
-    if (!o.error.empty()) continue;
-    const bool needed = o.request ? (o.force || !fresh(o.title_id)) : (!o.has_snapshot && kind_needs_fetch(o.kind));
+    // Parsed once here; handle() takes the result instead of parsing the record again.
+    auto o = observe(record);
+    const bool needed = o.error.empty() && (o.request ? (o.force || !fresh(o.title_id)) : (!o.snapshot && kind_needs_fetch(o.kind)));
     if (needed && seen.insert(o.title_id).second) ids.push_back(o.title_id);
+    ObservedKey key{o.request, record.partition(), record.offset()};
+    observed_.insert_or_assign(std::move(key), std::move(o));
   }
   if (ids.empty()) return;
   const auto started = Clock::now();
@@ -155,7 +163,7 @@ void SyncHandler::on_transaction_aborted(const std::vector<kafka::TopicPartition
 }
 
 Handled SyncHandler::handle(const kafka::Message& record) {
-  const auto o = observe(record);
+  const auto o = take_observed(record);
   if (!o.error.empty()) return Handled::dead_letter(o.error);
   return o.request ? on_request(record, o) : on_event(record, o);
 }
@@ -186,8 +194,8 @@ bool SyncHandler::remove_title(std::int32_t partition, std::int64_t id, std::vec
 
 Handled SyncHandler::on_event(const kafka::Message& record, const Observed& o) {
   std::vector<kafka::OutRecord> out;
-  if (o.has_snapshot) {
-    apply_title(record.partition(), catalog::TitleDocument::parse(o.snapshot), false, out, nullptr);
+  if (o.snapshot) {
+    apply_title(record.partition(), *o.snapshot, false, out, nullptr);
     return Handled::done(std::move(out));
   }
   if (!kind_needs_fetch(o.kind)) return Handled::done();  // encode progress, torrents: nothing in the catalog changes

@@ -11,7 +11,10 @@
 // upstream_unavailable with the reason, so a caller waiting on the result hears back in bounded time.
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "catalog_state.hpp"
@@ -52,8 +55,20 @@ public:
   const CatalogState& state() const { return state_; }
 
 private:
-  struct Observed;  // what one record asks for (parsed once)
+  /// What one record asks for.
+  struct Observed {
+    std::string error;  // not empty: the record cannot be read
+    bool request = false;
+    std::int64_t title_id = 0;
+    std::string kind;
+    std::optional<catalog::TitleDocument> snapshot;  // events: the carried title, if any
+    bool force = false;
+    std::string correlation_id;
+  };
+  using ObservedKey = std::tuple<bool, std::int32_t, std::int64_t>;  // request?, partition, offset
   Observed observe(const kafka::Message& record);
+  /// The batch's parse of this record (prepare_batch), or a fresh one.
+  Observed take_observed(const kafka::Message& record);
   runtime::Handled on_event(const kafka::Message& record, const Observed& o);
   runtime::Handled on_request(const kafka::Message& record, const Observed& o);
   /// Applies an observed title: the catalog's new version and new episodes, if anything changed.
@@ -71,8 +86,9 @@ private:
   TitleFetcher& fetcher_;
   const std::atomic<bool>& stop_;
   CatalogState state_;
-  /// This batch's upstream answers.
+  /// This batch's upstream answers, and its records as prepare_batch read them.
   std::unordered_map<std::int64_t, Fetched> fetched_;
+  std::map<ObservedKey, Observed> observed_;
   /// When each title was last fetched successfully (found or gone).
   std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> fetched_at_;
   /// Requests without a timestamp: when they were first tried (their wait counts from there).
