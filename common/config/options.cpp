@@ -60,8 +60,8 @@ void add_millis_option(CLI::App& app, const std::string& name, std::chrono::mill
 }  // namespace
 
 void add_http_options(CLI::App& app, http::ClientOptions& http) {
-  add_millis_option(app, "--http-connect-timeout-ms", http.connect_timeout, "Upstream connect timeout", "ANIPIPE_HTTP_CONNECT_TIMEOUT_MS");
-  add_millis_option(app, "--http-timeout-ms", http.request_timeout, "Upstream request timeout (send to last byte)", "ANIPIPE_HTTP_TIMEOUT_MS");
+  add_millis_option(app, "--http-connect-timeout-ms", http.connect_timeout, "HTTP connect timeout", "ANIPIPE_HTTP_CONNECT_TIMEOUT_MS");
+  add_millis_option(app, "--http-timeout-ms", http.request_timeout, "HTTP request timeout (send to last byte)", "ANIPIPE_HTTP_TIMEOUT_MS");
   app.add_option("--http-retries", http.max_retries, "Retries on transport errors, 5xx and 429 (Retry-After honoured)")
       ->envname("ANIPIPE_HTTP_RETRIES")->capture_default_str()->check(CLI::Range(0, 20));
   app.add_option("--breaker-failures", http.breaker_failures, "Consecutive failures that open the circuit breaker")

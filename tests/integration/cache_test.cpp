@@ -16,6 +16,7 @@
 #include "kafka_helpers.hpp"
 #include "process.hpp"
 #include "redis/client.hpp"
+#include "redis_listener.hpp"
 
 using namespace anipipe::testing;
 using namespace std::chrono_literals;
@@ -23,11 +24,7 @@ using anipipe::redis::Reply;
 
 namespace {
 
-anipipe::redis::Options redis_options() {
-  anipipe::redis::Options o;
-  if (const char* p = std::getenv("ANIPIPE_REDIS_PORT"); p && *p) o.port = std::atoi(p);
-  return o;
-}
+anipipe::redis::Options redis_options() { return test_redis_options(); }
 
 /// Ids no other test run uses (the test redis-server is shared and not flushed between tests).
 std::int64_t fresh_base() {
@@ -161,34 +158,13 @@ TEST_CASE("cache: a pattern invalidation removes exactly the matching keys (SCAN
   s.redis.command({"SET", key("v2", base + 100), "keep"});
   s.redis.command({"SET", "anilibria:v1:title:" + std::to_string(base + 1), "keep-too"});
   // A subscriber like every Node.js and edge process has.
-  std::vector<std::string> messages;
-  std::mutex messages_mutex;
-  std::atomic<std::size_t> published{0};
-  std::atomic<bool> subscribed{false};
-  std::thread listener([&] {
-    auto o = redis_options();
-    o.command_timeout = 30s;
-    anipipe::redis::Client sub(o);
-    sub.command({"SUBSCRIBE", "anilibria:invalidate"});
-    subscribed = true;
-    try {
-      while (published.load() < 3) {
-        auto m = sub.read();  // ["message", channel, payload]
-        if (m.elements.size() != 3) continue;
-        std::lock_guard lock(messages_mutex);
-        messages.push_back(m.elements[2].str);
-        ++published;
-      }
-    } catch (const std::exception&) {
-    }
-  });
-  REQUIRE(eventually([&] { return subscribed.load(); }, 5s));
+  ChannelListener listener("anilibria:invalidate", 3);
   auto cache = s.start("cache.log");
   INFO(cache->log_tail());
   const std::string pattern = "anilibria:v2:title:" + std::to_string(base / 10) + "?";  // base+0 .. base+9
   produce_all(s.invalidations, {{"p", R"({"scope":"pattern","pattern":")" + pattern + R"(","requested_by":"test"})"}});
   // The message goes out once the whole SCAN is done: only then is every matching key gone.
-  REQUIRE(eventually([&] { return published.load() >= 1; }, 30s));
+  REQUIRE(eventually([&] { return listener.count() >= 1; }, 30s));
   for (int i = 0; i < 10; ++i) CHECK_FALSE(s.get(key("v2", base + i)));
   for (int i = 10; i < 30; ++i) CHECK(s.get(key("v2", base + i)) == "x");
   CHECK(s.get(key("v2", base + 100)) == "keep");
@@ -197,14 +173,14 @@ TEST_CASE("cache: a pattern invalidation removes exactly the matching keys (SCAN
   produce_all(s.invalidations, {{"k", R"({"scope":"key","key":")" + key("v2", base + 10) + R"("})"},
                                 {"t", R"({"scope":"title","title_id":)" + std::to_string(base + 1) + "}"},
                                 {"bad", R"({"scope":"pattern","pattern":"*"})"}});
-  REQUIRE(eventually([&] { return published.load() >= 3; }, 30s));
+  REQUIRE(eventually([&] { return listener.count() >= 3; }, 30s));
   CHECK_FALSE(s.get("anilibria:v1:title:" + std::to_string(base + 1)));
   CHECK(s.get(key("v2", base + 11)) == "x");
   // A pattern outside anilibria:* never reaches Redis: the schema refuses it.
   auto dead = consume(s.dlq, 1, 15s);
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].headers["dlq-error"].find("pattern") != std::string::npos);
-  listener.join();
+  const auto messages = listener.messages();
   REQUIRE(messages.size() == 3);
   CHECK(messages[0].find(R"("scope":"pattern","pattern":")" + pattern + R"(","deleted":10)") != std::string::npos);
   CHECK(messages[1].find(R"("scope":"key")") != std::string::npos);

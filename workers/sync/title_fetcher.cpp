@@ -7,13 +7,6 @@
 
 namespace anipipe::sync {
 
-struct TitleFetcher::Slot {
-  http::Client client;
-  std::uint64_t seen = 0;
-  Slot(const std::string& base_url, const http::ClientOptions& o, prometheus::Registry* metrics)
-      : client(base_url, o, metrics, "upstream_sync") {}
-};
-
 namespace {
 thread_local upstream::Normalizer t_normalizer;
 thread_local simdjson::dom::parser t_parser;
@@ -40,71 +33,27 @@ Fetched interpret_release(std::int64_t id, int status, const std::string& body) 
   }
 }
 
-TitleFetcher::TitleFetcher(std::string base_url, http::ClientOptions options, std::size_t concurrency,
+TitleFetcher::TitleFetcher(const std::string& base_url, http::ClientOptions options, std::size_t concurrency,
                            prometheus::Registry* metrics)
-    : breaker_(std::make_shared<http::CircuitBreaker>(options.breaker_failures, options.breaker_open_for)) {
-  options.shared_breaker = breaker_;
-  if (concurrency == 0) concurrency = 1;
-  for (std::size_t i = 0; i < concurrency; ++i) slots_.push_back(std::make_unique<Slot>(base_url, options, metrics));
-  for (auto& slot : slots_) threads_.emplace_back([this, s = slot.get()] { work(*s); });
-}
-
-TitleFetcher::~TitleFetcher() {
-  {
-    std::lock_guard lock(mutex_);
-    quit_ = true;
-  }
-  wake_.notify_all();
-  for (auto& t : threads_) t.join();
-}
-
-void TitleFetcher::work(Slot& slot) {
-  for (;;) {
-    Job* job = nullptr;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return quit_ || generation_ != slot.seen; });
-      if (quit_) return;
-      slot.seen = generation_;
-      job = job_;
-    }
-    for (std::size_t i; (i = job->next.fetch_add(1)) < job->ids->size();) {
-      const auto id = (*job->ids)[i];
-      Fetched& out = (*job->out)[i];
-      if (job->stop->load()) {
-        out = {Fetched::Status::unavailable, std::nullopt, "shutting down"};
-        continue;
-      }
-      try {
-        const auto r = slot.client.get("/anime/releases/" + std::to_string(id), job->stop);
-        out = interpret_release(id, r.status, r.body);
-      } catch (const std::exception& e) {
-        out = {Fetched::Status::unavailable, std::nullopt, e.what()};
-      }
-    }
-    {
-      std::lock_guard lock(mutex_);
-      if (--busy_ == 0) finished_.notify_all();
-    }
-  }
-}
+    : pool_(base_url, std::move(options), concurrency, metrics, "upstream_sync") {}
 
 std::vector<Fetched> TitleFetcher::fetch(const std::vector<std::int64_t>& ids, const std::atomic<bool>& stop) {
   std::vector<Fetched> out(ids.size());
-  if (ids.empty()) return out;
-  Job job;
-  job.ids = &ids;
-  job.out = &out;
-  job.stop = &stop;
-  std::unique_lock lock(mutex_);
-  job_ = &job;
-  busy_ = threads_.size();
-  ++generation_;
-  wake_.notify_all();
-  finished_.wait(lock, [&] { return busy_ == 0; });
-  job_ = nullptr;
+  pool_.run(ids.size(), [&](http::Client& client, std::size_t i) {
+    const auto id = ids[i];
+    if (stop.load()) {
+      out[i] = {Fetched::Status::unavailable, std::nullopt, "shutting down"};
+      return;
+    }
+    try {
+      const auto r = client.get("/anime/releases/" + std::to_string(id), &stop);
+      out[i] = interpret_release(id, r.status, r.body);
+    } catch (const std::exception& e) {
+      out[i] = {Fetched::Status::unavailable, std::nullopt, e.what()};
+    }
+  });
   // Say so when the upstream is judged down as a whole, not only that this call failed.
-  if (breaker_->state() != http::CircuitBreaker::State::closed)
+  if (pool_.breaker_state() != http::CircuitBreaker::State::closed)
     for (auto& f : out)
       if (f.status == Fetched::Status::unavailable && f.reason.find("circuit open") == std::string::npos)
         f.reason += " (circuit open after repeated failures)";

@@ -1,0 +1,82 @@
+#include "kafka/topic_follower.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "kafka/conf.hpp"
+#include "kafka/topic_metadata.hpp"
+
+namespace anipipe::kafka {
+
+struct TopicFollower::Impl {
+  std::string topic;
+  std::function<void(const Message&)> on_record;
+  detail::HandlePtr rk;
+  std::map<std::int32_t, std::int64_t> next;  // the offset after the last one applied (or the end seen)
+  std::uint64_t applied = 0;
+
+  // One fetched record or end-of-partition event applied; false if nothing came within wait.
+  bool step(std::chrono::milliseconds wait) {
+    rd_kafka_message_t* raw = rd_kafka_consumer_poll(rk.get(), static_cast<int>(wait.count()));
+    if (!raw) return false;
+    Message m(raw);
+    if (m.is_partition_eof()) {
+      // Under read_committed the last offsets can be transaction markers: the end event is where
+      // the partition really ends.
+      auto& n = next[m.partition()];
+      n = std::max(n, m.offset());
+      return true;
+    }
+    if (m.is_error()) throw std::runtime_error("following " + topic + ": " + m.error());
+    on_record(m);
+    ++applied;
+    next[m.partition()] = m.offset() + 1;
+    return true;
+  }
+};
+
+TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->topic = std::move(topic);
+  impl_->on_record = std::move(on_record);
+  impl_->rk = detail::make_groupless_consumer(settings, "anipipe-topic-follower");
+  const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, std::chrono::seconds(30));
+  detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (auto p : partitions) {
+    rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    impl_->next[p] = 0;
+  }
+  if (auto err = rd_kafka_assign(impl_->rk.get(), assignment.get()))
+    throw std::runtime_error("following " + impl_->topic + ": assign failed: " + rd_kafka_err2str(err));
+}
+
+TopicFollower::~TopicFollower() {
+  if (impl_ && impl_->rk) rd_kafka_consumer_close(impl_->rk.get());
+}
+
+std::size_t TopicFollower::catch_up(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::map<std::int32_t, std::int64_t> target;
+  for (const auto& [p, n] : impl_->next) target[p] = detail::watermarks(impl_->rk.get(), impl_->topic, p, timeout).second;
+  const auto before = impl_->applied;
+  for (;;) {
+    const bool behind = std::any_of(target.begin(), target.end(), [&](const auto& t) { return impl_->next[t.first] < t.second; });
+    if (!behind) return impl_->applied - before;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("following " + impl_->topic + ": the end was not reached within " +
+                               std::to_string(timeout.count()) + " ms");
+    impl_->step(std::chrono::milliseconds(100));
+  }
+}
+
+std::size_t TopicFollower::poll(std::chrono::milliseconds wait) {
+  const auto before = impl_->applied;
+  for (auto w = wait; impl_->step(w); w = std::chrono::milliseconds(0)) {
+  }
+  return impl_->applied - before;
+}
+
+std::uint64_t TopicFollower::applied() const { return impl_->applied; }
+
+}  // namespace anipipe::kafka

@@ -1,0 +1,213 @@
+#include "notifier.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "notification_builder.hpp"
+#include "util/clock.hpp"
+
+namespace anipipe::notify {
+
+using namespace std::chrono_literals;
+namespace {
+constexpr std::string_view kNotificationSchema = "anilibria.notifications";
+}
+
+Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
+                   redis::Client* redis, const json::SchemaRegistry& schemas, prometheus::Registry* metrics,
+                   const std::atomic<bool>& stop)
+    : settings_(std::move(settings)), subscriptions_(subscriptions), producer_(producer), webhooks_(webhooks), redis_(redis),
+      schemas_(schemas), stop_(stop) {
+  if (metrics)
+    effects_ = &prometheus::BuildCounter().Name("anipipe_notify_effects_total")
+                    .Help("Fan-out effects by channel and outcome").Register(*metrics);
+  if (settings_.round_size == 0) settings_.round_size = 1;
+}
+
+runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Message*>& records) {
+  runtime::BatchResult result;
+  subscriptions_.catch_up(settings_.subscriptions_timeout);  // throws: the batch is retried
+
+  std::vector<Item> items;
+  items.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto* msg = records[i];
+    auto& progress = progress_[{msg->partition(), msg->offset()}];
+    Item item;
+    item.index = i;
+    item.msg = msg;
+    item.progress = &progress;
+    try {
+      item.episode = NewEpisode::parse(msg->value().value_or(""), parser_);
+    } catch (const std::exception& e) {
+      result.dead_letters.emplace_back(i, e.what());
+      continue;
+    }
+    if (const auto* audience = subscriptions_.table().audience(item.episode.title_id)) item.audience = audience->size();
+    items.push_back(std::move(item));
+  }
+
+  // Every channel is tried even when an earlier one must be retried: one sink's outage does not
+  // hold back the others (what succeeded is not repeated on the retry).
+  std::vector<std::string> retry;
+  if (auto why = publish(items)) retry.push_back(*why);
+  if (auto why = call_webhooks(items)) retry.push_back(*why);
+  if (auto why = fan_out(items)) retry.push_back(*why);
+  if (!retry.empty()) {
+    std::string reason;
+    for (const auto& r : retry) reason += (reason.empty() ? "" : "; ") + r;
+    return runtime::BatchResult::retry_later(reason);
+  }
+  for (const auto& item : items)
+    if (item.progress->dead) result.dead_letters.emplace_back(item.index, *item.progress->dead);
+  for (const auto* msg : records) progress_.erase({msg->partition(), msg->offset()});
+  return result;
+}
+
+std::optional<std::string> Notifier::publish(std::vector<Item>& items) {
+  if (!redis_ || settings_.redis_channel.empty()) return std::nullopt;
+  std::vector<redis::Command> commands;
+  std::vector<Item*> pending;
+  for (auto& item : items) {
+    if (item.progress->published) continue;
+    commands.push_back({"PUBLISH", settings_.redis_channel, notify_payload(item.episode, item.audience)});
+    pending.push_back(&item);
+  }
+  if (commands.empty()) return std::nullopt;
+  try {
+    const auto replies = redis_->pipeline(commands);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (replies[i].is_error()) return "redis refused PUBLISH: " + replies[i].str;
+      pending[i]->progress->published = true;
+    }
+  } catch (const std::exception& e) {
+    if (effects_) effects_->Add({{"channel", "redis"}, {"outcome", "unavailable"}}).Increment();
+    return std::string("redis: ") + e.what();
+  }
+  if (effects_) effects_->Add({{"channel", "redis"}, {"outcome", "published"}}).Increment(static_cast<double>(pending.size()));
+  return std::nullopt;
+}
+
+std::optional<std::string> Notifier::call_webhooks(std::vector<Item>& items) {
+  if (!webhooks_) return std::nullopt;
+  std::vector<WebhookCall> calls;
+  std::vector<Item*> pending;
+  for (auto& item : items) {
+    if (item.progress->called || item.progress->dead) continue;
+    calls.push_back({item.episode.event_id, notify_payload(item.episode, item.audience)});
+    pending.push_back(&item);
+  }
+  if (calls.empty()) return std::nullopt;
+  const auto results = webhooks_->send(calls, stop_);
+  std::optional<std::string> retry;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto& p = *pending[i]->progress;
+    const auto& r = results[i];
+    const char* outcome = "delivered";
+    switch (r.kind) {
+      case WebhookResult::Kind::delivered:
+        p.called = true;
+        break;
+      case WebhookResult::Kind::rejected:
+        p.dead = r.detail;
+        outcome = "rejected";
+        break;
+      case WebhookResult::Kind::failed:
+        outcome = "failed";
+        if (++p.webhook_failures >= settings_.webhook_max_attempts)
+          p.dead = r.detail + " (" + std::to_string(p.webhook_failures) + " attempts)";
+        else if (!retry) retry = r.detail;
+        break;
+      case WebhookResult::Kind::down:
+        outcome = "down";
+        if (!retry) retry = r.detail;
+        break;
+    }
+    if (effects_) effects_->Add({{"channel", "webhook"}, {"outcome", outcome}}).Increment();
+  }
+  return retry;
+}
+
+std::optional<std::string> Notifier::fan_out(std::vector<Item>& items) {
+  struct Job {
+    Item* item;
+    NotificationBuilder builder;
+    SubscriptionTable::Audience::const_iterator next, end;
+    kafka::OutRecord record;
+    bool failed = false;
+    std::string error;
+  };
+  const auto created_at = util::now_rfc3339();
+  std::vector<Job> jobs;
+  jobs.reserve(items.size());
+  for (auto& item : items) {
+    if (item.progress->fanned_out) continue;
+    const auto* audience = subscriptions_.table().audience(item.episode.title_id);
+    if (!audience) {
+      item.progress->fanned_out = true;
+      continue;
+    }
+    Job job{&item, NotificationBuilder(item.episode, created_at), audience->begin(), audience->end(), {}, false, {}};
+    job.record.topic = settings_.notifications_topic;
+    job.record.headers = item.msg->event_headers().child(settings_.worker, kNotificationSchema, schemas_.version(kNotificationSchema));
+    job.record.value.emplace();
+    job.record.key.emplace();
+    // The first notification is checked against the contract; the rest share its shape.
+    job.builder.build(job.next->first, job.next->second, *job.record.value);
+    if (schemas_.has_topic(kNotificationSchema))
+      if (auto err = schemas_.validate(kNotificationSchema, *job.record.value)) {
+        item.progress->dead = "notification violates its schema: " + err->to_string();
+        continue;
+      }
+    jobs.push_back(std::move(job));
+  }
+
+  std::size_t produced = 0;
+  for (bool more = true; more && !jobs.empty();) {
+    more = false;
+    for (auto& job : jobs) {
+      for (std::size_t n = 0; n < settings_.round_size && job.next != job.end; ++n, ++job.next) {
+        job.builder.build(job.next->first, job.next->second, *job.record.value);
+        job.record.key->assign(job.next->first);
+        producer_.produce(job.record, [&job](const kafka::DeliveryResult& d) {
+          if (!d.ok && !job.failed) {
+            job.failed = true;
+            job.error = d.error;
+          }
+        });
+        ++produced;
+      }
+      more = more || job.next != job.end;
+    }
+    producer_.poll(0ms);
+  }
+  // Every notification acknowledged before the batch counts as done. A shutdown waits a bounded
+  // time, then leaves the rest to the next owner of the partition (consumed again).
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while (producer_.pending() > 0) {
+    producer_.flush(200ms);
+    if (stop_.load() && std::chrono::steady_clock::now() > give_up) return "shutting down before every notification was acknowledged";
+  }
+  std::optional<std::string> retry;
+  std::size_t failed = 0;
+  for (auto& job : jobs) {
+    if (job.failed) {
+      ++failed;
+      if (!retry) retry = "notifications for title " + std::to_string(job.item->episode.title_id) + " not acknowledged: " + job.error;
+    } else {
+      job.item->progress->fanned_out = true;
+    }
+  }
+  if (effects_ && produced) effects_->Add({{"channel", "topic"}, {"outcome", "produced"}}).Increment(static_cast<double>(produced));
+  if (failed) spdlog::warn("{} of {} fan-outs not acknowledged", failed, jobs.size());
+  return retry;
+}
+
+void Notifier::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
+  for (const auto& tp : tps)
+    for (auto it = progress_.begin(); it != progress_.end();)
+      it = it->first.first == tp.partition ? progress_.erase(it) : std::next(it);
+}
+
+}  // namespace anipipe::notify
