@@ -13,6 +13,9 @@ struct TopicFollower::Impl {
   std::string topic;
   std::function<void(const Message&)> on_record;
   detail::HandlePtr rk;
+  // Watermark queries go through a handle that never fetches: on rk they would queue behind its
+  // long-poll fetches (fetch.wait.max.ms per partition asked).
+  detail::HandlePtr meta;
   std::map<std::int32_t, std::int64_t> next;  // the offset after the last one applied (or the end seen)
   std::uint64_t applied = 0;
 
@@ -41,6 +44,7 @@ TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::f
   impl_->topic = std::move(topic);
   impl_->on_record = std::move(on_record);
   impl_->rk = detail::make_groupless_consumer(settings, "anipipe-topic-follower");
+  impl_->meta = detail::make_groupless_consumer(settings, "anipipe-topic-follower");
   const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, std::chrono::seconds(30));
   detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (auto p : partitions) {
@@ -52,13 +56,15 @@ TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::f
 }
 
 TopicFollower::~TopicFollower() {
-  if (impl_ && impl_->rk) rd_kafka_consumer_close(impl_->rk.get());
+  if (!impl_) return;
+  if (impl_->rk) rd_kafka_consumer_close(impl_->rk.get());
+  if (impl_->meta) rd_kafka_consumer_close(impl_->meta.get());
 }
 
 std::size_t TopicFollower::catch_up(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::map<std::int32_t, std::int64_t> target;
-  for (const auto& [p, n] : impl_->next) target[p] = detail::watermarks(impl_->rk.get(), impl_->topic, p, timeout).second;
+  for (const auto& [p, n] : impl_->next) target[p] = detail::watermarks(impl_->meta.get(), impl_->topic, p, timeout).second;
   const auto before = impl_->applied;
   for (;;) {
     const bool behind = std::any_of(target.begin(), target.end(), [&](const auto& t) { return impl_->next[t.first] < t.second; });

@@ -27,7 +27,11 @@ Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafk
 
 runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Message*>& records) {
   runtime::BatchResult result;
+  using Clock = std::chrono::steady_clock;
+  const auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+  auto t = Clock::now();
   subscriptions_.catch_up(settings_.subscriptions_timeout);  // throws: the batch is retried
+  const double catch_up_ms = ms_since(t);
 
   std::vector<Item> items;
   items.reserve(records.size());
@@ -51,9 +55,16 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
   // Every channel is tried even when an earlier one must be retried: one sink's outage does not
   // hold back the others (what succeeded is not repeated on the retry).
   std::vector<std::string> retry;
+  t = Clock::now();
   if (auto why = publish(items)) retry.push_back(*why);
+  const double publish_ms = ms_since(t);
+  t = Clock::now();
   if (auto why = call_webhooks(items)) retry.push_back(*why);
+  const double webhooks_ms = ms_since(t);
+  t = Clock::now();
   if (auto why = fan_out(items)) retry.push_back(*why);
+  spdlog::debug("batch of {}: subscriptions {:.1f} ms, redis {:.1f} ms, webhooks {:.1f} ms, fan-out {:.1f} ms", records.size(),
+                catch_up_ms, publish_ms, webhooks_ms, ms_since(t));
   if (!retry.empty()) {
     std::string reason;
     for (const auto& r : retry) reason += (reason.empty() ? "" : "; ") + r;
