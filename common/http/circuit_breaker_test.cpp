@@ -24,7 +24,7 @@ TEST_CASE("opens after five consecutive failures, half-opens after the wait, clo
   CHECK(b.allow(t + 30s));
 }
 
-TEST_CASE("a failed trial opens it again for the full wait; a success resets the count") {
+TEST_CASE("a failed trial opens it again for the full wait, a success resets the count") {
   CircuitBreaker b(2, 10s);
   auto t = CircuitBreaker::Clock::now();
   b.on_failure(t);

@@ -39,7 +39,8 @@ struct TopicFollower::Impl {
   }
 };
 
-TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record)
+TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record,
+                             From from)
     : impl_(std::make_unique<Impl>()) {
   impl_->topic = std::move(topic);
   impl_->on_record = std::move(on_record);
@@ -48,7 +49,8 @@ TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::f
   const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, std::chrono::seconds(30));
   detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (auto p : partitions) {
-    rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset =
+        from == From::beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
     impl_->next[p] = 0;
   }
   if (auto err = rd_kafka_assign(impl_->rk.get(), assignment.get()))
@@ -81,6 +83,16 @@ std::size_t TopicFollower::poll(std::chrono::milliseconds wait) {
   for (auto w = wait; impl_->step(w); w = std::chrono::milliseconds(0)) {
   }
   return impl_->applied - before;
+}
+
+std::int64_t TopicFollower::lag() const {
+  std::int64_t total = 0;
+  for (const auto& [p, n] : impl_->next) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(impl_->rk.get(), impl_->topic.c_str(), p, &lo, &hi) || hi < 0) continue;
+    total += std::max<std::int64_t>(0, hi - std::max(n, lo));
+  }
+  return total;
 }
 
 std::uint64_t TopicFollower::applied() const { return impl_->applied; }

@@ -17,8 +17,11 @@ namespace anipipe::kafka {
 
 class TopicFollower {
 public:
+  /// Where reading starts: the whole topic (a table), or only what is published from now on (a feed).
+  enum class From { beginning, end };
   /// Records (tombstones included) reach on_record in partition order, on the caller's thread.
-  TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record);
+  TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record,
+                From from = From::beginning);
   ~TopicFollower();
   TopicFollower(const TopicFollower&) = delete;
   TopicFollower& operator=(const TopicFollower&) = delete;
@@ -28,6 +31,8 @@ public:
   std::size_t catch_up(std::chrono::milliseconds timeout);
   /// Applies what has been fetched, waiting at most `wait` for the first record.
   std::size_t poll(std::chrono::milliseconds wait);
+  /// Records behind the partitions' high watermarks as last fetched (no broker round trip).
+  std::int64_t lag() const;
   /// Records applied since construction.
   std::uint64_t applied() const;
 

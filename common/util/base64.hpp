@@ -1,4 +1,6 @@
 #pragma once
+// Base64 (RFC 4648): standard for WebSocket keys, URL-safe without padding for JSON Web Tokens.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -6,5 +8,9 @@ namespace anipipe::util {
 
 /// Standard base64 with padding (RFC 4648 §4).
 std::string base64_encode(std::string_view in);
+/// URL-safe base64 without padding (RFC 4648 §5), as JWTs use it.
+std::string base64url_encode(std::string_view in);
+/// Decodes URL-safe base64 with or without padding; nullopt on any other character or a bad length.
+std::optional<std::string> base64url_decode(std::string_view in);
 
 }  // namespace anipipe::util

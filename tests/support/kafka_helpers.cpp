@@ -84,6 +84,7 @@ std::string ingest_binary() { return ANIPIPE_INGEST_BIN; }
 std::string sync_binary() { return ANIPIPE_SYNC_BIN; }
 std::string cache_binary() { return ANIPIPE_CACHE_BIN; }
 std::string notify_binary() { return ANIPIPE_NOTIFY_BIN; }
+std::string edge_binary() { return ANIPIPE_EDGE_BIN; }
 std::string source_dir() { return ANIPIPE_DEFAULT_SOURCE_DIR; }
 
 }  // namespace anipipe::testing

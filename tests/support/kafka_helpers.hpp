@@ -53,6 +53,7 @@ std::string ingest_binary();
 std::string sync_binary();
 std::string cache_binary();
 std::string notify_binary();
+std::string edge_binary();
 std::string source_dir();
 
 }  // namespace anipipe::testing

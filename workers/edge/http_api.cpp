@@ -1,0 +1,539 @@
+#include "http_api.hpp"
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+#include <thread>
+#include <variant>
+
+#include "json/json_writer.hpp"
+#include "util/clock.hpp"
+
+namespace anipipe::edge {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kV2 = "/api/anilibria/v2/titles", kV1 = "/api/anilibria/v1/titles";
+thread_local simdjson::dom::parser t_parser;
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  if (if_none_match.empty()) return false;
+  if (if_none_match == "*") return true;
+  for (std::size_t i = 0; i < if_none_match.size();) {
+    auto end = std::min(if_none_match.find(',', i), if_none_match.size());
+    auto tag = if_none_match.substr(i, end - i);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);  // weak comparison, as If-None-Match uses
+    if (tag == etag) return true;
+    i = end + 1;
+  }
+  return false;
+}
+
+template <class T> std::optional<T> parse_int(std::string_view s) {
+  T v{};
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::string correlation_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id = "edge-";
+  for (int i = 0; i < 2; ++i) {
+    const auto r = rng();
+    for (int shift = 60; shift >= 0; shift -= 4) id.push_back(digits[(r >> shift) & 15]);
+  }
+  return id;
+}
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+bool is_json(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  auto base = content_type.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower == "application/json";
+}
+
+// The JSON object body of an internal call, or the response refusing it.
+std::variant<simdjson::dom::object, HttpResponse> json_body(const HttpRequest& r) {
+  if (!is_json(r.content_type)) return Api::error(415, "unsupported_media_type", "the body must be application/json");
+  simdjson::dom::element doc;
+  if (auto err = t_parser.parse(r.body.data(), r.body.size()).get(doc))
+    return Api::error(400, "invalid_json", std::string("the body is not JSON: ") + simdjson::error_message(err));
+  simdjson::dom::object obj;
+  if (doc.get(obj)) return Api::error(400, "invalid_json", "the body must be a JSON object");
+  return obj;
+}
+
+std::optional<std::string> unknown_field(const simdjson::dom::object& obj, std::initializer_list<std::string_view> known) {
+  for (auto [k, v] : obj)
+    if (std::find(known.begin(), known.end(), k) == known.end()) return std::string(k);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto decode = [](std::string_view s) -> std::optional<std::string> {
+    std::string r;
+    r.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') {
+        r.push_back(' ');
+      } else if (s[i] == '%') {
+        if (i + 2 >= s.size()) return std::nullopt;
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+        if (ec != std::errc{} || p != s.data() + i + 3) return std::nullopt;
+        r.push_back(static_cast<char>(v));
+        i += 2;
+      } else {
+        r.push_back(s[i]);
+      }
+    }
+    return r;
+  };
+  for (std::size_t i = 0; i < query.size();) {
+    const auto amp = std::min(query.find('&', i), query.size());
+    const auto pair = query.substr(i, amp - i);
+    i = amp + 1;
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto k = decode(pair.substr(0, eq));
+    auto v = decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!k || !v) return std::nullopt;
+    out.emplace_back(std::move(*k), std::move(*v));
+  }
+  return out;
+}
+
+Api::Api(ApiSettings settings, ApiParts parts)
+    : settings_(std::move(settings)), parts_(std::move(parts)), per_ip_(settings_.ip_rate, settings_.ip_burst),
+      per_user_(settings_.user_rate, settings_.user_burst) {
+  if (settings_.user_secret.empty()) settings_.user_secret = settings_.service_secret;
+}
+
+HttpResponse Api::error(int status, std::string_view code, std::string_view detail) {
+  std::string body;
+  json::Writer(body).begin_object().field("error", code).field("detail", detail).end_object();
+  return json_response(status, std::move(body));
+}
+
+std::vector<std::pair<std::string, std::string>> Api::cors_headers(std::string_view origin) const {
+  if (origin.empty()) return {};
+  const bool any = std::find(settings_.cors_origins.begin(), settings_.cors_origins.end(), "*") != settings_.cors_origins.end();
+  if (!any && std::find(settings_.cors_origins.begin(), settings_.cors_origins.end(), origin) == settings_.cors_origins.end()) return {};
+  return {{"Access-Control-Allow-Origin", any ? "*" : std::string(origin)},
+          {"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
+          {"Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match"},
+          {"Access-Control-Expose-Headers", "ETag, Retry-After"},
+          {"Access-Control-Max-Age", "600"},
+          {"Vary", "Origin"}};
+}
+
+HttpResponse Api::handle(const HttpRequest& request) {
+  ++requests_;
+  HttpResponse r = route(request);
+  for (auto& h : cors_headers(request.origin)) r.headers.push_back(std::move(h));
+  return r;
+}
+
+std::optional<HttpResponse> Api::rate_limit(const HttpRequest& request) {
+  auto refuse = [](std::chrono::milliseconds wait, std::string_view who) {
+    auto r = error(429, "rate_limited", std::string("too many requests from this ") + std::string(who));
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, (wait.count() + 999) / 1000)));
+    return r;
+  };
+  if (auto wait = per_ip_.acquire(request.client_ip); wait.count() > 0) return refuse(wait, "address");
+  if (per_user_.enabled() && request.authorization.starts_with("Bearer ")) {
+    const auto v = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
+    const auto u = v.ok() ? v : util::verify_hs256(request.authorization.substr(7), settings_.user_secret);
+    if (u.ok() && !u.claims.subject.empty())
+      if (auto wait = per_user_.acquire("user:" + u.claims.subject); wait.count() > 0) return refuse(wait, "user");
+  }
+  return std::nullopt;
+}
+
+HttpResponse Api::route(const HttpRequest& request) {
+  const auto q = request.target.find('?');
+  const auto path = request.target.substr(0, q);
+  if (path.empty() || path.front() != '/') return error(400, "bad_request", "the target must be an absolute path");
+  if (request.method == "OPTIONS") {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+  }
+  if (auto limited = rate_limit(request)) return *limited;
+
+  if (path == "/health") return json_response(200, R"({"status":"ok"})");
+  if (path == "/ready") {
+    const bool ready = parts_.catalog_ready() && parts_.replies.ready();
+    std::string body;
+    json::Writer(body).begin_object().field("ready", ready).field("titles", static_cast<std::uint64_t>(parts_.catalog.size()))
+        .end_object();
+    return json_response(ready ? 200 : 503, std::move(body));
+  }
+  if (path == "/metrics") return metrics_text();
+  for (const bool v1 : {false, true}) {
+    const auto base = v1 ? kV1 : kV2;
+    if (!path.starts_with(base) || (path.size() > base.size() && path[base.size()] != '/')) continue;
+    if (request.method != "GET" && request.method != "HEAD") {
+      auto r = error(405, "method_not_allowed", "titles are read with GET");
+      r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+      return r;
+    }
+    if (path.size() <= base.size() + 1) return titles(request, q == std::string_view::npos ? "" : request.target.substr(q + 1), v1);
+    const auto id_text = path.substr(base.size() + 1);
+    const auto id = parse_int<std::int64_t>(id_text);
+    if (!id || *id < 1 || *id > (std::int64_t{1} << 53)) return error(400, "invalid_id", "a title id is a positive integer");
+    if (q != std::string_view::npos && q + 1 < request.target.size())
+      return error(400, "unknown_parameter", "a single title takes no query parameters");
+    return title(request, *id, v1);
+  }
+  if (path.starts_with("/internal/")) return internal(request, path);
+  return error(404, "not_found", "no such route: " + std::string(path));
+}
+
+HttpResponse Api::titles(const HttpRequest& request, std::string_view query_text, bool v1) {
+  const auto params = parse_query(query_text);
+  if (!params) return error(400, "invalid_query", "a malformed percent-escape in the query string");
+  TitleQuery query;
+  std::vector<std::string_view> seen;
+  for (const auto& [k, v] : *params) {
+    if (std::find(seen.begin(), seen.end(), k) != seen.end()) return error(400, "duplicate_parameter", "parameter " + k + " given twice");
+    seen.push_back(k);
+    if (k == "page") {
+      auto n = parse_int<std::int64_t>(v);
+      if (!n || *n < 1 || *n > 1'000'000) return error(400, "invalid_parameter", "page is an integer from 1");
+      query.page = static_cast<std::size_t>(*n);
+    } else if (k == "limit") {
+      auto n = parse_int<std::int64_t>(v);
+      if (!n || *n < 1 || *n > static_cast<std::int64_t>(settings_.max_limit))
+        return error(400, "invalid_parameter", "limit is an integer from 1 to " + std::to_string(settings_.max_limit));
+      query.limit = static_cast<std::size_t>(*n);
+    } else if (k == "year") {
+      auto n = parse_int<std::int64_t>(v);
+      if (!n || *n < 1900 || *n > 2100) return error(400, "invalid_parameter", "year is an integer from 1900 to 2100");
+      query.year = *n;
+    } else if (k == "season") {
+      if (v != "winter" && v != "spring" && v != "summer" && v != "autumn")
+        return error(400, "invalid_parameter", "season is one of winter, spring, summer, autumn");
+      query.season = v;
+    } else if (k == "status") {
+      if (v.empty() || v.size() > 32 || !std::all_of(v.begin(), v.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; }))
+        return error(400, "invalid_parameter", "status is a lower-case word, e.g. ongoing or finished");
+      query.status = v;
+    } else if (k == "genre") {
+      if (v.empty() || v.size() > 64) return error(400, "invalid_parameter", "genre is 1 to 64 bytes");
+      query.genre = v;
+    } else if (k == "q") {
+      if (v.empty() || v.size() > 100) return error(400, "invalid_parameter", "q is 1 to 100 bytes");
+      query.q = v;
+    } else {
+      return error(400, "unknown_parameter", "unknown parameter " + k + " (page, limit, genre, year, season, status, q)");
+    }
+  }
+  const auto page = parts_.catalog.list(query);
+  std::string body;
+  body.reserve(256 + page.items.size() * 2048);
+  body += v1 ? R"({"success":true,"data":[)" : R"({"data":[)";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i) body += ',';
+    body += v1 ? page.items[i]->v1_json : page.items[i]->v2_json;
+  }
+  body += "],";
+  json::Writer w(body);
+  w.key("pagination").begin_object().field("page", static_cast<std::uint64_t>(query.page))
+      .field("limit", static_cast<std::uint64_t>(query.limit)).field("total", static_cast<std::uint64_t>(page.total))
+      .field("pages", static_cast<std::uint64_t>((page.total + query.limit - 1) / query.limit)).end_object();
+  body += '}';
+  auto etag = strong_etag(body);
+  if (etag_matches(request.if_none_match, etag)) {
+    HttpResponse r;
+    r.status = 304;
+    r.content_type.clear();
+    r.headers.emplace_back("ETag", std::move(etag));
+    return r;
+  }
+  auto r = json_response(200, std::move(body));
+  r.headers.emplace_back("ETag", std::move(etag));
+  return r;
+}
+
+HttpResponse Api::title(const HttpRequest& request, std::int64_t id, bool v1) {
+  auto entry = parts_.catalog.find(id);
+  if (entry) {
+    ++hits_;
+  } else {
+    ++misses_;
+    // Not in the catalog: ask sync for it and wait briefly (request-reply on sync_results).
+    const auto cid = correlation_id();
+    auto waiter = parts_.replies.expect(cid);
+    std::string value;
+    json::Writer(value).begin_object().field("title_id", id).field("force", false).field("priority", "high")
+        .field("requested_by", "edge").field("correlation_id", cid).end_object();
+    const auto started = std::chrono::steady_clock::now();
+    const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
+                                             kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
+    if (written.status != WriteOutcome::Status::written) {
+      parts_.replies.wait(waiter, 0ms);
+      return error(503, "unavailable", "title " + std::to_string(id) + " is not in the catalog and a sync could not be requested: " +
+                                           written.detail);
+    }
+    const auto reply = parts_.replies.wait(waiter, settings_.miss_wait);
+    std::string status;
+    if (reply) {
+      simdjson::dom::element doc;
+      std::string_view s;
+      if (!t_parser.parse(*reply).get(doc) && !doc["status"].get(s)) status = s;
+    }
+    if (status == "changed" || status == "unchanged") {
+      // The catalog follows anilibria.titles: the title arrives a moment after the reply.
+      while (!(entry = parts_.catalog.find(id)) && std::chrono::steady_clock::now() - started < settings_.miss_wait)
+        std::this_thread::sleep_for(5ms);
+    }
+    if (!entry) {
+      if (status == "upstream_unavailable") {
+        auto r = error(503, "upstream_unavailable", "title " + std::to_string(id) + " is not in the catalog and the upstream is unavailable");
+        r.headers.emplace_back("Retry-After", "5");
+        return r;
+      }
+      return error(404, "not_found", status.empty() ? "title " + std::to_string(id) + " is not in the catalog; a sync was requested (" + cid + ")"
+                                                    : "title " + std::to_string(id) + " does not exist upstream");
+    }
+  }
+  const auto& etag = entry->etag;
+  if (etag_matches(request.if_none_match, etag)) {
+    HttpResponse r;
+    r.status = 304;
+    r.content_type.clear();
+    r.headers.emplace_back("ETag", etag);
+    return r;
+  }
+  auto r = json_response(200, v1 ? R"({"success":true,"data":)" + entry->v1_json + "}" : entry->v2_json);
+  r.headers.emplace_back("ETag", etag);
+  return r;
+}
+
+bool Api::may_block(const HttpRequest& request) const {
+  const auto q = request.target.find('?');
+  const auto path = request.target.substr(0, q);
+  if (path == "/internal/sync/title") return true;
+  for (const auto base : {kV2, kV1}) {
+    if (path.size() <= base.size() + 1 || !path.starts_with(base) || path[base.size()] != '/') continue;
+    const auto id = parse_int<std::int64_t>(path.substr(base.size() + 1));
+    return id && !parts_.catalog.find(*id);
+  }
+  return false;
+}
+
+std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request, util::JwtClaims& claims) {
+  if (request.authorization.empty()) {
+    auto r = error(401, "unauthorized", "a service token is required (Authorization: Bearer <HS256 JWT>)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (!request.authorization.starts_with("Bearer ")) return error(401, "unauthorized", "the Authorization scheme must be Bearer");
+  const auto v = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
+  if (!v.ok()) {
+    auto r = error(401, "unauthorized", v.detail);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return r;
+  }
+  if (!v.claims.has_scope(settings_.service_scope))
+    return error(403, "forbidden", "the token lacks the '" + settings_.service_scope + "' scope");
+  claims = v.claims;
+  return std::nullopt;
+}
+
+HttpResponse Api::internal(const HttpRequest& request, std::string_view path) {
+  struct Route {
+    std::string_view path, method;
+  };
+  static constexpr Route routes[] = {{"/internal/sync/title", "POST"},    {"/internal/stats", "GET"},
+                                     {"/internal/cache/clear", "DELETE"}, {"/internal/subscriptions", "POST"},
+                                     {"/internal/subscriptions", "DELETE"}};
+  bool known = false, allowed = false;
+  std::string allow;
+  for (const auto& r : routes)
+    if (r.path == path) {
+      known = true;
+      allowed = allowed || r.method == request.method;
+      allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+    }
+  if (!known) return error(404, "not_found", "no such route: " + std::string(path));
+  util::JwtClaims caller;
+  if (auto refused = check_service_token(request, caller)) return *refused;
+  if (!allowed) {
+    auto r = error(405, "method_not_allowed", std::string(path) + " takes " + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+  if (path == "/internal/stats") return stats();
+  if (path == "/internal/sync/title") return sync_title(request, caller);
+  if (path == "/internal/cache/clear") return cache_clear(request, caller);
+  return subscription(request, caller, request.method == "POST");
+}
+
+HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& caller) {
+  const auto q = request.target.find('?');
+  std::chrono::milliseconds wait{0};
+  if (q != std::string_view::npos) {
+    const auto params = parse_query(request.target.substr(q + 1));
+    if (!params) return error(400, "invalid_query", "a malformed percent-escape in the query string");
+    for (const auto& [k, v] : *params) {
+      if (k != "wait") return error(400, "unknown_parameter", "unknown parameter " + k + " (wait)");
+      const auto ms = parse_int<std::int64_t>(v);
+      if (!ms || *ms < 0 || *ms > settings_.max_wait.count())
+        return error(400, "invalid_parameter", "wait is milliseconds from 0 to " + std::to_string(settings_.max_wait.count()));
+      wait = std::chrono::milliseconds(*ms);
+    }
+  }
+  auto body = json_body(request);
+  if (auto* refused = std::get_if<HttpResponse>(&body)) return *refused;
+  const auto& obj = std::get<simdjson::dom::object>(body);
+  if (auto f = unknown_field(obj, {"title_id", "force", "priority"})) return error(422, "invalid_body", "unknown field " + *f);
+  std::int64_t id = 0;
+  if (obj["title_id"].get(id) || id < 1) return error(422, "invalid_body", "title_id must be a positive integer");
+  bool force = false;
+  if (auto f = obj["force"]; f.error() != simdjson::NO_SUCH_FIELD && f.get(force)) return error(422, "invalid_body", "force must be a boolean");
+  std::string_view priority = "normal";
+  if (auto p = obj["priority"]; p.error() != simdjson::NO_SUCH_FIELD && p.get(priority))
+    return error(422, "invalid_body", "priority must be a string");
+  const auto cid = correlation_id();
+  std::string value;
+  json::Writer(value).begin_object().field("title_id", id).field("force", force).field("priority", priority)
+      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
+  auto waiter = wait.count() > 0 ? parts_.replies.expect(cid) : nullptr;
+  const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
+                                           kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
+  if (written.status == WriteOutcome::Status::invalid) {
+    if (waiter) parts_.replies.wait(waiter, 0ms);
+    return error(422, "invalid_body", written.detail);
+  }
+  if (written.status != WriteOutcome::Status::written) {
+    if (waiter) parts_.replies.wait(waiter, 0ms);
+    return error(503, "unavailable", "the sync request could not be published: " + written.detail);
+  }
+  if (waiter)
+    if (auto reply = parts_.replies.wait(waiter, wait)) return json_response(200, *reply);
+  std::string out;
+  json::Writer(out).begin_object().field("correlation_id", cid).field("title_id", id).field("status", "accepted").end_object();
+  return json_response(202, std::move(out));
+}
+
+HttpResponse Api::cache_clear(const HttpRequest& request, const util::JwtClaims& caller) {
+  auto body = json_body(request);
+  if (auto* refused = std::get_if<HttpResponse>(&body)) return *refused;
+  const auto& obj = std::get<simdjson::dom::object>(body);
+  if (auto f = unknown_field(obj, {"pattern", "confirm"})) return error(422, "invalid_body", "unknown field " + *f);
+  std::string_view pattern;
+  if (obj["pattern"].get(pattern) || pattern.empty()) return error(422, "invalid_body", "pattern must be a non-empty string");
+  bool confirm = false;
+  if (obj["confirm"].get(confirm) || !confirm)
+    return error(400, "confirmation_required", "clearing a cache needs \"confirm\": true");
+  const auto cid = correlation_id();
+  std::string value;
+  json::Writer(value).begin_object().field("scope", "pattern").field("pattern", pattern)
+      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
+  const auto written = parts_.writer.write(settings_.topics.cache_invalidations, "anilibria.cache_invalidations", std::string(pattern),
+                                           value, kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
+  if (written.status == WriteOutcome::Status::invalid) return error(422, "invalid_body", written.detail);
+  if (written.status != WriteOutcome::Status::written) return error(503, "unavailable", written.detail);
+  std::string out;
+  json::Writer(out).begin_object().field("correlation_id", cid).field("status", "accepted").end_object();
+  return json_response(202, std::move(out));
+}
+
+HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims& caller, bool subscribe) {
+  (void)caller;
+  auto body = json_body(request);
+  if (auto* refused = std::get_if<HttpResponse>(&body)) return *refused;
+  const auto& obj = std::get<simdjson::dom::object>(body);
+  if (auto f = subscribe ? unknown_field(obj, {"title_id", "subscriber_id", "channels"}) : unknown_field(obj, {"title_id", "subscriber_id"}))
+    return error(422, "invalid_body", "unknown field " + *f);
+  std::int64_t id = 0;
+  if (obj["title_id"].get(id) || id < 1) return error(422, "invalid_body", "title_id must be a positive integer");
+  std::string_view who;
+  if (obj["subscriber_id"].get(who) || who.empty() || who.size() > 128 || who.find(':') != std::string_view::npos)
+    return error(422, "invalid_body", "subscriber_id must be 1 to 128 bytes without ':'");
+  const auto key = std::to_string(id) + ":" + std::string(who);
+  std::optional<std::string> value;
+  if (subscribe) {
+    value.emplace();
+    json::Writer w(*value);
+    w.begin_object().field("title_id", id).field("subscriber_id", who);
+    if (auto c = obj["channels"]; c.error() != simdjson::NO_SUCH_FIELD) w.key("channels").raw(simdjson::minify(c.value_unsafe()));
+    w.field("created_at", util::now_rfc3339()).end_object();
+  }
+  const auto written = parts_.writer.write(settings_.topics.subscriptions, "anilibria.subscriptions", key, value,
+                                           kafka::EventHeaders::new_root("edge"), settings_.produce_timeout);
+  if (written.status == WriteOutcome::Status::invalid) return error(422, "invalid_body", written.detail);
+  if (written.status != WriteOutcome::Status::written) return error(503, "unavailable", written.detail);
+  std::string out;
+  json::Writer(out).begin_object().field("title_id", id).field("subscriber_id", who)
+      .field("status", subscribe ? "subscribed" : "unsubscribed").end_object();
+  return json_response(202, std::move(out));
+}
+
+HttpResponse Api::stats() {
+  const double hits = static_cast<double>(hits_.load()), misses = static_cast<double>(misses_.load());
+  std::string out;
+  json::Writer w(out);
+  w.begin_object();
+  w.key("catalog").begin_object().field("titles", static_cast<std::uint64_t>(parts_.catalog.size()))
+      .field("ready", parts_.catalog_ready()).field("lag", parts_.catalog_lag()).end_object();
+  w.field("connections", static_cast<std::uint64_t>(parts_.hub.connections()));
+  w.key("cache").begin_object().field("hits", hits_.load()).field("misses", misses_.load())
+      .field("hit_rate", hits + misses > 0 ? hits / (hits + misses) : 0.0).end_object();
+  w.field("requests", requests_.load());
+  w.end_object();
+  return json_response(200, std::move(out));
+}
+
+HttpResponse Api::metrics_text() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  if (parts_.registry) r.body = prometheus::TextSerializer().Serialize(parts_.registry->Collect());
+  return r;
+}
+
+std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocket_user(const HttpRequest& request) {
+  std::string_view token;
+  if (request.authorization.starts_with("Bearer ")) token = request.authorization.substr(7);
+  std::string from_query;
+  if (const auto q = request.target.find('?'); token.empty() && q != std::string_view::npos) {
+    const auto params = parse_query(request.target.substr(q + 1));
+    if (!params) return {std::nullopt, error(400, "invalid_query", "a malformed percent-escape in the query string")};
+    for (const auto& [k, v] : *params)
+      if (k == "token") from_query = v;
+    token = from_query;
+  }
+  if (token.empty()) return {std::nullopt, std::nullopt};  // anonymous: title pushes only
+  const auto v = util::verify_hs256(token, settings_.user_secret);
+  if (!v.ok()) return {std::nullopt, error(401, "unauthorized", v.detail)};
+  if (v.claims.subject.empty()) return {std::nullopt, error(401, "unauthorized", "the token names no user (sub)")};
+  return {v.claims.subject, std::nullopt};
+}
+
+}  // namespace anipipe::edge

@@ -1,0 +1,110 @@
+#pragma once
+// Every HTTP route of the edge as a function from request to response, without sockets (the
+// server in http_server.cpp does the I/O): title reads from the in-memory catalog, the internal
+// API that turns requests into events, health/ready/metrics, CORS, rate limits, and one error
+// shape for everything refused: {"error": <short code>, "detail": <what was wrong>}.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "event_writer.hpp"
+#include "live_hub.hpp"
+#include "rate_limiter.hpp"
+#include "sync_replies.hpp"
+#include "title_catalog.hpp"
+#include "util/jwt.hpp"
+
+namespace prometheus { class Registry; }
+
+namespace anipipe::edge {
+
+struct HttpRequest {
+  std::string_view method;  // "GET", ...
+  std::string_view target;  // origin-form: "/api/anilibria/v2/titles?page=2"
+  std::string_view body;
+  std::string_view authorization, if_none_match, origin, content_type;
+  std::string client_ip;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct ApiTopics {
+  std::string sync_requests = "anilibria.sync_requests";
+  std::string cache_invalidations = "anilibria.cache_invalidations";
+  std::string subscriptions = "anilibria.subscriptions";
+};
+
+struct ApiSettings {
+  ApiTopics topics;
+  std::string service_secret;          // HS256 key of service tokens (internal API)
+  std::string user_secret;             // HS256 key of user tokens (WebSocket); the service key if empty
+  std::string service_scope = "internal";
+  std::chrono::milliseconds miss_wait{3'000};      // an unknown id: how long to wait for its sync
+  std::chrono::milliseconds max_wait{30'000};      // the most ?wait= may ask
+  std::chrono::milliseconds produce_timeout{5'000};
+  std::vector<std::string> cors_origins;           // "*" for any
+  double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
+  std::size_t max_limit = 100;
+};
+
+/// What the API needs from the rest of the process.
+struct ApiParts {
+  TitleCatalog& catalog;
+  EventWriter& writer;
+  SyncReplies& replies;
+  LiveHub& hub;
+  prometheus::Registry* registry = nullptr;
+  std::function<bool()> catalog_ready;
+  std::function<std::int64_t()> catalog_lag;
+};
+
+class Api {
+public:
+  Api(ApiSettings settings, ApiParts parts);
+
+  HttpResponse handle(const HttpRequest& request);
+  /// True for requests that may wait on Kafka (a sync with ?wait=, an unknown title id): the
+  /// server runs those off its I/O threads.
+  bool may_block(const HttpRequest& request) const;
+  /// A WebSocket upgrade's identity: the user of a valid token (?token= or Authorization), none
+  /// for an anonymous connection, or the error response for a bad token.
+  std::pair<std::optional<std::string>, std::optional<HttpResponse>> websocket_user(const HttpRequest& request);
+  /// CORS headers for this request's Origin (empty if it is not allowed).
+  std::vector<std::pair<std::string, std::string>> cors_headers(std::string_view origin) const;
+
+  static HttpResponse error(int status, std::string_view code, std::string_view detail);
+
+private:
+  HttpResponse route(const HttpRequest& request);
+  HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);
+  HttpResponse title(const HttpRequest& request, std::int64_t id, bool v1);
+  HttpResponse internal(const HttpRequest& request, std::string_view path);
+  HttpResponse sync_title(const HttpRequest& request, const util::JwtClaims& caller);
+  HttpResponse cache_clear(const HttpRequest& request, const util::JwtClaims& caller);
+  HttpResponse subscription(const HttpRequest& request, const util::JwtClaims& caller, bool subscribe);
+  HttpResponse stats();
+  HttpResponse metrics_text();
+  std::optional<HttpResponse> check_service_token(const HttpRequest& request, util::JwtClaims& claims);
+  std::optional<HttpResponse> rate_limit(const HttpRequest& request);
+
+  ApiSettings settings_;
+  ApiParts parts_;
+  RateLimiter per_ip_, per_user_;
+  std::atomic<std::uint64_t> hits_{0}, misses_{0}, requests_{0};
+};
+
+/// Query string pairs, percent-decoded ('+' is a space); nullopt on a malformed escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
+
+}  // namespace anipipe::edge

@@ -1,0 +1,330 @@
+#include "http_server.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "json/json_writer.hpp"
+
+namespace anipipe::edge {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+HttpRequest view_of(const http::request<http::string_body>& req, const std::string& client_ip) {
+  auto field = [&](http::field f) {
+    auto it = req.find(f);
+    return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+  };
+  HttpRequest r;
+  r.method = std::string_view(req.method_string().data(), req.method_string().size());
+  r.target = std::string_view(req.target().data(), req.target().size());
+  r.body = req.body();
+  r.authorization = field(http::field::authorization);
+  r.if_none_match = field(http::field::if_none_match);
+  r.origin = field(http::field::origin);
+  r.content_type = field(http::field::content_type);
+  r.client_ip = client_ip;
+  return r;
+}
+
+http::response<http::string_body> to_beast(HttpResponse r, unsigned version, bool keep_alive, bool head) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "anipipe-edge");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  if (r.status == 204 || r.status == 304) {
+    res.prepare_payload();
+    return res;
+  }
+  const auto size = r.body.size();
+  if (!head) res.body() = std::move(r.body);
+  res.prepare_payload();
+  if (head) res.content_length(size);
+  return res;
+}
+
+// One WebSocket connection: subscribe_title / unsubscribe_title in, pushes out.
+class WsSession : public LiveSink, public std::enable_shared_from_this<WsSession> {
+public:
+  WsSession(tcp::socket&& socket, const ServerSettings& settings, LiveHub& hub, std::optional<std::string> user)
+      : ws_(std::move(socket)), settings_(settings), hub_(hub), user_(std::move(user)) {}
+
+  ~WsSession() override {
+    if (id_) hub_.remove(id_);
+  }
+
+  void start(http::request<http::string_body> req) {
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = settings_.ws_idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.read_message_max(64 * 1024);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "anipipe-edge"); }));
+    id_ = hub_.add(weak_from_this(), user_);
+    ws_.async_accept(req, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  }
+
+  void push(std::shared_ptr<const std::string> message) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)]() mutable {
+      self->enqueue(std::move(message));
+    });
+  }
+
+private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    std::string hello;
+    json::Writer w(hello);
+    w.begin_object().field("type", "welcome").field("user", user_).end_object();
+    enqueue(std::make_shared<const std::string>(std::move(hello)));
+    read();
+  }
+
+  void read() { ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this())); }
+
+  void reply(std::string_view type, std::optional<std::int64_t> title_id, std::string_view detail = {}) {
+    std::string out;
+    json::Writer w(out);
+    w.begin_object().field("type", type);
+    if (title_id) w.field("title_id", *title_id);
+    if (!detail.empty()) w.field("detail", detail);
+    w.end_object();
+    enqueue(std::make_shared<const std::string>(std::move(out)));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return;  // closed, timed out (no pong), or too large: the session ends
+    const auto text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    simdjson::dom::element doc;
+    std::string_view type;
+    std::int64_t title_id = 0;
+    if (parser_.parse(text).get(doc) || doc["type"].get(type)) {
+      reply("error", std::nullopt, "messages are JSON objects with a type");
+    } else if (type == "ping") {
+      reply("pong", std::nullopt);
+    } else if (type != "subscribe_title" && type != "unsubscribe_title") {
+      reply("error", std::nullopt, "unknown type (subscribe_title, unsubscribe_title, ping)");
+    } else if (doc["title_id"].get(title_id) || title_id < 1) {
+      reply("error", std::nullopt, "title_id must be a positive integer");
+    } else if (type == "subscribe_title") {
+      if (hub_.subscribe(id_, title_id, settings_.ws_max_subscriptions)) reply("subscribed", title_id);
+      else reply("error", title_id, "too many subscriptions on this connection");
+    } else {
+      hub_.unsubscribe(id_, title_id);
+      reply("unsubscribed", title_id);
+    }
+    read();
+  }
+
+  void enqueue(std::shared_ptr<const std::string> message) {
+    if (closing_) return;
+    if (queue_.size() >= settings_.ws_queue_max) {
+      // A client that cannot keep up is dropped, not allowed to grow the queue.
+      closing_ = true;
+      spdlog::info("websocket client dropped: {} messages queued", queue_.size());
+      hub_.remove(id_);
+      ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "too slow"),
+                      [self = shared_from_this()](beast::error_code) {});
+      return;
+    }
+    queue_.push_back(std::move(message));
+    if (queue_.size() == 1) write();
+  }
+
+  void write() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*queue_.front()), beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    queue_.pop_front();
+    if (!queue_.empty() && !closing_) write();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  const ServerSettings& settings_;
+  LiveHub& hub_;
+  std::optional<std::string> user_;
+  LiveHub::Id id_ = 0;
+  beast::flat_buffer buffer_;
+  simdjson::dom::parser parser_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  bool closing_ = false;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+  HttpSession(tcp::socket&& socket, const ServerSettings& settings, Api& api, LiveHub& hub, asio::thread_pool& blocking)
+      : stream_(std::move(socket)), settings_(settings), api_(api), hub_(hub), blocking_(blocking) {
+    beast::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    client_ip_ = ec ? "unknown" : ep.address().to_string();
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+  }
+
+  void start() { asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, shared_from_this())); }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(settings_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
+    stream_.expires_after(settings_.request_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return close();
+    if (ec == http::error::body_limit)
+      return refuse(Api::error(413, "payload_too_large", "the body exceeds " + std::to_string(settings_.max_body_bytes) + " bytes"));
+    if (ec == http::error::header_limit)
+      return refuse(Api::error(431, "headers_too_large", "the headers exceed " + std::to_string(settings_.max_header_bytes) + " bytes"));
+    if (ec == beast::error::timeout) return close();
+    if (ec) {
+      // Not HTTP at all (or broken off mid-request): say so if the socket still listens.
+      if (ec.category() == beast::error_code(http::error::bad_target).category())
+        return refuse(Api::error(400, "bad_request", "malformed HTTP request: " + ec.message()));
+      return close();
+    }
+    request_ = parser_->release();
+    stream_.expires_never();
+
+    if (websocket::is_upgrade(request_)) {
+      const auto target = std::string_view(request_.target().data(), request_.target().size());
+      if (target.substr(0, target.find('?')) != settings_.ws_path)
+        return refuse(Api::error(404, "not_found", "WebSocket connections go to " + settings_.ws_path));
+      auto [user, refused] = api_.websocket_user(view_of(request_, client_ip_));
+      if (refused) return refuse(std::move(*refused));
+      std::make_shared<WsSession>(stream_.release_socket(), settings_, hub_, std::move(user))->start(std::move(request_));
+      return;
+    }
+    const auto view = view_of(request_, client_ip_);
+    if (view.method == "GET" && view.target.substr(0, view.target.find('?')) == "/demo" && !settings_.demo_page.empty()) {
+      HttpResponse page;
+      page.content_type = "text/html; charset=utf-8";
+      page.body = settings_.demo_page;
+      return respond(std::move(page));
+    }
+    if (api_.may_block(view)) {
+      asio::post(blocking_, [self = shared_from_this()] {
+        auto response = self->api_.handle(view_of(self->request_, self->client_ip_));
+        asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
+      });
+      return;
+    }
+    respond(api_.handle(view));
+  }
+
+  void respond(HttpResponse r) {
+    const bool head = request_.method() == http::verb::head;
+    response_ = std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), request_.version(), request_.keep_alive(), head));
+    http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), response_->keep_alive()));
+  }
+
+  void refuse(HttpResponse r) {
+    response_ = std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), 11, false, false));
+    http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), false));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!keep_alive) return close();
+    response_.reset();
+    read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  const ServerSettings& settings_;
+  Api& api_;
+  LiveHub& hub_;
+  asio::thread_pool& blocking_;
+  std::string client_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::request<http::string_body> request_;
+  std::shared_ptr<http::response<http::string_body>> response_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerSettings settings;
+  Api& api;
+  LiveHub& hub;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::thread_pool blocking;
+  std::vector<std::thread> threads;
+
+  Impl(ServerSettings s, Api& a, LiveHub& h)
+      : settings(std::move(s)), api(a), hub(h), ioc(static_cast<int>(settings.threads)), blocking(settings.blocking_threads) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) std::make_shared<HttpSession>(std::move(socket), settings, api, hub, blocking)->start();
+      accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(ServerSettings settings, Api& api, LiveHub& hub) {
+  if (settings.threads == 0) settings.threads = std::max(1u, std::thread::hardware_concurrency());
+  impl_ = std::make_unique<Impl>(std::move(settings), api, hub);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+unsigned short HttpServer::start() {
+  auto& s = impl_->settings;
+  const tcp::endpoint endpoint{asio::ip::make_address(s.address), s.port};
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  impl_->accept();
+  for (std::size_t i = 0; i < s.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->threads.empty()) return;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  impl_->blocking.join();
+}
+
+}  // namespace anipipe::edge

@@ -1,0 +1,46 @@
+#pragma once
+// The edge's one port: HTTP/1.1 keep-alive and WebSocket (Boost.Beast on Asio), a thread per
+// core. Requests that may wait on Kafka (Api::may_block) run on a separate pool so a slow sync
+// never holds an I/O thread. Limits: body size (413), header size (431), a read deadline per
+// request, and per WebSocket connection a bounded send queue (a client that cannot keep up is
+// disconnected rather than buffered) and ping/pong keep-alive.
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "http_api.hpp"
+#include "live_hub.hpp"
+
+namespace anipipe::edge {
+
+struct ServerSettings {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;
+  std::size_t threads = 0;              // 0: one per core
+  std::size_t blocking_threads = 16;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds request_timeout{10'000};
+  std::size_t ws_queue_max = 256;       // messages waiting for a slow WebSocket client
+  std::size_t ws_max_subscriptions = 1'000;
+  std::chrono::seconds ws_idle_timeout{30};  // pings after half of it; closed without a pong
+  std::string ws_path = "/api/anilibria/v2/ws";
+  std::string demo_page;                // served at GET /demo when not empty
+};
+
+class HttpServer {
+public:
+  HttpServer(ServerSettings settings, Api& api, LiveHub& hub);
+  ~HttpServer();
+  /// Binds and starts serving; throws if the address cannot be bound. Returns the bound port.
+  unsigned short start();
+  /// Stops accepting, closes connections, joins the threads.
+  void stop();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anipipe::edge

@@ -1,0 +1,93 @@
+#include "live_hub.hpp"
+
+#include <vector>
+
+namespace anipipe::edge {
+
+LiveHub::Id LiveHub::add(std::weak_ptr<LiveSink> sink, std::optional<std::string> user) {
+  std::lock_guard lock(mutex_);
+  const Id id = next_++;
+  if (user) by_user_[*user].insert(id);
+  connections_[id] = {std::move(sink), std::move(user), {}};
+  return id;
+}
+
+void LiveHub::remove(Id id) {
+  std::lock_guard lock(mutex_);
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  for (auto t : it->second.titles) {
+    auto& s = by_title_[t];
+    s.erase(id);
+    if (s.empty()) by_title_.erase(t);
+  }
+  if (it->second.user) {
+    auto u = by_user_.find(*it->second.user);
+    if (u != by_user_.end()) {
+      u->second.erase(id);
+      if (u->second.empty()) by_user_.erase(u);
+    }
+  }
+  connections_.erase(it);
+}
+
+bool LiveHub::subscribe(Id id, std::int64_t title_id, std::size_t max_per_connection) {
+  std::lock_guard lock(mutex_);
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return false;
+  if (!it->second.titles.count(title_id) && it->second.titles.size() >= max_per_connection) return false;
+  it->second.titles.insert(title_id);
+  by_title_[title_id].insert(id);
+  return true;
+}
+
+void LiveHub::unsubscribe(Id id, std::int64_t title_id) {
+  std::lock_guard lock(mutex_);
+  auto it = connections_.find(id);
+  if (it != connections_.end()) it->second.titles.erase(title_id);
+  auto t = by_title_.find(title_id);
+  if (t == by_title_.end()) return;
+  t->second.erase(id);
+  if (t->second.empty()) by_title_.erase(t);
+}
+
+std::size_t LiveHub::deliver(const std::set<Id>& ids, const std::shared_ptr<const std::string>& message) {
+  std::vector<std::shared_ptr<LiveSink>> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto id : ids)
+      if (auto c = connections_.find(id); c != connections_.end())
+        if (auto s = c->second.sink.lock()) sinks.push_back(std::move(s));
+  }
+  for (auto& s : sinks) s->push(message);  // outside the lock: a sink may call back into the hub
+  return sinks.size();
+}
+
+std::size_t LiveHub::publish_title(std::int64_t title_id, const std::shared_ptr<const std::string>& message) {
+  std::set<Id> ids;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_title_.find(title_id);
+    if (it == by_title_.end()) return 0;
+    ids = it->second;
+  }
+  return deliver(ids, message);
+}
+
+std::size_t LiveHub::publish_user(const std::string& user, const std::shared_ptr<const std::string>& message) {
+  std::set<Id> ids;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_user_.find(user);
+    if (it == by_user_.end()) return 0;
+    ids = it->second;
+  }
+  return deliver(ids, message);
+}
+
+std::size_t LiveHub::connections() const {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+}  // namespace anipipe::edge

@@ -1,0 +1,50 @@
+#pragma once
+// Who is listening on the WebSocket: per title (subscribe_title) and per user (an authenticated
+// connection gets its own anilibria.notifications). The feeds publish; each connection's sink
+// queues the message on its own strand, bounded (a slow client is dropped, not buffered).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace anipipe::edge {
+
+class LiveSink {
+public:
+  virtual ~LiveSink() = default;
+  /// Called from any thread; must not block.
+  virtual void push(std::shared_ptr<const std::string> message) = 0;
+};
+
+class LiveHub {
+public:
+  using Id = std::uint64_t;
+  Id add(std::weak_ptr<LiveSink> sink, std::optional<std::string> user);
+  void remove(Id id);
+  /// false if the connection already has too many subscriptions (max_per_connection).
+  bool subscribe(Id id, std::int64_t title_id, std::size_t max_per_connection);
+  void unsubscribe(Id id, std::int64_t title_id);
+  /// Returns how many connections it went to.
+  std::size_t publish_title(std::int64_t title_id, const std::shared_ptr<const std::string>& message);
+  std::size_t publish_user(const std::string& user, const std::shared_ptr<const std::string>& message);
+  std::size_t connections() const;
+
+private:
+  struct Connection {
+    std::weak_ptr<LiveSink> sink;
+    std::optional<std::string> user;
+    std::set<std::int64_t> titles;
+  };
+  std::size_t deliver(const std::set<Id>& ids, const std::shared_ptr<const std::string>& message);
+
+  mutable std::mutex mutex_;
+  Id next_ = 1;
+  std::map<Id, Connection> connections_;
+  std::map<std::int64_t, std::set<Id>> by_title_;
+  std::map<std::string, std::set<Id>, std::less<>> by_user_;
+};
+
+}  // namespace anipipe::edge
