@@ -15,6 +15,7 @@ HandlePtr make_groupless_consumer(const Settings& settings, const char* group_id
       {"isolation.level", "read_committed"},
       {"enable.partition.eof", "true"},
       {"fetch.wait.max.ms", "50"},
+      {"socket.nagle.disable", "true"},
   });
   auto rk = make_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(rk.get());

@@ -100,6 +100,9 @@ def bulk_releases(body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's
+    # delayed ACK, ~40 ms per response (and per WebSocket frame on an upgraded connection).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass

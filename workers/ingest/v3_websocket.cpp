@@ -27,10 +27,12 @@ namespace beast = boost::beast;
 namespace ws = beast::websocket;
 using tcp = asio::ip::tcp;
 
-/// Runs the io_context in short slices until `done` or stop; false if stopped first.
+/// Runs the io_context one handler at a time until `done` or stop; false if stopped first.
+/// (run_for would return only at the end of its slice, because the WebSocket's idle timer keeps
+/// the context busy: every frame would wait up to the slice, ~100 ms, before being published.)
 bool run_until(asio::io_context& ioc, const bool& done, const std::atomic<bool>& stop) {
   ioc.restart();
-  while (!done && !stop.load()) ioc.run_for(std::chrono::milliseconds(100));
+  while (!done && !stop.load()) ioc.run_one_for(std::chrono::milliseconds(100));
   return done;
 }
 
