@@ -4,7 +4,12 @@
 // the right 4xx and nothing produced, and WebSocket pushes.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -509,4 +514,63 @@ TEST_CASE("edge: a browser (headless Chromium) on the demo page shows a pushed n
   // Kept for people: the last screenshot of a run.
   std::filesystem::copy_file(shot, std::filesystem::temp_directory_path() / "anipipe-edge-browser.png",
                              std::filesystem::copy_options::overwrite_existing);
+}
+
+TEST_CASE("edge: limits - 429 with Retry-After past the rate, a request that never completes is cut off, a WebSocket client that does not read is dropped") {
+  EdgeSetup s;
+  s.start({"--rate-ip", "5", "--burst-ip", "5", "--request-timeout-ms", "500", "--ws-queue-max", "8"});
+  INFO(s.edge->log_tail());
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto r = s.get("/health");
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.headers["retry-after"];
+      CHECK(r.body.find(R"("error":"rate_limited")") != std::string::npos);
+    }
+  }
+  CHECK(limited >= 5);
+  CHECK(std::atoi(retry_after.c_str()) >= 1);
+  std::this_thread::sleep_for(1500ms);  // the bucket refills
+  CHECK(s.get("/health").status == 200);
+
+  // Half a request, then nothing: the connection is closed after --request-timeout-ms.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(s.port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string partial = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  ::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
+  pollfd p{fd, POLLIN, 0};
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(::poll(&p, 1, 5000) == 1);
+  char buf[16];
+  CHECK(::recv(fd, buf, sizeof buf, 0) == 0);  // closed, nothing answered
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
+  ::close(fd);
+
+  // A subscriber that never reads: once the kernel's buffers are full, its queue passes 8 and it
+  // is disconnected, instead of the edge holding every message for it.
+  std::this_thread::sleep_for(1500ms);
+  WsClient sleeper(s.port, "/api/anilibria/v2/ws");
+  sleeper.send(R"({"type":"subscribe_title","title_id":5})");
+  std::this_thread::sleep_for(500ms);
+  const std::string big(4000, 'x');
+  std::vector<Produced> flood;
+  for (int i = 0; i < 8000; ++i)  // 32 MB: more than loopback socket buffers hold
+    flood.push_back({"5", R"({"event_id":"5:e)" + std::to_string(i) + R"(","title_id":5,"episode":{"id":"e)" + std::to_string(i) +
+                              R"(","ordinal":1,"name":")" + big + R"("},"title":{"alias":"a","names":{"ru":"T"}},"detected_at":"2025-01-16T08:20:01Z"})"});
+  produce_all(s.new_episode, flood);
+  REQUIRE(eventually([&] {
+    std::ifstream in(s.edge->log_file());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    return text.find("websocket client dropped") != std::string::npos;
+  }, 30s));
+  std::this_thread::sleep_for(1500ms);
+  auto stats = s.get("/internal/stats", service());
+  CHECK(stats.body.find(R"("connections":0)") != std::string::npos);
+  s.stop();
 }

@@ -24,8 +24,10 @@ int main(int argc, char** argv) {
   std::int64_t redis_timeout_ms = 5'000;
   std::size_t queue_max = 20'000;
   anipipe::notify::WebhookSettings webhook;
-  // The loop retries a batch whose webhook is down; each call only retries a blip itself.
-  webhook.client.max_retries = 2;
+  // The batch is the retry: each call is one attempt, so --webhook-max-attempts counts calls, and a
+  // sink answering 5xx is told from one that is away (an attempt refused by the open breaker after
+  // an in-call retry would hide the 500 that opened it).
+  webhook.client.max_retries = 0;
   webhook.client.request_timeout = std::chrono::milliseconds(10'000);
   webhook.client.connect_timeout = std::chrono::milliseconds(2'000);
   webhook.client.breaker_open_for = std::chrono::milliseconds(5'000);
