@@ -1,5 +1,7 @@
 #include "catalog/title_document.hpp"
 
+#include <charconv>
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -142,6 +144,14 @@ std::vector<const Episode*> new_episodes(const TitleDocument* before, const Titl
   for (const auto& e : after.episodes)
     if (!before || !before->find_episode(e.id)) out.push_back(&e);
   return out;
+}
+
+std::optional<std::int64_t> parse_title_id(std::string_view text) {
+  std::int64_t id = 0;
+  const auto* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, id);
+  if (text.empty() || ec != std::errc{} || p != end || id < 1) return std::nullopt;
+  return id;
 }
 
 }  // namespace anipipe::catalog

@@ -52,6 +52,10 @@ struct TitleDocument {
   const Episode* find_episode(std::string_view episode_id) const;
 };
 
+/// A title id as records are keyed by it (anilibria.titles, anilibria.new_episode, ...) and as URLs
+/// name it: a positive decimal integer and nothing else; nullopt otherwise.
+std::optional<std::int64_t> parse_title_id(std::string_view text);
+
 /// What an observation adds to what is known: the incoming document's fields win; episodes are
 /// the union by id (the incoming version of an episode wins), because upstream snapshots often
 /// carry only the latest episode (v1 releases/latest) while the catalog keeps them all.

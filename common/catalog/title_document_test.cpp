@@ -58,3 +58,13 @@ TEST_CASE("bad documents are refused with a reason") {
   CHECK_THROWS_WITH(TitleDocument::parse(R"({"id":0})"), doctest::Contains("id"));
   CHECK_THROWS_WITH(TitleDocument::parse(R"({"id":1,"episodes":[{"ordinal":1}]})"), doctest::Contains("episode"));
 }
+
+TEST_CASE("parse_title_id: positive decimal integers only") {
+  using anipipe::catalog::parse_title_id;
+  CHECK(parse_title_id("9873") == 9873);
+  CHECK_FALSE(parse_title_id(""));
+  CHECK_FALSE(parse_title_id("0"));
+  CHECK_FALSE(parse_title_id("-5"));
+  CHECK_FALSE(parse_title_id("12abc"));
+  CHECK_FALSE(parse_title_id("99999999999999999999"));
+}

@@ -1,23 +1,9 @@
 #include "kafka/event_headers.hpp"
 
-#include <random>
+#include "util/hex.hpp"
 
 namespace anipipe::kafka {
 namespace {
-
-std::string random_hex(std::size_t n) {
-  static constexpr char hex[] = "0123456789abcdef";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string out;
-  out.reserve(n);
-  while (out.size() < n) {
-    auto bits = rng();
-    for (int i = 0; i < 16 && out.size() < n; ++i, bits >>= 4) out.push_back(hex[bits & 0xF]);
-  }
-  // An all-zero id is invalid per W3C; astronomically unlikely, but cheap to rule out.
-  if (out.find_first_not_of('0') == std::string::npos) out.back() = '1';
-  return out;
-}
 
 bool all_hex(std::string_view s) {
   for (char c : s)
@@ -42,8 +28,8 @@ EventHeaders EventHeaders::new_root(std::string_view producer, std::string_view 
   EventHeaders h;
   const bool usable = trace_id.size() == 32 && trace_id.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
                       trace_id.find_first_not_of('0') != std::string_view::npos;
-  const std::string trace = usable ? std::string(trace_id) : random_hex(32);
-  h.traceparent = "00-" + trace + "-" + random_hex(16) + "-01";
+  const std::string trace = usable ? std::string(trace_id) : util::random_hex(32);
+  h.traceparent = "00-" + trace + "-" + util::random_hex(16) + "-01";
   h.correlation_id = correlation_id.empty() ? trace : std::string(correlation_id);
   h.producer = std::string(producer);
   return h;
@@ -55,7 +41,7 @@ EventHeaders EventHeaders::child(std::string_view producer, std::string_view sch
   if (trace.empty()) {
     h = new_root(producer, correlation_id);
   } else {
-    h.traceparent = "00-" + std::string(trace) + "-" + random_hex(16) + "-" + traceparent.substr(53, 2);
+    h.traceparent = "00-" + std::string(trace) + "-" + util::random_hex(16) + "-" + traceparent.substr(53, 2);
     h.correlation_id = correlation_id.empty() ? std::string(trace) : correlation_id;
     h.producer = std::string(producer);
   }

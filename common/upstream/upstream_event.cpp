@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "catalog/title_json.hpp"
+#include "util/hex.hpp"
 
 namespace anipipe::upstream {
 namespace {
@@ -13,13 +14,7 @@ std::string hex_sha256_128(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, sha256, nullptr);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[2 * i] = digits[md[i] >> 4];
-    out[2 * i + 1] = digits[md[i] & 15];
-  }
-  return out;
+  return util::to_hex(md, 16);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "util/hex.hpp"
+
 namespace anipipe::util {
 
 std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view message) {
@@ -19,14 +21,8 @@ std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char c : hmac_sha256(key, message)) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
+  const auto mac = hmac_sha256(key, message);
+  return to_hex(mac.data(), mac.size());
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

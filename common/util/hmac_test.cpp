@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "util/hex.hpp"
 #include "util/hmac.hpp"
 
 using namespace anipipe::util;
@@ -17,4 +18,16 @@ TEST_CASE("constant_time_equal compares whole strings") {
   CHECK_FALSE(constant_time_equal("abc", "abd"));
   CHECK_FALSE(constant_time_equal("abc", "ab"));
   CHECK(constant_time_equal("", ""));
+}
+
+
+TEST_CASE("hex: bytes, 64-bit values, random ids") {
+  const unsigned char bytes[] = {0x00, 0x9f, 0xff};
+  CHECK(to_hex(bytes, 3) == "009fff");
+  CHECK(to_hex(std::uint64_t{0xcbf29ce484222325}) == "cbf29ce484222325");
+  CHECK(to_hex(std::uint64_t{1}) == "0000000000000001");
+  const auto a = random_hex(32), b = random_hex(32);
+  CHECK(a.size() == 32);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a != b);
 }

@@ -33,7 +33,7 @@ JwtResult verify_hs256(std::string_view token, std::string_view secret, std::chr
   const auto header = base64url_decode(header_b64), payload = base64url_decode(payload_b64), sig = base64url_decode(sig_b64);
   if (!header || !payload || !sig) return refuse(S::malformed, "a JWT part is not base64url");
 
-  simdjson::dom::parser parser;
+  thread_local simdjson::dom::parser parser;  // tokens are checked per request: no allocation each time
   simdjson::dom::element h;
   std::string_view alg;
   if (parser.parse(*header).get(h) || h["alg"].get(alg)) return refuse(S::malformed, "the JWT header is not JSON with an alg");

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include "cache_keys.hpp"
@@ -16,12 +15,6 @@
 namespace anipipe::cache {
 
 namespace {
-
-std::optional<std::int64_t> title_id_of(std::string_view key) {
-  std::int64_t id = 0;
-  if (key.empty() || std::from_chars(key.data(), key.data() + key.size(), id).ec != std::errc() || id <= 0) return std::nullopt;
-  return id;
-}
 
 // Bookkeeping per title (keys::meta): partition, offset, alias, status, genres, separated by
 // ASCII unit separators (none of them can occur in these fields' JSON-decoded text in practice;
@@ -105,7 +98,7 @@ std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string
 
 std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
                                                   std::optional<std::string_view> value, Pending& out) const {
-  const auto id = title_id_of(key);
+  const auto id = catalog::parse_title_id(key);
   if (!id) return "a titles record whose key is not a title id";
   TitleWrite w;
   w.id = *id;

@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <random>
 #include <thread>
 #include <variant>
 
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
+#include "util/hex.hpp"
 
 namespace anipipe::edge {
 
@@ -45,16 +45,7 @@ template <class T> std::optional<T> parse_int(std::string_view s) {
   return v;
 }
 
-std::string correlation_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id = "edge-";
-  for (int i = 0; i < 2; ++i) {
-    const auto r = rng();
-    for (int shift = 60; shift >= 0; shift -= 4) id.push_back(digits[(r >> shift) & 15]);
-  }
-  return id;
-}
+std::string correlation_id() { return "edge-" + util::random_hex(32); }
 
 HttpResponse json_response(int status, std::string body) {
   HttpResponse r;
@@ -157,18 +148,19 @@ HttpResponse Api::handle(const HttpRequest& request) {
   return r;
 }
 
-std::optional<HttpResponse> Api::rate_limit(const HttpRequest& request) {
+std::optional<HttpResponse> Api::rate_limit(const HttpRequest& request, const ServiceToken& token) {
   auto refuse = [](std::chrono::milliseconds wait, std::string_view who) {
     auto r = error(429, "rate_limited", std::string("too many requests from this ") + std::string(who));
     r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, (wait.count() + 999) / 1000)));
     return r;
   };
   if (auto wait = per_ip_.acquire(request.client_ip); wait.count() > 0) return refuse(wait, "address");
-  if (per_user_.enabled() && request.authorization.starts_with("Bearer ")) {
-    const auto v = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
-    const auto u = v.ok() ? v : util::verify_hs256(request.authorization.substr(7), settings_.user_secret);
-    if (u.ok() && !u.claims.subject.empty())
-      if (auto wait = per_user_.acquire("user:" + u.claims.subject); wait.count() > 0) return refuse(wait, "user");
+  if (per_user_.enabled() && token) {
+    // A user token is only checked again when users have a key of their own.
+    const bool separate_user_key = settings_.user_secret != settings_.service_secret;
+    const auto user = token->ok() || !separate_user_key ? *token : util::verify_hs256(request.authorization.substr(7), settings_.user_secret);
+    if (user.ok() && !user.claims.subject.empty())
+      if (auto wait = per_user_.acquire("user:" + user.claims.subject); wait.count() > 0) return refuse(wait, "user");
   }
   return std::nullopt;
 }
@@ -183,7 +175,10 @@ HttpResponse Api::route(const HttpRequest& request) {
     r.content_type.clear();
     return r;
   }
-  if (auto limited = rate_limit(request)) return *limited;
+  ServiceToken token;
+  if (request.authorization.starts_with("Bearer "))
+    token = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
+  if (auto limited = rate_limit(request, token)) return *limited;
 
   if (path == "/health") return json_response(200, R"({"status":"ok"})");
   if (path == "/ready") {
@@ -194,6 +189,12 @@ HttpResponse Api::route(const HttpRequest& request) {
     return json_response(ready ? 200 : 503, std::move(body));
   }
   if (path == "/metrics") return metrics_text();
+  if (path == "/demo" && request.method == "GET" && !settings_.demo_page.empty()) {
+    HttpResponse page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = settings_.demo_page;
+    return page;
+  }
   for (const bool v1 : {false, true}) {
     const auto base = v1 ? kV1 : kV2;
     if (!path.starts_with(base) || (path.size() > base.size() && path[base.size()] != '/')) continue;
@@ -204,13 +205,13 @@ HttpResponse Api::route(const HttpRequest& request) {
     }
     if (path.size() <= base.size() + 1) return titles(request, q == std::string_view::npos ? "" : request.target.substr(q + 1), v1);
     const auto id_text = path.substr(base.size() + 1);
-    const auto id = parse_int<std::int64_t>(id_text);
-    if (!id || *id < 1 || *id > (std::int64_t{1} << 53)) return error(400, "invalid_id", "a title id is a positive integer");
+    const auto id = catalog::parse_title_id(id_text);
+    if (!id || *id > (std::int64_t{1} << 53)) return error(400, "invalid_id", "a title id is a positive integer");
     if (q != std::string_view::npos && q + 1 < request.target.size())
       return error(400, "unknown_parameter", "a single title takes no query parameters");
     return title(request, *id, v1);
   }
-  if (path.starts_with("/internal/")) return internal(request, path);
+  if (path.starts_with("/internal/")) return internal(request, path, token);
   return error(404, "not_found", "no such route: " + std::string(path));
 }
 
@@ -346,20 +347,21 @@ bool Api::may_block(const HttpRequest& request) const {
   if (path == "/internal/sync/title") return true;
   for (const auto base : {kV2, kV1}) {
     if (path.size() <= base.size() + 1 || !path.starts_with(base) || path[base.size()] != '/') continue;
-    const auto id = parse_int<std::int64_t>(path.substr(base.size() + 1));
+    const auto id = catalog::parse_title_id(path.substr(base.size() + 1));
     return id && !parts_.catalog.find(*id);
   }
   return false;
 }
 
-std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request, util::JwtClaims& claims) {
+std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request, const ServiceToken& token,
+                                                     util::JwtClaims& claims) {
   if (request.authorization.empty()) {
     auto r = error(401, "unauthorized", "a service token is required (Authorization: Bearer <HS256 JWT>)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  if (!request.authorization.starts_with("Bearer ")) return error(401, "unauthorized", "the Authorization scheme must be Bearer");
-  const auto v = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
+  if (!token) return error(401, "unauthorized", "the Authorization scheme must be Bearer");
+  const auto& v = *token;
   if (!v.ok()) {
     auto r = error(401, "unauthorized", v.detail);
     r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -371,7 +373,7 @@ std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request,
   return std::nullopt;
 }
 
-HttpResponse Api::internal(const HttpRequest& request, std::string_view path) {
+HttpResponse Api::internal(const HttpRequest& request, std::string_view path, const ServiceToken& token) {
   struct Route {
     std::string_view path, method;
   };
@@ -388,7 +390,7 @@ HttpResponse Api::internal(const HttpRequest& request, std::string_view path) {
     }
   if (!known) return error(404, "not_found", "no such route: " + std::string(path));
   util::JwtClaims caller;
-  if (auto refused = check_service_token(request, caller)) return *refused;
+  if (auto refused = check_service_token(request, token, caller)) return *refused;
   if (!allowed) {
     auto r = error(405, "method_not_allowed", std::string(path) + " takes " + allow);
     r.headers.emplace_back("Allow", allow);

@@ -56,6 +56,7 @@ struct ApiSettings {
   std::vector<std::string> cors_origins;           // "*" for any
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
+  std::string demo_page;  // HTML served at GET /demo when not empty
 };
 
 /// What the API needs from the rest of the process.
@@ -86,17 +87,19 @@ public:
   static HttpResponse error(int status, std::string_view code, std::string_view detail);
 
 private:
+  // A request's bearer token, checked once against the service key (nullopt: none presented).
+  using ServiceToken = std::optional<util::JwtResult>;
   HttpResponse route(const HttpRequest& request);
   HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);
   HttpResponse title(const HttpRequest& request, std::int64_t id, bool v1);
-  HttpResponse internal(const HttpRequest& request, std::string_view path);
+  HttpResponse internal(const HttpRequest& request, std::string_view path, const ServiceToken& token);
   HttpResponse sync_title(const HttpRequest& request, const util::JwtClaims& caller);
   HttpResponse cache_clear(const HttpRequest& request, const util::JwtClaims& caller);
   HttpResponse subscription(const HttpRequest& request, const util::JwtClaims& caller, bool subscribe);
   HttpResponse stats();
   HttpResponse metrics_text();
-  std::optional<HttpResponse> check_service_token(const HttpRequest& request, util::JwtClaims& claims);
-  std::optional<HttpResponse> rate_limit(const HttpRequest& request);
+  std::optional<HttpResponse> check_service_token(const HttpRequest& request, const ServiceToken& token, util::JwtClaims& claims);
+  std::optional<HttpResponse> rate_limit(const HttpRequest& request, const ServiceToken& token);
 
   ApiSettings settings_;
   ApiParts parts_;

@@ -222,12 +222,6 @@ private:
       return;
     }
     const auto view = view_of(request_, client_ip_);
-    if (view.method == "GET" && view.target.substr(0, view.target.find('?')) == "/demo" && !settings_.demo_page.empty()) {
-      HttpResponse page;
-      page.content_type = "text/html; charset=utf-8";
-      page.body = settings_.demo_page;
-      return respond(std::move(page));
-    }
     if (api_.may_block(view)) {
       asio::post(blocking_, [self = shared_from_this()] {
         auto response = self->api_.handle(view_of(self->request_, self->client_ip_));

@@ -26,7 +26,6 @@ struct ServerSettings {
   std::size_t ws_max_subscriptions = 1'000;
   std::chrono::seconds ws_idle_timeout{30};  // pings after half of it; closed without a pong
   std::string ws_path = "/api/anilibria/v2/ws";
-  std::string demo_page;                // served at GET /demo when not empty
 };
 
 class HttpServer {

@@ -51,11 +51,14 @@ void LiveHub::unsubscribe(Id id, std::int64_t title_id) {
   if (t->second.empty()) by_title_.erase(t);
 }
 
-std::size_t LiveHub::deliver(const std::set<Id>& ids, const std::shared_ptr<const std::string>& message) {
+template <class Index, class Key>
+std::size_t LiveHub::deliver_to(const Index& index, const Key& key, const std::shared_ptr<const std::string>& message) {
   std::vector<std::shared_ptr<LiveSink>> sinks;
   {
     std::lock_guard lock(mutex_);
-    for (auto id : ids)
+    auto it = index.find(key);
+    if (it == index.end()) return 0;
+    for (auto id : it->second)
       if (auto c = connections_.find(id); c != connections_.end())
         if (auto s = c->second.sink.lock()) sinks.push_back(std::move(s));
   }
@@ -64,25 +67,11 @@ std::size_t LiveHub::deliver(const std::set<Id>& ids, const std::shared_ptr<cons
 }
 
 std::size_t LiveHub::publish_title(std::int64_t title_id, const std::shared_ptr<const std::string>& message) {
-  std::set<Id> ids;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = by_title_.find(title_id);
-    if (it == by_title_.end()) return 0;
-    ids = it->second;
-  }
-  return deliver(ids, message);
+  return deliver_to(by_title_, title_id, message);
 }
 
 std::size_t LiveHub::publish_user(const std::string& user, const std::shared_ptr<const std::string>& message) {
-  std::set<Id> ids;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = by_user_.find(user);
-    if (it == by_user_.end()) return 0;
-    ids = it->second;
-  }
-  return deliver(ids, message);
+  return deliver_to(by_user_, user, message);
 }
 
 std::size_t LiveHub::connections() const {

@@ -38,7 +38,9 @@ private:
     std::optional<std::string> user;
     std::set<std::int64_t> titles;
   };
-  std::size_t deliver(const std::set<Id>& ids, const std::shared_ptr<const std::string>& message);
+  /// Delivers to the connections listed under key in index (by title or by user).
+  template <class Index, class Key>
+  std::size_t deliver_to(const Index& index, const Key& key, const std::shared_ptr<const std::string>& message);
 
   mutable std::mutex mutex_;
   Id next_ = 1;

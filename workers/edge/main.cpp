@@ -4,9 +4,9 @@
 // anilibria.subscriptions and anilibria.cache_invalidations.
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <thread>
 
+#include "catalog/title_document.hpp"
 #include "config/options.hpp"
 #include "demo_page.hpp"
 #include "event_writer.hpp"
@@ -21,11 +21,7 @@
 namespace {
 
 std::optional<std::int64_t> title_id_of(std::optional<std::string_view> key) {
-  std::int64_t id = 0;
-  if (!key) return std::nullopt;
-  auto [p, ec] = std::from_chars(key->data(), key->data() + key->size(), id);
-  if (ec != std::errc{} || p != key->data() + key->size() || id < 1) return std::nullopt;
-  return id;
+  return key ? anipipe::catalog::parse_title_id(*key) : std::nullopt;
 }
 
 std::shared_ptr<const std::string> push_message(std::string_view type, std::optional<std::int64_t> title_id,
@@ -99,7 +95,7 @@ int main(int argc, char** argv) {
   server.address = listen.substr(0, colon);
   server.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
   server.request_timeout = std::chrono::milliseconds(request_timeout_ms);
-  server.demo_page = edge::kDemoPage;
+  api.demo_page = edge::kDemoPage;
   api.miss_wait = std::chrono::milliseconds(miss_wait_ms);
   for (std::size_t i = 0; i < cors.size();) {
     const auto end = std::min(cors.find(',', i), cors.size());

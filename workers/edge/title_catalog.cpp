@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "catalog/title_v1.hpp"
+#include "util/hex.hpp"
 
 namespace anipipe::edge {
 
@@ -41,11 +42,7 @@ std::string strong_etag(std::string_view json) {
   // FNV-1a 64: cheap, and a strong validator only needs to change when the bytes change.
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : json) h = (h ^ c) * 1099511628211ull;
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(digits[(h >> shift) & 15]);
-  out += '"';
-  return out;
+  return "\"" + util::to_hex(h) + "\"";
 }
 
 namespace {

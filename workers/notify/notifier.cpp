@@ -48,7 +48,8 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
       result.dead_letters.emplace_back(i, e.what());
       continue;
     }
-    if (const auto* audience = subscriptions_.table().audience(item.episode.title_id)) item.audience = audience->size();
+    item.audience = subscriptions_.table().audience(item.episode.title_id);
+    item.payload = notify_payload(item.episode, item.audience ? item.audience->size() : 0);
     items.push_back(std::move(item));
   }
 
@@ -82,7 +83,7 @@ std::optional<std::string> Notifier::publish(std::vector<Item>& items) {
   std::vector<Item*> pending;
   for (auto& item : items) {
     if (item.progress->published) continue;
-    commands.push_back({"PUBLISH", settings_.redis_channel, notify_payload(item.episode, item.audience)});
+    commands.push_back({"PUBLISH", settings_.redis_channel, item.payload});
     pending.push_back(&item);
   }
   if (commands.empty()) return std::nullopt;
@@ -106,7 +107,7 @@ std::optional<std::string> Notifier::call_webhooks(std::vector<Item>& items) {
   std::vector<Item*> pending;
   for (auto& item : items) {
     if (item.progress->called || item.progress->dead) continue;
-    calls.push_back({item.episode.event_id, notify_payload(item.episode, item.audience)});
+    calls.push_back({item.episode.event_id, item.payload});
     pending.push_back(&item);
   }
   if (calls.empty()) return std::nullopt;
@@ -154,7 +155,7 @@ std::optional<std::string> Notifier::fan_out(std::vector<Item>& items) {
   jobs.reserve(items.size());
   for (auto& item : items) {
     if (item.progress->fanned_out) continue;
-    const auto* audience = subscriptions_.table().audience(item.episode.title_id);
+    const auto* audience = item.audience;
     if (!audience) {
       item.progress->fanned_out = true;
       continue;

@@ -71,7 +71,9 @@ private:
     const kafka::Message* msg = nullptr;
     NewEpisode episode;
     Progress* progress = nullptr;
-    std::size_t audience = 0;
+    // null: no subscribers. Valid for the batch: the table changes only in catch_up, between batches.
+    const SubscriptionTable::Audience* audience = nullptr;
+    std::string payload;  // the seeds' notify payload: the Redis message and the webhook body
   };
 
   // Each returns why the batch must be retried, or nullopt.

@@ -1,6 +1,6 @@
 #include "subscription_table.hpp"
 
-#include <charconv>
+#include "catalog/title_document.hpp"
 
 namespace anipipe::notify {
 
@@ -15,9 +15,9 @@ std::optional<Key> parse_key(std::string_view key) {
   const auto colon = key.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   Key k;
-  const auto* end = key.data() + colon;
-  auto [p, ec] = std::from_chars(key.data(), end, k.title_id);
-  if (ec != std::errc{} || p != end || k.title_id < 1) return std::nullopt;
+  const auto id = catalog::parse_title_id(key.substr(0, colon));
+  if (!id) return std::nullopt;
+  k.title_id = *id;
   k.subscriber = key.substr(colon + 1);
   if (k.subscriber.empty() || k.subscriber.size() > 128 || k.subscriber.find(':') != std::string_view::npos) return std::nullopt;
   return k;
