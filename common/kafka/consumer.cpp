@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <spdlog/spdlog.h>
 
 #include "kafka/conf.hpp"
 #include "kafka/consumer_access.hpp"
@@ -50,6 +51,7 @@ struct Consumer::Impl {
         for (auto& tp : tps) {
           c.assigned_.erase(tp);
           c.paused_.erase(tp);
+          c.owed_rewinds_.erase(tp);
         }
       }
     } catch (...) {
@@ -150,26 +152,38 @@ void Consumer::pause(const TopicPartition& tp) {
   paused_.insert(tp);
 }
 
-void Consumer::resume(const TopicPartition& tp) {
-  if (!paused_.count(tp)) return;
+bool Consumer::resume(const TopicPartition& tp) {
+  if (!paused_.count(tp)) return true;
+  if (auto owed = owed_rewinds_.find(tp); owed != owed_rewinds_.end()) {
+    if (!seek(tp, owed->second)) return false;
+    owed_rewinds_.erase(owed);
+  }
   paused_.erase(tp);
-  if (!assigned_.count(tp)) return;
+  if (!assigned_.count(tp)) return true;
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
   rd_kafka_resume_partitions(impl_->rk.get(), list.get());
+  return true;
 }
 
-void Consumer::seek(const TopicPartition& tp, std::int64_t offset, std::chrono::milliseconds timeout) {
+void Consumer::rewind(const TopicPartition& tp, std::int64_t offset) {
+  if (!assigned_.count(tp)) return;
+  pause(tp);
+  if (seek(tp, offset)) owed_rewinds_.erase(tp);
+  else owed_rewinds_[tp] = offset;
+}
+
+bool Consumer::seek(const TopicPartition& tp, std::int64_t offset) {
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
-  detail::ErrorPtr err(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), static_cast<int>(timeout.count())));
-  // A seek can race a rebalance that takes the partition away (its revoke may even run while the
-  // seek waits): then there is nothing to rewind, since the next owner starts from the committed
-  // offset. Only a failed seek of a partition still ours is an error.
-  if ((err || list->elems[0].err) && !assigned_.count(tp)) return;
-  if (err) throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_error_string(err.get()));
-  if (list->elems[0].err)
-    throw std::runtime_error("seek " + tp.to_string() + " failed: " + rd_kafka_err2str(list->elems[0].err));
+  detail::ErrorPtr err(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), 10'000));
+  if (!err && !list->elems[0].err) return true;
+  // The seek can race a rebalance that takes the partition away (its revoke may even run while
+  // the seek waits): then there is nothing to rewind.
+  if (!assigned_.count(tp)) return true;
+  spdlog::warn("seek {} to {} failed ({}); the partition stays paused until it lands", tp.to_string(), offset,
+               err ? rd_kafka_error_string(err.get()) : rd_kafka_err2str(list->elems[0].err));
+  return false;
 }
 
 std::string Consumer::member_id() const {

@@ -69,12 +69,16 @@ public:
   bool commit(std::string* error = nullptr);
 
   void pause(const TopicPartition& tp);
-  /// Resumes tp only if this consumer paused it.
-  void resume(const TopicPartition& tp);
+  /// Pauses tp and moves its fetch position to offset (records already fetched for it are
+  /// discarded by librdkafka). A seek can fail when it races a rebalance; then it is tried again
+  /// by resume(), and tp stays paused until it lands - resuming from the old position would skip
+  /// the records being rewound. A partition not (or no longer) ours is left alone: its next
+  /// owner starts from the committed offset.
+  void rewind(const TopicPartition& tp, std::int64_t offset);
+  /// Resumes tp if this consumer paused it, after the rewind it still owes. False if that rewind
+  /// failed again: tp stays paused, call again later.
+  bool resume(const TopicPartition& tp);
   bool is_paused(const TopicPartition& tp) const { return paused_.count(tp) != 0; }
-  /// Moves tp's fetch position (records already fetched for it are discarded by librdkafka).
-  /// A partition revoked meanwhile is not an error (its next owner starts from the committed offset).
-  void seek(const TopicPartition& tp, std::int64_t offset, std::chrono::milliseconds timeout);
 
   const std::set<TopicPartition>& assignment() const { return assigned_; }
   std::string member_id() const;
@@ -89,9 +93,13 @@ public:
 private:
   friend struct detail::ConsumerAccess;
   struct Impl;
+  /// True if tp will deliver from offset next, or is no longer ours.
+  bool seek(const TopicPartition& tp, std::int64_t offset);
+
   std::unique_ptr<Impl> impl_;
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> paused_;
+  std::map<TopicPartition, std::int64_t> owed_rewinds_;  // seeks that failed, retried by resume()
   RebalanceListener* listener_;
   bool closed_ = false;
   bool joined_ = false;  // a first assignment (possibly empty) was received

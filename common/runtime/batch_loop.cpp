@@ -30,9 +30,8 @@ void BatchLoop::hold_back(const BatchSpan& span,
   const auto delay = backoff_.delay(++failures_);
   for (const auto& [tp, s] : span) {
     if (!consumer_->assignment().count(tp)) continue;
-    consumer_->pause(tp);
-    consumer_->seek(tp, s.first, 10s);
-    held_[tp] = {true, Clock::now() + delay};
+    consumer_->rewind(tp, s.first);
+    held_[tp] = {Clock::now() + delay};
     metrics_.record_failed(tp.topic, "retry");
   }
   spdlog::warn("batch held back ({}); {} partition(s) paused, retry {} in {} ms", reason, span.size(), failures_, delay.count());
@@ -45,8 +44,12 @@ void BatchLoop::resume_due_partitions() {
       ++it;
       continue;
     }
-    consumer_->resume(it->first);
-    it = held_.erase(it);
+    if (consumer_->resume(it->first)) {
+      it = held_.erase(it);
+    } else {
+      it->second.resume_at = now + kRewindRetry;
+      ++it;
+    }
   }
 }
 
@@ -109,7 +112,8 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
     for (const auto& tp : result.rewind_to_start) {
       if (!consumer_->assignment().count(tp)) continue;
       spdlog::warn("{}: the store lost what this partition built; consuming it again from the start", tp.to_string());
-      consumer_->seek(tp, kafka::kOffsetBeginning, 10s);
+      consumer_->rewind(tp, kafka::kOffsetBeginning);
+      held_[tp] = {Clock::now()};  // resumed on the next pass, once the rewind has landed
       span.erase(tp);
     }
     for (const auto& [tp, s] : span) consumer_->store_offset(tp, s.next);

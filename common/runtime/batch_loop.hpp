@@ -72,8 +72,8 @@ private:
   void hold_back(const BatchSpan& span, const std::string& reason);
   void resume_due_partitions();
 
+  // A held partition is paused and rewound; what it delivers until resumed comes again.
   struct Held {
-    bool paused = false;
     std::chrono::steady_clock::time_point resume_at{};
   };
 

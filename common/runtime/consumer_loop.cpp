@@ -130,8 +130,7 @@ void ConsumerLoop::schedule_retry(const kafka::TopicPartition& tp, std::int64_t 
   metrics_.record_failed(tp.topic, "retry");
   spdlog::warn("retrying {}@{} in {} ms (attempt {}): {}", tp.to_string(), offset, delay.count(), st.attempts, reason);
   tracker_.rewind(tp, offset);
-  consumer_->pause(tp);
-  consumer_->seek(tp, offset, 5s);
+  consumer_->rewind(tp, offset);
   rewound_to_[tp] = offset;
   st.resume_at = Clock::now() + delay;
   st.waiting = true;
@@ -141,10 +140,9 @@ void ConsumerLoop::resume_due_partitions() {
   if (retries_.empty()) return;
   const auto now = Clock::now();
   for (auto& [tp, st] : retries_) {
-    if (st.waiting && st.resume_at <= now) {
-      st.waiting = false;
-      consumer_->resume(tp);
-    }
+    if (!st.waiting || st.resume_at > now) continue;
+    if (consumer_->resume(tp)) st.waiting = false;
+    else st.resume_at = now + kRewindRetry;
   }
 }
 

@@ -39,6 +39,9 @@ struct LoopSettings {
   std::map<std::string, std::string, std::less<>> schema_names;
 };
 
+/// How soon a held partition whose rewind did not land (it raced a rebalance) tries again.
+inline constexpr std::chrono::milliseconds kRewindRetry{200};
+
 class ConsumerLoop final : private kafka::RebalanceListener {
 public:
   ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,

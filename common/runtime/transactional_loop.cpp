@@ -68,8 +68,7 @@ bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::Out
 void TransactionalLoop::hold_back(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason) {
   auto& h = held_[tp];
   const auto delay = backoff_.delay(++h.retries);
-  consumer_->pause(tp);
-  consumer_->seek(tp, offset, 10s);
+  consumer_->rewind(tp, offset);
   h.paused = true;
   h.resume_at = std::chrono::steady_clock::now() + delay;
   metrics_.record_failed(tp.topic, "retry");
@@ -80,8 +79,8 @@ void TransactionalLoop::resume_due_partitions() {
   const auto now = std::chrono::steady_clock::now();
   for (auto& [tp, h] : held_) {
     if (!h.paused || h.resume_at > now) continue;
-    h.paused = false;
-    consumer_->resume(tp);
+    if (consumer_->resume(tp)) h.paused = false;
+    else h.resume_at = now + kRewindRetry;
   }
 }
 
@@ -109,6 +108,7 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
         if (!m->is_partition_eof()) spdlog::warn("consumer: {}", m->error());
         continue;
       }
+      if (auto h = held_.find(m->topic_partition()); h != held_.end() && h->second.paused) continue;  // comes again
       batch.push_back(std::move(*m));
     }
     if (batch.empty()) continue;
@@ -162,17 +162,20 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
       spdlog::critical("abort failed ({}); exiting so a restart can fence and recover", e.what());
       return 4;
     }
+    const auto delay = backoff_.delay(++failures);
+    const auto until = std::chrono::steady_clock::now() + delay;
     std::vector<kafka::TopicPartition> touched;
     for (const auto& [tp, s] : span) {
       if (!consumer_->assignment().count(tp)) continue;
-      consumer_->seek(tp, s.first, 10s);
+      consumer_->rewind(tp, s.first);
+      auto& h = held_[tp];
+      h.paused = true;
+      h.resume_at = until;
       touched.push_back(tp);
     }
     metrics_.record_failed(batch.front().topic(), "retry");
     handler_.on_transaction_aborted(touched);
-    const auto delay = backoff_.delay(++failures);
     spdlog::warn("batch of {} record(s) aborted ({}); retrying in {} ms", batch.size(), reason, delay.count());
-    const auto until = std::chrono::steady_clock::now() + delay;
     while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
   }
   arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));

@@ -148,7 +148,7 @@ TEST_CASE("cache: a title change reaches Redis with its indexes, a tombstone rem
   produce_all(s.titles, {{"not-an-id", v1}});
   CHECK(consume(s.dlq, 1, 15s).size() == 1);
   cache->signal(SIGTERM);
-  CHECK(cache->wait_for(30s) == 0);
+  CHECK(exit_problem(*cache, 30s) == "");
 }
 
 TEST_CASE("cache: a pattern invalidation removes exactly the matching keys (SCAN) and publishes on anilibria:invalidate") {
@@ -186,7 +186,7 @@ TEST_CASE("cache: a pattern invalidation removes exactly the matching keys (SCAN
   CHECK(messages[1].find(R"("scope":"key")") != std::string::npos);
   CHECK(messages[2].find(R"("scope":"title","title_id":)" + std::to_string(base + 1)) != std::string::npos);
   cache->signal(SIGTERM);
-  CHECK(cache->wait_for(30s) == 0);
+  CHECK(exit_problem(*cache, 30s) == "");
 }
 
 TEST_CASE("cache: redis-server stopped and restarted (empty) mid-stream ends with every title in Redis, equal to the catalog") {
@@ -210,7 +210,7 @@ TEST_CASE("cache: redis-server stopped and restarted (empty) mid-stream ends wit
   CHECK(diff == 0);
   CHECK(cache->log_tail(200000).find("consuming it again from the start") != std::string::npos);
   cache->signal(SIGTERM);
-  CHECK(cache->wait_for(30s) == 0);
+  CHECK(exit_problem(*cache, 30s) == "");
 }
 
 TEST_CASE("cache: three processes on 12 partitions, one killed, Redis still ends equal to the catalog") {
@@ -244,7 +244,7 @@ TEST_CASE("cache: three processes on 12 partitions, one killed, Redis still ends
   CHECK(diff == 0);
   for (auto* p : {a.get(), c.get()}) {
     p->signal(SIGTERM);
-    CHECK(p->wait_for(30s) == 0);
+    CHECK(exit_problem(*p, 30s) == "");
   }
 }
 
@@ -267,7 +267,7 @@ TEST_CASE("cache: cache rebuild of 100k titles ends with Redis equal to the cata
   s.redis.command({"SET", key("v2", base + 200000), "stale"});
   s.redis.command({"SET", "other-app:key", "mine"});
   auto rebuild = start_rebuild(s, "rebuild.log");
-  REQUIRE(rebuild->wait_for(300s) == 0);
+  REQUIRE(exit_problem(*rebuild, 300s) == "");
   const auto log = rebuild->log_tail(4000);
   INFO(log);
   CHECK(log.find("\"records\":100000,\"titles\":100000") != std::string::npos);
@@ -298,7 +298,7 @@ TEST_CASE("cache: a rebuild while the cache worker applies updates leaves no sta
   });
   auto rebuild = start_rebuild(s, "rebuild.log");
   updates.join();
-  REQUIRE(rebuild->wait_for(300s) == 0);
+  REQUIRE(exit_problem(*rebuild, 300s) == "");
   Catalog final;
   for (const auto& [id, json] : all) final[id] = title_json(id, "r2-" + std::to_string(id), "Романтика");
   std::size_t diff = final.size();
@@ -310,5 +310,5 @@ TEST_CASE("cache: a rebuild while the cache worker applies updates leaves no sta
   CHECK(s.get("anilibria:v2:alias:r2-" + std::to_string(base)) == std::to_string(base));
   CHECK_FALSE(s.get("anilibria:v2:alias:r1-" + std::to_string(base)));
   cache->signal(SIGTERM);
-  CHECK(cache->wait_for(30s) == 0);
+  CHECK(exit_problem(*cache, 30s) == "");
 }

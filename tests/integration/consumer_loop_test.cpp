@@ -114,7 +114,7 @@ TEST_CASE("not JSON, schema violations, permanent errors and poison records go t
   CHECK(eventually([&] { return http_get(19464, "/metrics").find("anipipe_consumer_lag{") != std::string::npos; }, 15s));
 
   probe->signal(SIGTERM);
-  CHECK(probe->wait_for(30s) == 0);
+  CHECK(exit_problem(*probe, 30s) == "");
 }
 
 TEST_CASE("retry_later pauses and retries the record without skipping it - outputs carry the input's trace") {
@@ -177,5 +177,5 @@ TEST_CASE("SIGTERM finishes in-flight work, commits exactly what is done, and le
   CHECK(ids.size() == 40);
   CHECK(all.size() == 40);  // and redid none
   again->signal(SIGTERM);
-  CHECK(again->wait_for(30s) == 0);
+  CHECK(exit_problem(*again, 30s) == "");
 }

@@ -99,7 +99,7 @@ struct EdgeSetup {
   /// SIGTERM, and the edge must leave cleanly.
   void stop() {
     edge->signal(SIGTERM);
-    CHECK(edge->wait_for(30s) == 0);
+    CHECK(exit_problem(*edge, 30s) == "");
   }
   /// Records in the topics the edge produces to.
   std::size_t produced() const {

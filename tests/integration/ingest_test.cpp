@@ -107,7 +107,7 @@ TEST_CASE("ingest: a new episode appears once per endpoint, re-polls add nothing
   CHECK(consume(s.dlq, 1, 1s).empty());
 
   restarted->signal(SIGTERM);
-  CHECK(restarted->wait_for(20s) == 0);
+  CHECK(exit_problem(*restarted, 20s) == "");
 }
 
 TEST_CASE("ingest: 500s, 429 with Retry-After, slow and truncated responses are retried, malformed JSON is dead-lettered, nothing is lost or duplicated") {
@@ -143,7 +143,7 @@ TEST_CASE("ingest: 500s, 429 with Retry-After, slow and truncated responses are 
   CHECK(dlq[0].value->find("broken") != std::string::npos);  // the raw body is kept
 
   ingest->signal(SIGTERM);
-  CHECK(ingest->wait_for(20s) == 0);
+  CHECK(exit_problem(*ingest, 20s) == "");
 }
 
 TEST_CASE("ingest: a replayed recording with duplicates and garbage yields one event per observation and dead letters for the garbage") {
@@ -200,5 +200,5 @@ TEST_CASE("ingest: the v3 WebSocket is followed, unknown types are skipped, a dr
   CHECK(consume(s.dlq, 1, 1s).empty());
   CHECK_FALSE(ingest.wait_for(0ms).has_value());  // still running
   ingest.signal(SIGTERM);
-  CHECK(ingest.wait_for(20s) == 0);
+  CHECK(exit_problem(ingest, 20s) == "");
 }

@@ -164,7 +164,7 @@ TEST_CASE("notify: exactly the subscribed are notified, live unsubscribe and sub
   CHECK(receiver.calls().size() == 2);
   CHECK(consume(s.dlq, 1, 2s).empty());
   notify->signal(SIGTERM);
-  CHECK(notify->wait_for(30s) == 0);
+  CHECK(exit_problem(*notify, 30s) == "");
   CHECK(notify->log_tail(100000).find("ignoring subscription") != std::string::npos);
 }
 
@@ -203,7 +203,7 @@ TEST_CASE("notify: a webhook sink down for a while gets every call once it is ba
   CHECK(consume(s.notifications, kEpisodes + 1, 3s).size() == kEpisodes);
   CHECK(consume(s.dlq, 1, 2s).empty());
   notify->signal(SIGTERM);
-  CHECK(notify->wait_for(30s) == 0);
+  CHECK(exit_problem(*notify, 30s) == "");
 }
 
 TEST_CASE("notify: a webhook call the receiver refuses (4xx) is dead-lettered with the reason, the partition moves on") {
@@ -223,7 +223,7 @@ TEST_CASE("notify: a webhook call the receiver refuses (4xx) is dead-lettered wi
   CHECK(consume(s.notifications, 2, 15s).size() == 2);  // its other effects are done
   CHECK(receiver.calls().size() == 2);                   // and each refused call was made once
   notify->signal(SIGTERM);
-  CHECK(notify->wait_for(30s) == 0);
+  CHECK(exit_problem(*notify, 30s) == "");
 }
 
 TEST_CASE("notify: SIGKILL mid-fan-out to 100k subscribers - after a restart every one is notified, duplicates share the idempotency key") {
@@ -259,7 +259,7 @@ TEST_CASE("notify: SIGKILL mid-fan-out to 100k subscribers - after a restart eve
   REQUIRE(eventually([&] { return !receiver.calls().empty(); }, 30s));
   for (const auto& c : receiver.calls()) CHECK(c.idempotency_key == std::to_string(a) + ":ep1");
   restarted->signal(SIGTERM);
-  CHECK(restarted->wait_for(30s) == 0);
+  CHECK(exit_problem(*restarted, 30s) == "");
 }
 
 TEST_CASE("notify: a title with 100k subscribers does not hold back another title's episode in the same batch") {
@@ -288,7 +288,7 @@ TEST_CASE("notify: a title with 100k subscribers does not hold back another titl
   CHECK(receiver.calls().size() == 2);
   REQUIRE(eventually([&] { return records_in(admin, s.notifications) >= kSubscribers + 1; }, 120s));
   notify->signal(SIGTERM);
-  CHECK(notify->wait_for(30s) == 0);
+  CHECK(exit_problem(*notify, 30s) == "");
 }
 
 TEST_CASE("notify: a webhook call failing with 500 is retried up to its budget, then dead-lettered, and the partition moves on") {
@@ -310,5 +310,5 @@ TEST_CASE("notify: a webhook call failing with 500 is retried up to its budget, 
   produce_all(s.episodes, {{std::to_string(a), episode_json(a, "ep2")}});
   CHECK(consume(s.dlq, 2, 60s).size() == 2);
   notify->signal(SIGTERM);
-  CHECK(notify->wait_for(30s) == 0);
+  CHECK(exit_problem(*notify, 30s) == "");
 }

@@ -78,5 +78,5 @@ TEST_CASE("two instances share six partitions disjointly - after SIGKILL of one 
   CHECK(all.size() >= 1200);
 
   a->signal(SIGTERM);
-  CHECK(a->wait_for(30s) == 0);
+  CHECK(exit_problem(*a, 30s) == "");
 }

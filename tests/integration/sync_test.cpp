@@ -93,7 +93,7 @@ TEST_CASE("sync: snapshots - changes, unchanged, new episodes once, dead letters
 
   // A fresh instance knows everything from anilibria.titles: the same snapshots produce nothing.
   sync->signal(SIGTERM);
-  REQUIRE(sync->wait_for(30s) == 0);
+  REQUIRE(exit_problem(*sync, 30s) == "");
   // History added while no sync runs: known snapshots for both titles, one genuinely new episode.
   produce_all(s.events, {{"1", event(1, {1, 2}, "finished")}, {"2", event(2, {2})}, {"2", event(2, {3})}});
   auto fresh = s.start("b", "sync-2.log");
@@ -102,7 +102,7 @@ TEST_CASE("sync: snapshots - changes, unchanged, new episodes once, dead letters
   CHECK(after.size() == 5);  // only t2-e3 is new
   CHECK(consume(s.titles, 10, 3s).size() == 5);
   fresh->signal(SIGTERM);
-  CHECK(fresh->wait_for(30s) == 0);
+  CHECK(exit_problem(*fresh, 30s) == "");
 }
 
 TEST_CASE("sync: requests and bare events fetch the upstream - changed, unchanged, forced, not_found, a removed title's tombstone") {
@@ -148,7 +148,7 @@ TEST_CASE("sync: requests and bare events fetch the upstream - changed, unchange
   CHECK(consume(s.dlq, 1, 10s).size() == 1);  // the request whose title_id is a string
   CHECK(consume(s.new_episode, 3, 3s).size() == 2);
   sync->signal(SIGTERM);
-  CHECK(sync->wait_for(30s) == 0);
+  CHECK(exit_problem(*sync, 30s) == "");
 }
 
 TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep moving, requests get upstream_unavailable, the backlog drains") {
@@ -192,7 +192,7 @@ TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep mo
   CHECK(keys.count("9873"));
   CHECK(consume(s.new_episode, 32, 3s).size() == 31);
   sync->signal(SIGTERM);
-  CHECK(sync->wait_for(30s) == 0);
+  CHECK(exit_problem(*sync, 30s) == "");
 }
 
 TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
@@ -223,7 +223,7 @@ TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
   MESSAGE("the request's new episode is at " << offset << " of " << partition_size[partition] << " in its partition");
   CHECK(position < 0.5);
   sync->signal(SIGTERM);
-  CHECK(sync->wait_for(30s) == 0);
+  CHECK(exit_problem(*sync, 30s) == "");
 }
 
 TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, every new_episode exactly once") {
@@ -270,7 +270,7 @@ TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, ev
   CHECK(missing == 0);
   CHECK(consume(s.new_episode, total + 1, 3s).size() == static_cast<std::size_t>(total));  // and nothing more arrives
   sync->signal(SIGTERM);
-  CHECK(sync->wait_for(30s) == 0);
+  CHECK(exit_problem(*sync, 30s) == "");
 }
 
 TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request and receives its result") {
@@ -281,7 +281,7 @@ TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request 
                 "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "30000"},
                s.dir + "/node.log");
   INFO(node.log_tail());
-  REQUIRE(node.wait_for(60s) == 0);
+  REQUIRE(exit_problem(node, 60s) == "");
   const auto out = node.log_tail();
   CHECK(has(out, R"("title_id":9873)"));
   CHECK(has(out, R"("status":"changed")"));
@@ -289,5 +289,5 @@ TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request 
   // The request went where sync expects it (the title's partition) and its result was real.
   CHECK(consume(s.titles, 1, 10s).size() == 1);
   sync->signal(SIGTERM);
-  CHECK(sync->wait_for(30s) == 0);
+  CHECK(exit_problem(*sync, 30s) == "");
 }

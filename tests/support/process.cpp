@@ -77,6 +77,13 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::sec
   return r;
 }
 
+std::string exit_problem(Process& p, std::chrono::milliseconds timeout) {
+  const auto code = p.wait_for(timeout);
+  if (code == 0) return "";
+  return (code ? "exited with " + std::to_string(*code) : std::string("still running")) + "; " + p.log_file() +
+         " ends with:\n" + p.log_tail(3000);
+}
+
 std::string make_temp_dir(const std::string& prefix) {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/anipipe-" + prefix + "-XXXXXX";

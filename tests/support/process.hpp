@@ -31,6 +31,10 @@ private:
   std::string log_file_;
 };
 
+/// "" if p exits with 0 within timeout; otherwise how it ended and the tail of its log, for the
+/// failure message: CHECK(exit_problem(p, 30s) == "").
+std::string exit_problem(Process& p, std::chrono::milliseconds timeout);
+
 /// Runs a command to completion (bounded) and returns its exit code and combined output.
 struct CommandResult {
   int exit_code = -1;
