@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace anipipe::json {
 
@@ -36,10 +35,23 @@ public:
   template <class T> Writer& field(std::string_view k, const T& v) { key(k); return value(v); }
 
 private:
-  void separate();
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (depth_ > 0) {
+      const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+      if (!(empty_ & bit)) out_.push_back(',');
+      empty_ &= ~bit;
+    }
+  }
+  void open(char c);
+  void close(char c);
+
   std::string& out_;
-  // One flag per open container: has it received an element yet?
-  std::vector<bool> first_;
+  // One bit per open container (bit d-1 for depth d): has it received no element yet? A bitmask
+  // rather than a vector, so a Writer costs no allocation (one is made per record written).
+  std::uint64_t empty_ = 0;
+  unsigned depth_ = 0;
   bool after_key_ = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cstdio>
+
 #include "json/json_writer.hpp"
 
 using anipipe::json::Writer;
@@ -25,6 +27,47 @@ TEST_CASE("strings are escaped so the result parses back to the same text") {
   REQUIRE(doc["k"].get(back) == simdjson::SUCCESS);
   CHECK(back == tricky);
   CHECK(out.find("\\u0001") != std::string::npos);
+}
+
+namespace {
+// The byte-at-a-time escaper the writer's word-at-a-time one must agree with.
+std::string quoted_slowly(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\b') out += "\\b";
+    else if (c == '\f') out += "\\f";
+    else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else out.push_back(ch);
+  }
+  return out + "\"";
+}
+}  // namespace
+
+TEST_CASE("every byte that needs escaping is escaped wherever it sits in the 8-byte words the writer skips") {
+  // Each special byte at each position of strings of every length up to 40, among bytes that
+  // need none (ASCII, bytes of Cyrillic UTF-8, 0x7f, 0xff, just above and below the specials).
+  const std::string filler = "ab\xd0\x90\x7f~ 9\xff!#[]";
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0', '\b', '\f', '\r', '\t'}) {
+    for (std::size_t len = 1; len <= 40; ++len) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string text;
+        for (std::size_t i = 0; i < len; ++i) text.push_back(i == at ? special : filler[i % filler.size()]);
+        if (at + 3 < len) text[at + 3] = special;  // and a second one in the same or the next word
+        std::string out;
+        Writer(out).value(text);
+        CHECK(out == quoted_slowly(text));
+      }
+    }
+  }
 }
 
 TEST_CASE("integers keep full 64-bit range - non-finite doubles become null") {

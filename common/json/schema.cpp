@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "json/json_writer.hpp"
+#include "json/simple_pattern.hpp"
 #include "util/clock.hpp"
 
 namespace anipipe::json {
@@ -97,9 +98,10 @@ std::string canonical(simdjson::dom::element e) {
   return simdjson::minify(e);
 }
 
-const std::regex& uuid_re() {
-  static const std::regex re(R"(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)");
-  return re;
+const SimplePattern& uuid_pattern() {
+  static const SimplePattern p =
+      *SimplePattern::compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  return p;
 }
 
 /// The instance path as a chain on the stack: built into a string only when validation fails,
@@ -144,23 +146,43 @@ public:
   unsigned types = 0;       // 0 = any type
   std::vector<std::pair<std::string, SchemaNode*>> properties;
   std::vector<std::string> required;
+  // Resolved by finish(): which of properties are required (a bit per property, up to 64), and the
+  // required names that are not among properties (checked by lookup).
+  std::uint64_t required_bits = 0;
+  std::vector<std::string> required_elsewhere;
   SchemaNode* additional = nullptr;
   SchemaNode* items = nullptr;
   std::optional<double> minimum, maximum, exclusive_minimum, exclusive_maximum;
   std::optional<std::size_t> min_length, max_length, min_items, max_items;
   std::optional<std::regex> pattern;
+  std::optional<SimplePattern> simple_pattern;  // the same pattern matched by hand, when it can be
   std::string pattern_source;
   std::optional<std::vector<std::string>> enum_values;  // canonical texts
   std::vector<std::string> enum_strings;                // the enum's string members, unquoted (fast path)
+  bool enum_has_null = false;                           // (fast path)
   std::optional<std::string> const_value;
   std::vector<SchemaNode*> one_of, any_of, all_of;
   SchemaNode* not_ = nullptr;
   std::string format;
+  enum class Format { none, date_time, uuid } format_kind = Format::none;
   std::string ref;            // as written
   SchemaNode* ref_target = nullptr;
 
   std::optional<ValidationError> validate(simdjson::dom::element e, const PathSeg* path) const;
+  /// After every keyword is read: derives the fast-path fields.
+  void finish();
 };
+
+void SchemaNode::finish() {
+  for (const auto& name : required) {
+    std::size_t i = 0;
+    while (i < properties.size() && properties[i].first != name) ++i;
+    if (i < properties.size() && i < 64) required_bits |= std::uint64_t{1} << i;
+    else required_elsewhere.push_back(name);
+  }
+  if (format == "date-time") format_kind = Format::date_time;
+  else if (format == "uuid") format_kind = Format::uuid;
+}
 
 std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, const PathSeg* path) const {
   auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)}); };
@@ -180,6 +202,8 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
   if (enum_values && e.type() == simdjson::dom::element_type::STRING) {
     const std::string_view sv(e);
     for (const auto& v : enum_strings) enum_matched = enum_matched || v == sv;
+  } else if (enum_values && e.type() == simdjson::dom::element_type::NULL_VALUE) {
+    enum_matched = enum_has_null;
   }
   if ((enum_values && !enum_matched) || const_value) {
     const std::string c = canonical(e);
@@ -209,11 +233,10 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
       if (min_length && n < *min_length) return fail("string shorter than " + std::to_string(*min_length));
       if (max_length && n > *max_length) return fail("string longer than " + std::to_string(*max_length));
     }
-    if (pattern && !std::regex_search(s.begin(), s.end(), *pattern))
+    if (pattern && !(simple_pattern ? simple_pattern->search(s) : std::regex_search(s.begin(), s.end(), *pattern)))
       return fail("string does not match pattern " + pattern_source);
-    if (format == "date-time" && !util::is_rfc3339(s))
-      return fail("not an RFC 3339 date-time");
-    if (format == "uuid" && !std::regex_match(s.begin(), s.end(), uuid_re())) return fail("not a UUID");
+    if (format_kind == Format::date_time && !util::is_rfc3339(s)) return fail("not an RFC 3339 date-time");
+    if (format_kind == Format::uuid && !uuid_pattern().search(s)) return fail("not a UUID");
   } else if (t == T::ARRAY) {
     auto arr = simdjson::dom::array(e);
     const std::size_t n = arr.size();
@@ -229,25 +252,38 @@ std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, co
     }
   } else if (t == T::OBJECT) {
     auto obj = simdjson::dom::object(e);
-    for (const auto& name : required) {
-      if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
-    }
+    // One pass over the fields: each is matched to its property (noting the required ones seen)
+    // and validated; the required ones missing are reported first, as a lookup per name would.
+    std::uint64_t seen = 0;
+    std::optional<ValidationError> field_error;
     for (auto field : obj) {
       const std::string_view k = field.key;
       SchemaNode* sub = nullptr;
       bool declared = false;
-      for (const auto& [pname, pnode] : properties) {
-        if (pname == k) { sub = pnode; declared = true; break; }
+      for (std::size_t i = 0; i < properties.size(); ++i) {
+        if (properties[i].first == k) {
+          sub = properties[i].second;
+          declared = true;
+          if (i < 64) seen |= std::uint64_t{1} << i;
+          break;
+        }
       }
+      if (field_error) continue;  // still noting the required ones
       if (!declared) sub = additional;
       if (sub) {
         const PathSeg seg{path, k, 0, false};
         if (auto err = sub->validate(field.value, &seg)) {
           if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
-          return err;
+          field_error = std::move(err);
         }
       }
     }
+    if ((seen & required_bits) != required_bits || !required_elsewhere.empty()) {
+      for (const auto& name : required) {
+        if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
+      }
+    }
+    if (field_error) return field_error;
   }
   for (auto* s : all_of) {
     if (auto err = s->validate(e, path)) return err;
@@ -348,6 +384,7 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
       for (auto x : simdjson::dom::array(v)) {
         n->enum_values->push_back(canonical(x));
         if (x.type() == simdjson::dom::element_type::STRING) n->enum_strings.emplace_back(std::string_view(x));
+        if (x.type() == simdjson::dom::element_type::NULL_VALUE) n->enum_has_null = true;
       }
     } else if (k == "const") {
       n->const_value = canonical(v);
@@ -383,6 +420,7 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
       n->pattern_source = std::string(std::string_view(v));
       try {
         n->pattern.emplace(n->pattern_source, std::regex::ECMAScript);
+        n->simple_pattern = SimplePattern::compile(n->pattern_source);
       } catch (const std::regex_error& err) {
         bad(file, ptr, "pattern does not compile: " + std::string(err.what()));
       }
@@ -402,6 +440,7 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
       bad(file, ptr, "unsupported keyword \"" + k + "\" (the validator would ignore it, so it is refused)");
     }
   }
+  n->finish();
   return n;
 }
 

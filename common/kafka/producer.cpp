@@ -1,24 +1,37 @@
 #include "kafka/producer.hpp"
 
+#include <cstdint>
+#include <cstring>
 #include <thread>
 
 #include "kafka/conf.hpp"
 #include "kafka/consumer_access.hpp"
+#include "kafka/topic_metadata.hpp"
 
 namespace anipipe::kafka {
 
 struct Producer::Impl {
   detail::HandlePtr rk;
 
+  // A message's opaque is a DeliveryCallback we own (bit 0 clear) or a DeliveryHandler we do
+  // not (bit 0 set; both are at least 8-byte aligned).
+  static void* tag(DeliveryHandler* h) { return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(h) | 1u); }
+
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-    // The opaque is ours only once rd_kafka_producev succeeded; it is released exactly here.
-    std::unique_ptr<DeliveryCallback> cb(static_cast<DeliveryCallback*>(m->_private));
-    if (!cb || !*cb) return;
     DeliveryResult r;
     r.ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!r.ok) r.error = rd_kafka_err2str(m->err);
     r.partition = m->partition;
     r.offset = m->offset;
+    const auto opaque = reinterpret_cast<std::uintptr_t>(m->_private);
+    if (opaque & 1u) {
+      reinterpret_cast<DeliveryHandler*>(opaque & ~std::uintptr_t{1})
+          ->on_delivery(r, std::string_view(static_cast<const char*>(m->payload), m->len));
+      return;
+    }
+    // The opaque is ours only once rd_kafka_producev succeeded; it is released exactly here.
+    std::unique_ptr<DeliveryCallback> cb(static_cast<DeliveryCallback*>(m->_private));
+    if (!cb || !*cb) return;
     try {
       (*cb)(r);
     } catch (...) {
@@ -95,17 +108,50 @@ void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
       cb.release();    // released in on_delivery
       return;
     }
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      rd_kafka_poll(impl_->rk.get(), 50);
-      continue;
-    }
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
-      throw std::runtime_error(std::string("producer fatal error: ") + reason);
-    }
-    throw std::runtime_error("produce to " + rec.topic + " failed: " + rd_kafka_err2str(err));
+    handle_produce_error(err, rec.topic);
   }
+}
+
+void Producer::produce(const RecordView& rec, DeliveryHandler& handler) {
+  // librdkafka wants a NUL-terminated topic name; ours are short.
+  char topic[256];
+  if (rec.topic.size() >= sizeof topic) throw std::invalid_argument("topic name too long: " + std::string(rec.topic));
+  std::memcpy(topic, rec.topic.data(), rec.topic.size());
+  topic[rec.topic.size()] = '\0';
+  for (;;) {
+    detail::HeadersPtr hdrs(rd_kafka_headers_new(rec.headers.size()));
+    for (const auto& h : rec.headers)
+      if (!h.value.empty()) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
+    const void* key = rec.key ? rec.key->data() : nullptr;
+    const std::size_t key_len = rec.key ? rec.key->size() : 0;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        impl_->rk.get(), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE(const_cast<char*>(rec.value.data()), rec.value.size()), RD_KAFKA_V_HEADERS(hdrs.get()),
+        RD_KAFKA_V_OPAQUE(Impl::tag(&handler)), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      hdrs.release();  // owned by the message now
+      return;
+    }
+    handle_produce_error(err, rec.topic);
+  }
+}
+
+void Producer::handle_produce_error(int code, std::string_view topic) {
+  const auto err = static_cast<rd_kafka_resp_err_t>(code);
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    rd_kafka_poll(impl_->rk.get(), 50);
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char reason[512];
+    rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
+    throw std::runtime_error(std::string("producer fatal error: ") + reason);
+  }
+  throw std::runtime_error("produce to " + std::string(topic) + " failed: " + rd_kafka_err2str(err));
+}
+
+void Producer::prepare(const std::string& topic, std::chrono::milliseconds timeout) {
+  detail::partitions_of(impl_->rk.get(), topic, timeout);
 }
 
 int Producer::poll(std::chrono::milliseconds timeout) {

@@ -7,8 +7,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafka/message.hpp"
@@ -25,6 +28,27 @@ struct DeliveryResult {
   std::int64_t offset = -1;
 };
 using DeliveryCallback = std::function<void(const DeliveryResult&)>;
+
+/// A record to produce, by reference: nothing is copied until librdkafka copies it.
+struct RecordView {
+  struct Header {
+    const char* name;
+    std::string_view value;
+  };
+  std::string_view topic;
+  std::optional<std::string_view> key;
+  std::string_view value;
+  std::span<const Header> headers;
+};
+
+/// Receives the delivery reports of records produced with it (on the thread that polls). For
+/// high-rate producers: one handler for every record, nothing allocated per record.
+class DeliveryHandler {
+public:
+  virtual ~DeliveryHandler() = default;
+  /// value: the record's value as produced.
+  virtual void on_delivery(const DeliveryResult& result, std::string_view value) noexcept = 0;
+};
 
 /// A transaction API failure, classified as librdkafka classifies it (INTRODUCTION.md, "Transactional Producer").
 class TransactionError : public std::runtime_error {
@@ -53,6 +77,13 @@ public:
   /// Enqueues a record. While librdkafka's local queue is full it polls (serving delivery reports)
   /// and tries again: back-pressure instead of loss. Throws on an unknown topic or a fatal error.
   void produce(const OutRecord& record, DeliveryCallback on_delivery = {});
+  /// The same for a hot path: no allocation of ours per record; `handler` must outlive the
+  /// record's delivery report.
+  void produce(const RecordView& record, DeliveryHandler& handler);
+  /// Learns a topic's partitions now, so that its first records are not held back until the next
+  /// metadata refresh (up to a second in librdkafka 2.0 for a topic unknown when the producer
+  /// connected). Throws if the topic does not exist.
+  void prepare(const std::string& topic, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Serves delivery reports; returns how many were served.
   int poll(std::chrono::milliseconds timeout);
   /// Waits for every queued record to be delivered or fail; true if the queue drained in time.
@@ -70,6 +101,9 @@ public:
   void abort_transaction(std::chrono::milliseconds timeout);
 
 private:
+  /// After a failed produce call: waits out a full queue (the caller tries again) or throws.
+  void handle_produce_error(int code, std::string_view topic);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -91,15 +91,28 @@ Form detect(object& obj) {
   return Form::unknown;
 }
 
-Normalized reject(std::string reason) {
-  Normalized n;
+/// Resets n for the next message, keeping the capacity of its strings.
+void clear(Normalized& n) {
   n.status = Normalized::Status::rejected;
-  n.reason = std::move(reason);
-  return n;
+  n.reason.clear();
+  n.title_id = 0;
+  n.kind = {};
+  n.json.clear();
+  n.recorded_at.clear();
 }
 
-Normalized dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at,
-                    int depth) {
+void reject(Normalized& n, std::string_view reason) {
+  n.status = Normalized::Status::rejected;
+  n.reason.assign(reason);
+}
+
+void set(Normalized& n, Normalized::Status status, std::string_view reason) {
+  n.status = status;
+  n.reason.assign(reason);
+}
+
+void dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at,
+              int depth, Normalized& n) {
   UpstreamEvent e;
   e.api = api;
   e.endpoint = endpoint;
@@ -107,66 +120,76 @@ Normalized dispatch(object& obj, Form form, std::string_view api, std::string_vi
   std::string why;
   bool ok = false;
   switch (form) {
-    case Form::v3_greeting: return {Normalized::Status::ignored, "v3 greeting", 0, {}, {}, {}, {}};
-    case Form::v3_subscribe_ack: return {Normalized::Status::ignored, "v3 subscribe acknowledgement", 0, {}, {}, {}, {}};
+    case Form::v3_greeting: return set(n, Normalized::Status::ignored, "v3 greeting");
+    case Form::v3_subscribe_ack: return set(n, Normalized::Status::ignored, "v3 subscribe acknowledgement");
     case Form::recording: {
-      if (depth > 0) return reject("a recording wrapper inside a recording wrapper");
-      std::string recorded(lj::string_field(obj, "recorded_at").value_or(""));
-      std::string rec_endpoint(lj::string_field(obj, "endpoint").value_or(endpoint));
+      if (depth > 0) return reject(n, "a recording wrapper inside a recording wrapper");
+      n.recorded_at.assign(lj::string_field(obj, "recorded_at").value_or(""));
+      const std::string rec_endpoint(lj::string_field(obj, "endpoint").value_or(endpoint));
       auto inner = lj::object_field(obj, "message");
-      if (!inner) return reject("recording wrapper without a message object");
+      if (!inner) return reject(n, "recording wrapper without a message object");
       const Form inner_form = detect(*inner);
-      if (inner_form == Form::malformed || inner->reset().error()) return reject("not JSON: truncated or malformed message");
-      auto n = dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1);
-      n.recorded_at = std::move(recorded);
-      return n;
+      if (inner_form == Form::malformed || inner->reset().error()) return reject(n, "not JSON: truncated or malformed message");
+      const std::string recorded = n.recorded_at;  // observed_at must outlive n's reuse below
+      return dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1, n);
     }
     case Form::v3_frame: {
       auto type = lj::string_field(obj, "type");
-      if (!type) return reject("v3 frame whose type is not a string");
+      if (!type) return reject(n, "v3 frame whose type is not a string");
       const std::string type_copy(*type);
       auto data = lj::object_field(obj, "data");
-      if (!data) return reject("v3 " + type_copy + " frame without a data object");
+      if (!data) return reject(n, "v3 " + type_copy + " frame without a data object");
       const auto r = v3::frame_event(type_copy, *data, e, &why);
-      if (r == v3::FrameResult::unknown_type) return {Normalized::Status::unknown_type, type_copy, 0, {}, {}, {}, {}};
+      if (r == v3::FrameResult::unknown_type) return set(n, Normalized::Status::unknown_type, type_copy);
       ok = r == v3::FrameResult::event;
       break;
     }
     case Form::v1_schedule_item: ok = v1::schedule_event(obj, e, &why); break;
     case Form::v1_release: ok = v1::release_event(obj, e, &why); break;
     case Form::v1_episode: ok = v1::episode_event(obj, e, &why); break;
-    case Form::malformed: return reject("not JSON: truncated or malformed");
-    case Form::unknown: return reject("not a known upstream message (no v1 release/episode/schedule or v3 frame shape)");
+    case Form::malformed: return reject(n, "not JSON: truncated or malformed");
+    case Form::unknown: return reject(n, "not a known upstream message (no v1 release/episode/schedule or v3 frame shape)");
   }
-  if (lenient::broken()) return reject("not JSON: malformed inside the message");
-  if (!ok) return reject(why);
-  Normalized n;
+  if (lenient::broken()) return reject(n, "not JSON: malformed inside the message");
+  if (!ok) return reject(n, why);
   n.status = Normalized::Status::event;
   n.title_id = e.title_id;
-  n.kind = std::string(e.kind);
-  n.json = serialize_event(e, observed_at, &n.event_id);
-  return n;
+  n.kind = e.kind;
+  serialize_event(e, observed_at, n.json);
 }
 
 }  // namespace
 
-Normalized Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
-                                 std::string_view observed_at) {
+void Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                           std::string_view observed_at, Normalized& n) {
+  clear(n);
   lenient::reset();
   simdjson::ondemand::document doc;
-  if (auto err = parser_.iterate(text).get(doc)) return reject(std::string("not JSON: ") + simdjson::error_message(err));
+  if (auto err = parser_.iterate(text).get(doc)) return reject(n, std::string("not JSON: ") + simdjson::error_message(err));
   object obj;
-  if (doc.get_object().get(obj)) return reject("not a JSON object");
+  if (doc.get_object().get(obj)) return reject(n, "not a JSON object");
   try {
     const Form form = detect(obj);
-    if (form == Form::malformed) return reject("not JSON: truncated or malformed");
+    if (form == Form::malformed) return reject(n, "not JSON: truncated or malformed");
     // After the whole object was walked, a current location means there is more after it.
-    if (!doc.current_location().error()) return reject("not JSON: trailing content after the object");
-    if (obj.reset().error()) return reject("not JSON: cannot re-read the object");
-    return dispatch(obj, form, api, endpoint, observed_at, 0);
+    if (!doc.current_location().error()) return reject(n, "not JSON: trailing content after the object");
+    if (obj.reset().error()) return reject(n, "not JSON: cannot re-read the object");
+    dispatch(obj, form, api, endpoint, observed_at, 0, n);
+    if (contract_ && n.status == Normalized::Status::event) {
+      if (auto err = contract_->validate("anilibria.upstream.events", n.json))
+        reject(n, "normalized event violates schema anilibria.upstream.events: " + err->to_string());
+    }
   } catch (const simdjson::simdjson_error& e) {
-    return reject(std::string("malformed JSON: ") + e.what());
+    clear(n);
+    reject(n, std::string("malformed JSON: ") + e.what());
   }
+}
+
+Normalized Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                                 std::string_view observed_at) {
+  Normalized n;
+  normalize(text, api, endpoint, observed_at, n);
+  return n;
 }
 
 Normalized Normalizer::normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,

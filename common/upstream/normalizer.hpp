@@ -11,6 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "json/schema.hpp"
+#include "upstream/upstream_event.hpp"
+
 namespace anipipe::upstream {
 
 struct Normalized {
@@ -18,23 +21,34 @@ struct Normalized {
   Status status = Status::rejected;
   std::string reason;       // rejected: why; ignored: what it was; unknown_type: the type
   std::int64_t title_id = 0;
-  std::string kind;
-  std::string event_id;
+  std::string_view kind;    // a literal
   std::string json;         // the event (status == event)
   std::string recorded_at;  // from a recording wrapper, if any
+
+  /// The content-derived id (status == event), a view into json.
+  std::string_view event_id() const { return status == Status::event ? event_id_of(json) : std::string_view{}; }
 };
 
 class Normalizer {
 public:
+  /// contract: if given, every event is checked against its anilibria.upstream.events schema
+  /// here, on the thread that normalized it, and one that violates it is rejected with the reason
+  /// (so its raw input is dead-lettered for a fix and a re-drive).
+  explicit Normalizer(const json::SchemaRegistry* contract = nullptr) : contract_(contract) {}
+
   /// api: how the message arrived (v1, v3, replay); endpoint: where from (may be empty);
   /// observed_at: RFC 3339 time of observation (a wrapper's recorded_at wins).
   Normalized normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
                        std::string_view observed_at);
+  /// The same into n, reusing its buffers (the hot path: no allocation per message).
+  void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                 std::string_view observed_at, Normalized& n);
   /// Copies into a padded buffer first (tests, small inputs).
   Normalized normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,
                             std::string_view observed_at);
 
 private:
+  const json::SchemaRegistry* contract_;
   simdjson::ondemand::parser parser_;
 };
 

@@ -148,7 +148,7 @@ TEST_CASE("v3 encode_start/progress/end/finish with string ids and both reupload
   CHECK(has(start, R"("reupload":false)"));
   auto dart = event(R"({"type":"encode_start","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","is_reupload":true}})", "v3");
   CHECK(has(dart, R"("reupload":true)"));
-  CHECK(start.event_id != dart.event_id);
+  CHECK(start.event_id() != dart.event_id());
   auto progress = event(R"({"type":"encode_progress","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","encoded_percent":"25"}})", "v3");
   CHECK(has(progress, R"("progress":25)"));
   auto end = event(R"({"type":"encode_end","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd"}})", "v3");
@@ -193,10 +193,10 @@ TEST_CASE("event ids come from the content: same observation, same id, whatever 
   auto b = n.normalize_copy(msg, "replay", "", "2025-02-01T00:00:00Z");
   auto c = n.normalize_copy(R"({"type":"encode_finish","data":{"id":8700,"episode":4}})", "v3", "", "2025-01-01T00:00:00Z");
   auto d = n.normalize_copy(R"({"type":"encode_finish","data":{"id":"8700","episode":"5"}})", "v3", "", "2025-01-01T00:00:00Z");
-  CHECK(a.event_id.size() == 32);
-  CHECK(a.event_id == b.event_id);
-  CHECK(a.event_id == c.event_id);  // "8700" and 8700 are the same observation
-  CHECK(a.event_id != d.event_id);
+  CHECK(a.event_id().size() == 32);
+  CHECK(a.event_id() == b.event_id());
+  CHECK(a.event_id() == c.event_id());  // "8700" and 8700 are the same observation
+  CHECK(a.event_id() != d.event_id());
 }
 
 TEST_CASE("a recording wrapper supplies the endpoint and the observation time") {

@@ -68,9 +68,12 @@ struct UpstreamEvent {
   std::optional<double> next_episode;
 };
 
-/// Serializes the event with its content-derived id: sha256 over everything but event_id,
-/// observed_at and source, so the same observation from a re-poll, a reconnect or a replay has
-/// the same id. Returns the JSON; *event_id receives the id.
-std::string serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string* event_id = nullptr);
+/// Serializes the event into out (replacing what it held, keeping its capacity) with its
+/// content-derived id: sha256 over everything but event_id, observed_at and source, so the same
+/// observation from a re-poll, a reconnect or a replay has the same id. Returns the id, a view
+/// into out.
+std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out);
+/// The id within what serialize_event wrote (it is always the first field).
+inline std::string_view event_id_of(std::string_view serialized) { return serialized.substr(13, 32); }
 
 }  // namespace anipipe::upstream

@@ -2,14 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+#include <cstring>
+
 #include "runtime/dead_letter.hpp"
+#include "util/hex.hpp"
 
 namespace anipipe::ingest {
 
 EventPublisher::EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
                                RecentEventIds& recent, Options options)
-    : producer_(producer), schemas_(schemas), metrics_(metrics), recent_(recent), options_(std::move(options)),
+    : producer_(producer), metrics_(metrics), recent_(recent), options_(std::move(options)),
       schema_version_(schemas.version("anilibria.upstream.events")),
+      schema_version_text_(std::to_string(schema_version_)),
       dlq_schema_version_(schemas.version(runtime::kDeadLetterSchema)),
       messages_(prometheus::BuildCounter().Name("anipipe_ingest_messages_total")
                     .Help("Upstream messages by source and outcome (event, duplicate, rejected, ignored, unknown_type)")
@@ -27,7 +32,8 @@ void EventPublisher::count(std::string_view source, std::string_view outcome) {
   counter.Increment();
 }
 
-void EventPublisher::publish(upstream::Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin) {
+void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw, std::string_view source,
+                             std::string_view origin) {
   std::lock_guard lock(mutex_);
   ++stats_.messages;
   switch (n.status) {
@@ -42,50 +48,61 @@ void EventPublisher::publish(upstream::Normalized&& n, std::string_view raw, std
       spdlog::warn("unknown upstream event type '{}' from {}; counted and skipped", n.reason, origin);
       return;
     case upstream::Normalized::Status::rejected:
+      return dead_letter(n.title_id, n.reason, raw, source, origin);
+    case upstream::Normalized::Status::event:
       break;
-    case upstream::Normalized::Status::event: {
-      if (auto err = schemas_.validate("anilibria.upstream.events", n.json)) {
-        // The normalizer produced something the contract forbids: keep the raw input for a fix and re-drive.
-        n.status = upstream::Normalized::Status::rejected;
-        n.reason = "normalized event violates schema anilibria.upstream.events: " + err->to_string();
-        return publish(std::move(n), raw, source, origin);
-      }
-      if (!recent_.insert(n.event_id)) {
-        ++stats_.duplicates;
-        count(source, "duplicate");
-        return;
-      }
-      ++stats_.events;
-      count(source, "event");
-      kafka::OutRecord out;
-      out.topic = options_.topic;
-      out.key = std::to_string(n.title_id);
-      out.value = std::move(n.json);
-      out.headers = kafka::EventHeaders::new_root("ingest", n.event_id, n.event_id);
-      out.headers.schema = "anilibria.upstream.events";
-      out.headers.schema_version = std::to_string(schema_version_);
-      producer_.produce(out, [this, id = std::move(n.event_id)](const kafka::DeliveryResult& r) {
-        std::lock_guard lock(mutex_);
-        if (r.ok) {
-          metrics_.record_out(options_.topic);
-          return;
-        }
-        // Forget it, so the next poll or reconnect announces it again instead of losing it.
-        ++stats_.delivery_failures;
-        recent_.erase(id);
-        metrics_.record_failed(options_.topic, "delivery");
-        spdlog::error("event {} was not delivered: {}", id, r.error);
-      });
-      return;
-    }
   }
+  const std::string_view id = n.event_id();
+  if (!recent_.insert(id)) {
+    ++stats_.duplicates;
+    count(source, "duplicate");
+    return;
+  }
+  ++stats_.events;
+  count(source, "event");
+  // Built on the stack: this runs for every event of a replay. The trace id is the event id, so
+  // duplicates share a trace; the span is new.
+  char key[24];
+  const auto key_end = std::to_chars(key, key + sizeof key, n.title_id).ptr;
+  char traceparent[55] = "00-";
+  std::memcpy(traceparent + 3, id.data(), 32);
+  traceparent[35] = '-';
+  util::random_hex(traceparent + 36, 16);
+  std::memcpy(traceparent + 52, "-01", 3);
+  const kafka::RecordView::Header headers[] = {
+      {kafka::header_names::traceparent, std::string_view(traceparent, sizeof traceparent)},
+      {kafka::header_names::correlation_id, id},
+      {kafka::header_names::schema, "anilibria.upstream.events"},
+      {kafka::header_names::schema_version, schema_version_text_},
+      {kafka::header_names::producer, "ingest"},
+  };
+  producer_.produce(kafka::RecordView{options_.topic, std::string_view(key, static_cast<std::size_t>(key_end - key)), n.json, headers},
+                    *this);
+}
+
+void EventPublisher::on_delivery(const kafka::DeliveryResult& r, std::string_view value) noexcept {
+  std::lock_guard lock(mutex_);
+  if (r.ok) {
+    metrics_.record_out(options_.topic);
+    return;
+  }
+  // Forget it, so the next poll or reconnect announces it again instead of losing it.
+  const std::string_view id = upstream::event_id_of(value);
+  ++stats_.delivery_failures;
+  recent_.erase(id);
+  metrics_.record_failed(options_.topic, "delivery");
+  spdlog::error("event {} was not delivered: {}", id, r.error);
+}
+
+void EventPublisher::dead_letter(std::int64_t title_id, std::string_view reason, std::string_view raw, std::string_view source,
+                                 std::string_view origin) {
   ++stats_.rejected;
   count(source, "rejected");
-  spdlog::warn("dead-lettering upstream message from {}: {}", origin, n.reason);
+  spdlog::warn("dead-lettering upstream message from {}: {}", origin, reason);
   std::optional<std::string_view> key;
   std::string key_text;
-  if (n.title_id > 0) key = key_text = std::to_string(n.title_id);
-  producer_.produce(runtime::make_external_dead_letter(origin, key, raw, options_.dlq_topic, "ingest", n.reason,
+  if (title_id > 0) key = key_text = std::to_string(title_id);
+  producer_.produce(runtime::make_external_dead_letter(origin, key, raw, options_.dlq_topic, "ingest", reason,
                                                        dlq_schema_version_),
                     [this](const kafka::DeliveryResult& r) {
                       if (!r.ok) spdlog::error("dead letter not delivered: {}", r.error);

@@ -1,7 +1,8 @@
 #pragma once
 // The end of every ingest source: a normalized message becomes a record in
-// anilibria.upstream.events (keyed by title id, valid against its schema, traced by its event id),
-// a duplicate is dropped, and what cannot be normalized goes to anilibria.dlq with the raw text.
+// anilibria.upstream.events (keyed by title id, traced by its event id; the normalizer checked it
+// against its schema), a duplicate is dropped, and what cannot be normalized goes to anilibria.dlq
+// with the raw text.
 #include <prometheus/counter.h>
 
 #include <cstdint>
@@ -22,7 +23,7 @@ struct PublisherStats {
   std::uint64_t messages = 0, events = 0, duplicates = 0, rejected = 0, ignored = 0, unknown_types = 0, delivery_failures = 0;
 };
 
-class EventPublisher {
+class EventPublisher final : private kafka::DeliveryHandler {
 public:
   struct Options {
     std::string topic = "anilibria.upstream.events";
@@ -31,9 +32,9 @@ public:
   EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
                  RecentEventIds& recent, Options options);
 
-  /// Handles one upstream message. source: "v1", "v3" or "replay" (metrics label); origin: where
+  /// Handles one upstream message (normalized by a Normalizer that checks the contract). source: "v1", "v3" or "replay" (metrics label); origin: where
   /// it came from, for dead letters ("upstream:/anime/releases/latest", "replay:file.ndjson:12").
-  void publish(upstream::Normalized&& n, std::string_view raw, std::string_view source, std::string_view origin);
+  void publish(const upstream::Normalized& n, std::string_view raw, std::string_view source, std::string_view origin);
   PublisherStats stats() const {
     std::lock_guard lock(mutex_);
     return stats_;
@@ -41,9 +42,12 @@ public:
 
 private:
   void count(std::string_view source, std::string_view outcome);
+  void dead_letter(std::int64_t title_id, std::string_view reason, std::string_view raw, std::string_view source,
+                   std::string_view origin);
+  /// An event's delivery report: every event is produced with this publisher as its handler.
+  void on_delivery(const kafka::DeliveryResult& r, std::string_view value) noexcept override;
 
   kafka::Producer& producer_;
-  const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
   RecentEventIds& recent_;
   Options options_;
@@ -51,6 +55,7 @@ private:
   // produce() may serve delivery reports, whose callbacks take the lock again.
   mutable std::recursive_mutex mutex_;
   int schema_version_;
+  std::string schema_version_text_;
   int dlq_schema_version_;
   PublisherStats stats_;
   prometheus::Family<prometheus::Counter>& messages_;

@@ -4,6 +4,7 @@
 //   -> what cannot be normalized: anilibria.dlq with the raw text and the reason.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "config/options.hpp"
@@ -25,6 +26,7 @@ struct IngestOptions {
   std::string replay_file;
   std::string replay_pace = "fast";
   double replay_speed = 1.0;
+  unsigned replay_threads = 0;
   bool keep_running = false;
   std::int64_t recall_per_partition = 5000;
   std::size_t dedupe_capacity = 1'000'000;
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_INGEST_REPLAY_PACE")->check(CLI::IsMember({"fast", "recorded"}))->capture_default_str();
   app.add_option("--replay-speed", o.replay_speed, "With --replay-pace recorded: 2 plays twice as fast")
       ->envname("ANIPIPE_INGEST_REPLAY_SPEED")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--replay-threads", o.replay_threads,
+                 "Threads normalizing a fast replay (0: one per core; 1: all on the publishing thread)")
+      ->envname("ANIPIPE_INGEST_REPLAY_THREADS")->capture_default_str()->check(CLI::Range(0, 64));
   app.add_flag("--keep-running", o.keep_running, "Do not exit when a replay ends (serve /metrics until SIGTERM)")
       ->envname("ANIPIPE_INGEST_KEEP_RUNNING");
   app.add_option("--recall", o.recall_per_partition, "Events per partition read back at start to recognise what was announced")
@@ -97,14 +102,16 @@ int main(int argc, char** argv) {
       spdlog::info("recalled {} announced event id(s) from {}", n, o.topic);
     }
     anipipe::kafka::Producer producer(o.common.kafka);
+    producer.prepare(o.topic);
+    producer.prepare(o.common.dlq_topic);
     anipipe::ingest::EventPublisher publisher(producer, ctx.schemas, metrics, recent, {o.topic, o.common.dlq_topic});
-    anipipe::upstream::Normalizer normalizer;
 
     if (!o.replay_file.empty()) {
-      anipipe::ingest::ReplayOptions ro{o.replay_file, o.replay_pace == "recorded", o.replay_speed};
+      const unsigned threads = o.replay_threads ? o.replay_threads : std::max(1u, std::thread::hardware_concurrency());
+      anipipe::ingest::ReplayOptions ro{o.replay_file, o.replay_pace == "recorded", o.replay_speed, threads};
       const auto recording = anipipe::ingest::load_recording(ro.file);
       const auto started = std::chrono::steady_clock::now();
-      anipipe::ingest::replay(recording, ro, normalizer, publisher, producer, stop);
+      anipipe::ingest::replay(recording, ro, ctx.schemas, publisher, producer, stop);
       // The replay counts as done when the broker has acknowledged every event (acks=all).
       while (producer.pending() > 0 && !stop.load()) producer.flush(std::chrono::milliseconds(500));
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -112,7 +119,7 @@ int main(int argc, char** argv) {
     }
     // The WebSocket runs beside the poller, on its own thread with its own parser.
     std::thread v3_thread;
-    anipipe::upstream::Normalizer v3_normalizer;
+    anipipe::upstream::Normalizer v3_normalizer(&ctx.schemas);
     if (!o.v3.url.empty())
       v3_thread = std::thread([&] {
         try {
@@ -124,6 +131,7 @@ int main(int argc, char** argv) {
       });
     if (!o.v1_base_url.empty()) {
       anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_v1");
+      anipipe::upstream::Normalizer normalizer(&ctx.schemas);
       anipipe::ingest::V1Poller poller({std::chrono::milliseconds(o.poll_interval_ms), o.v1_limit, o.v1_schedule}, client,
                                        normalizer, publisher);
       spdlog::info("polling {} every {} ms", o.v1_base_url, o.poll_interval_ms);

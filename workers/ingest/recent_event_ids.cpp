@@ -2,47 +2,90 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "kafka/topic_reader.hpp"
 
 namespace anipipe::ingest {
 
+RecentEventIds::RecentEventIds(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {
+  std::size_t slots = 16;
+  while (slots < 2 * capacity_) slots <<= 1;
+  table_.resize(slots);
+  mask_ = slots - 1;
+  order_.resize(capacity_);
+}
+
 bool RecentEventIds::parse(std::string_view hex, Id& out) {
   if (hex.size() != 32) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
   out = {};
   for (std::size_t i = 0; i < 32; ++i) {
-    const int v = nibble(hex[i]);
-    if (v < 0) return false;
+    const char c = hex[i];
+    int v;
+    if (c >= '0' && c <= '9') v = c - '0';
+    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    else return false;
     auto& half = i < 16 ? out.hi : out.lo;
     half = (half << 4) | static_cast<std::uint64_t>(v);
   }
-  return true;
+  return !out.empty();  // the all-zero id marks an empty slot (and is not a digest anyone meets)
+}
+
+std::size_t RecentEventIds::slot_of(const Id& id) const {
+  // The ids are digests: their bits are already uniform.
+  return static_cast<std::size_t>(id.lo ^ (id.hi >> 7)) & mask_;
+}
+
+std::size_t RecentEventIds::find(const Id& id) const {
+  std::size_t s = slot_of(id);
+  while (!table_[s].empty() && !(table_[s] == id)) s = (s + 1) & mask_;
+  return s;
+}
+
+void RecentEventIds::remove_at(std::size_t hole) {
+  // Backward-shift deletion: move later members of the probe run into the hole, so lookups never
+  // need tombstones.
+  --size_;
+  table_[hole] = {};
+  for (std::size_t s = (hole + 1) & mask_; !table_[s].empty(); s = (s + 1) & mask_) {
+    const std::size_t home = slot_of(table_[s]);
+    // Movable if its home is not in the cyclic range (hole, s].
+    const bool in_range = hole <= s ? (home > hole && home <= s) : (home > hole || home <= s);
+    if (in_range) continue;
+    table_[hole] = table_[s];
+    table_[s] = {};
+    hole = s;
+  }
+}
+
+void RecentEventIds::remove(const Id& id) {
+  const std::size_t s = find(id);
+  if (!table_[s].empty()) remove_at(s);
 }
 
 bool RecentEventIds::insert(std::string_view event_id) {
   Id id;
   if (!parse(event_id, id)) return true;  // not ours to dedupe
-  if (!set_.insert(id).second) return false;
-  order_.push_back(id);
-  while (order_.size() > capacity_) {
-    set_.erase(order_.front());
-    order_.pop_front();
-  }
+  if (!table_[find(id)].empty()) return false;
+  // The oldest insertion makes room (it may have been erased already, or re-inserted since:
+  // forgetting it early only lets a very old duplicate through, never loses an event).
+  Id& oldest = order_[next_];
+  if (!oldest.empty()) remove(oldest);
+  oldest = id;
+  next_ = (next_ + 1) % capacity_;
+  table_[find(id)] = id;  // found again: the removal may have shifted the probe run
+  ++size_;
   return true;
 }
 
 bool RecentEventIds::contains(std::string_view event_id) const {
   Id id;
-  return parse(event_id, id) && set_.count(id) != 0;
+  return parse(event_id, id) && !table_[find(id)].empty();
 }
 
 void RecentEventIds::erase(std::string_view event_id) {
   Id id;
-  if (parse(event_id, id)) set_.erase(id);  // its order_ slot expires harmlessly
+  if (parse(event_id, id)) remove(id);  // its order_ slot expires harmlessly
 }
 
 std::size_t RecentEventIds::recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition) {

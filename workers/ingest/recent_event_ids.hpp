@@ -3,12 +3,13 @@
 // a reconnect or a replay of something already announced is recognised here and dropped. At
 // start it is refilled from the tail of anilibria.upstream.events, so a restart does not
 // re-announce the feed (the topic is the cursor; there is no other state to lose).
+// Every upstream message passes through insert(), so the set is flat: 128-bit ids in an
+// open-addressing table (linear probing, backward-shift deletion) and a ring of insertion order,
+// both allocated once - no allocation per id.
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
-#include <deque>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 #include "kafka/settings.hpp"
 
@@ -16,29 +17,35 @@ namespace anipipe::ingest {
 
 class RecentEventIds {
 public:
-  explicit RecentEventIds(std::size_t capacity) : capacity_(capacity) { set_.reserve(std::min<std::size_t>(capacity, 1u << 20)); }
+  explicit RecentEventIds(std::size_t capacity);
   /// True if the id was not known (and is now).
   bool insert(std::string_view event_id);
   bool contains(std::string_view event_id) const;
   void erase(std::string_view event_id);
-  std::size_t size() const { return set_.size(); }
+  std::size_t size() const { return size_; }
 
   /// Loads the ids of the last `per_partition` events of every partition of `topic`; returns how many.
   std::size_t recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition);
 
 private:
   struct Id {
-    std::uint64_t hi = 0, lo = 0;
+    std::uint64_t hi = 0, lo = 0;  // never both zero for a stored id: see parse()
     bool operator==(const Id&) const = default;
-  };
-  struct IdHash {
-    std::size_t operator()(const Id& id) const noexcept { return static_cast<std::size_t>(id.hi ^ (id.lo * 0x9E3779B97F4A7C15ULL)); }
+    bool empty() const { return hi == 0 && lo == 0; }
   };
   static bool parse(std::string_view hex, Id& out);
+  std::size_t slot_of(const Id& id) const;
+  /// The slot holding id, or the empty slot where it would go.
+  std::size_t find(const Id& id) const;
+  void remove_at(std::size_t slot);
+  void remove(const Id& id);
 
   std::size_t capacity_;
-  std::unordered_set<Id, IdHash> set_;
-  std::deque<Id> order_;
+  std::size_t size_ = 0;
+  std::vector<Id> table_;  // power-of-two size, at most half full
+  std::size_t mask_;
+  std::vector<Id> order_;  // ring of the last capacity_ insertions
+  std::size_t next_ = 0;   // where the next insertion goes in order_
 };
 
 }  // namespace anipipe::ingest
