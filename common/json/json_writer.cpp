@@ -1,5 +1,7 @@
 #include "json/json_writer.hpp"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -17,27 +19,46 @@ bool needs_escape(std::uint64_t w) {
   const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
   return (((w - ones * 0x20) & ~w & highs) | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) != 0;
 }
+
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+/// The index of the first byte of s that must be escaped, or s.size(). Titles and descriptions
+/// rarely have one: 8 bytes at a time.
+std::size_t first_to_escape(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (needs_escape(w)) break;
+  }
+  while (i < s.size() && !needs_escape(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+/// Appends n bytes to out and returns where they start, for the caller to fill.
+char* grow(std::string& out, std::size_t n) {
+  const std::size_t at = out.size();
+  // resize() zero-fills what the caller overwrites at once; reserve() and appends would each
+  // check capacity again. Doubling keeps the reallocations amortized.
+  if (out.capacity() < at + n) out.reserve(std::max(2 * out.capacity(), at + n));
+  out.resize(at + n);
+  return out.data() + at;
+}
 }  // namespace
 
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // start of the current run of bytes that need no escaping
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Titles and descriptions rarely need escapes: skip 8 clean bytes at a time.
-    if (i + 8 <= s.size()) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (!needs_escape(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    const auto c = static_cast<unsigned char>(s[i++]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - 1 - run);
-    run = i;
+  std::size_t clean = first_to_escape(s);
+  char* p = grow(out, clean + 2);
+  *p = '"';
+  std::memcpy(p + 1, s.data(), clean);
+  if (clean == s.size()) {
+    p[clean + 1] = '"';
+    return;
+  }
+  out.pop_back();  // the closing quote comes after the rest
+  for (std::size_t i = clean; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -51,8 +72,11 @@ void append_quoted(std::string& out, std::string_view s) {
         out.push_back(hex[c >> 4]);
         out.push_back(hex[c & 0xF]);
     }
+    ++i;
+    const std::size_t run = first_to_escape(s.substr(i));
+    out.append(s.data() + i, run);
+    i += run;
   }
-  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -100,6 +124,17 @@ Writer& Writer::begin_object() { open('{'); return *this; }
 Writer& Writer::end_object() { close('}'); return *this; }
 Writer& Writer::begin_array() { open('['); return *this; }
 Writer& Writer::end_array() { close(']'); return *this; }
+
+void Writer::literal_key(std::string_view k) {
+  assert(first_to_escape(k) == k.size() && "a literal key that needs escaping: use key(std::string_view)");
+  separate();
+  char* p = grow(out_, k.size() + 3);
+  p[0] = '"';
+  std::memcpy(p + 1, k.data(), k.size());
+  p[k.size() + 1] = '"';
+  p[k.size() + 2] = ':';
+  after_key_ = true;
+}
 
 Writer& Writer::key(std::string_view k) {
   separate();

@@ -2,6 +2,7 @@
 // The one JSON writer: appends compact JSON to a std::string with correct escaping.
 // Callers drive the structure (begin/end, key, value); commas are tracked here so
 // output is always well-formed if calls are balanced.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,14 @@ public:
   Writer& begin_array();
   Writer& end_array();
   Writer& key(std::string_view k);
+  /// A key written in the source: appended as it is, without looking for characters to escape
+  /// (our literal keys have none; debug builds check). Most keys are these, once per record field.
+  template <std::size_t N>
+  Writer& key(const char (&k)[N]) {
+    static_assert(N > 0);
+    literal_key(std::string_view(k, N - 1));
+    return *this;
+  }
 
   Writer& value(std::string_view s);
   Writer& value(const char* s) { return value(std::string_view(s)); }
@@ -33,6 +42,7 @@ public:
 
   template <class T> Writer& value(const std::optional<T>& v) { return v ? value(*v) : null(); }
   template <class T> Writer& field(std::string_view k, const T& v) { key(k); return value(v); }
+  template <std::size_t N, class T> Writer& field(const char (&k)[N], const T& v) { key(k); return value(v); }
 
 private:
   void separate() {
@@ -46,6 +56,7 @@ private:
   }
   void open(char c);
   void close(char c);
+  void literal_key(std::string_view k);
 
   std::string& out_;
   // One bit per open container (bit d-1 for depth d): has it received no element yet? A bitmask

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "kafka/conf.hpp"
@@ -12,6 +13,21 @@ namespace anipipe::kafka {
 
 struct Producer::Impl {
   detail::HandlePtr rk;
+  // Topic handles for produce(RecordView): producing by name makes librdkafka look the topic up
+  // under its handle's write lock on every record. Declared after rk: released before it.
+  std::mutex topics_mutex;
+  std::vector<std::pair<std::string, detail::TopicPtr>> topics;
+
+  rd_kafka_topic_t* topic(std::string_view name) {
+    std::lock_guard lock(topics_mutex);
+    for (const auto& [n, t] : topics)
+      if (n == name) return t.get();
+    const std::string n(name);
+    detail::TopicPtr t(rd_kafka_topic_new(rk.get(), n.c_str(), nullptr));
+    if (!t) throw std::runtime_error("cannot create a handle for topic " + n + ": " + rd_kafka_err2str(rd_kafka_last_error()));
+    topics.emplace_back(n, std::move(t));
+    return topics.back().second.get();
+  }
 
   // A message's opaque is a DeliveryCallback we own (bit 0 clear) or a DeliveryHandler we do
   // not (bit 0 set; both are at least 8-byte aligned).
@@ -113,19 +129,15 @@ void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
 }
 
 void Producer::produce(const RecordView& rec, DeliveryHandler& handler) {
-  // librdkafka wants a NUL-terminated topic name; ours are short.
-  char topic[256];
-  if (rec.topic.size() >= sizeof topic) throw std::invalid_argument("topic name too long: " + std::string(rec.topic));
-  std::memcpy(topic, rec.topic.data(), rec.topic.size());
-  topic[rec.topic.size()] = '\0';
+  rd_kafka_topic_t* const rkt = impl_->topic(rec.topic);
+  const void* key = rec.key ? rec.key->data() : nullptr;
+  const std::size_t key_len = rec.key ? rec.key->size() : 0;
   for (;;) {
     detail::HeadersPtr hdrs(rd_kafka_headers_new(rec.headers.size()));
     for (const auto& h : rec.headers)
       if (!h.value.empty()) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
-    const void* key = rec.key ? rec.key->data() : nullptr;
-    const std::size_t key_len = rec.key ? rec.key->size() : 0;
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl_->rk.get(), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+        impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
         RD_KAFKA_V_VALUE(const_cast<char*>(rec.value.data()), rec.value.size()), RD_KAFKA_V_HEADERS(hdrs.get()),
         RD_KAFKA_V_OPAQUE(Impl::tag(&handler)), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {

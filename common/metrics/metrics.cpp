@@ -47,11 +47,13 @@ void Metrics::record_in(std::string_view topic) {
   it->second->Increment();
 }
 
-void Metrics::record_out(std::string_view topic) {
+void Metrics::record_out(std::string_view topic) { out_counter(topic).Increment(); }
+
+prometheus::Counter& Metrics::out_counter(std::string_view topic) {
   std::lock_guard lock(cache_mutex_);
   auto it = out_cache_.find(topic);
   if (it == out_cache_.end()) it = out_cache_.emplace(std::string(topic), &out_.Add({{"topic", std::string(topic)}})).first;
-  it->second->Increment();
+  return *it->second;
 }
 
 void Metrics::record_failed(std::string_view topic, std::string_view outcome) {

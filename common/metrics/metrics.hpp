@@ -32,6 +32,8 @@ public:
 
   void record_in(std::string_view topic);
   void record_out(std::string_view topic);
+  /// The counter record_out(topic) increments, for a caller that counts every record (no lookup).
+  prometheus::Counter& out_counter(std::string_view topic);
   void record_failed(std::string_view topic, std::string_view outcome);
   void observe_handler(std::string_view topic, double seconds);
   void set_lag(std::string_view topic, std::int32_t partition, std::int64_t lag);

@@ -16,6 +16,7 @@ EventPublisher::EventPublisher(kafka::Producer& producer, const json::SchemaRegi
       schema_version_(schemas.version("anilibria.upstream.events")),
       schema_version_text_(std::to_string(schema_version_)),
       dlq_schema_version_(schemas.version(runtime::kDeadLetterSchema)),
+      delivered_(metrics.out_counter(options_.topic)),
       messages_(prometheus::BuildCounter().Name("anipipe_ingest_messages_total")
                     .Help("Upstream messages by source and outcome (event, duplicate, rejected, ignored, unknown_type)")
                     .Register(metrics.registry())),
@@ -83,7 +84,7 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
 void EventPublisher::on_delivery(const kafka::DeliveryResult& r, std::string_view value) noexcept {
   std::lock_guard lock(mutex_);
   if (r.ok) {
-    metrics_.record_out(options_.topic);
+    delivered_.Increment();
     return;
   }
   // Forget it, so the next poll or reconnect announces it again instead of losing it.

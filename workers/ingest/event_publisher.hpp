@@ -58,6 +58,7 @@ private:
   std::string schema_version_text_;
   int dlq_schema_version_;
   PublisherStats stats_;
+  prometheus::Counter& delivered_;  // metrics' out-counter of options_.topic
   prometheus::Family<prometheus::Counter>& messages_;
   prometheus::Family<prometheus::Counter>& unknown_types_;
   struct LabelledCounter {

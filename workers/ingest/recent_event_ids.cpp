@@ -9,11 +9,16 @@
 namespace anipipe::ingest {
 
 RecentEventIds::RecentEventIds(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {
-  std::size_t slots = 16;
-  while (slots < 2 * capacity_) slots <<= 1;
-  table_.resize(slots);
-  mask_ = slots - 1;
-  order_.resize(capacity_);
+  table_.resize(1024);
+  mask_ = table_.size() - 1;
+}
+
+void RecentEventIds::grow_table() {
+  std::vector<Id> old(table_.size() * 2);
+  old.swap(table_);
+  mask_ = table_.size() - 1;
+  for (const Id& id : old)
+    if (!id.empty()) table_[find(id)] = id;
 }
 
 bool RecentEventIds::parse(std::string_view hex, Id& out) {
@@ -67,13 +72,18 @@ bool RecentEventIds::insert(std::string_view event_id) {
   Id id;
   if (!parse(event_id, id)) return true;  // not ours to dedupe
   if (!table_[find(id)].empty()) return false;
-  // The oldest insertion makes room (it may have been erased already, or re-inserted since:
-  // forgetting it early only lets a very old duplicate through, never loses an event).
-  Id& oldest = order_[next_];
-  if (!oldest.empty()) remove(oldest);
-  oldest = id;
-  next_ = (next_ + 1) % capacity_;
-  table_[find(id)] = id;  // found again: the removal may have shifted the probe run
+  if (order_.size() < capacity_) {
+    order_.push_back(id);
+    if (2 * (size_ + 1) > table_.size()) grow_table();
+  } else {
+    // The oldest insertion makes room (it may have been erased already, or re-inserted since:
+    // forgetting it early only lets a very old duplicate through, never loses an event).
+    Id& oldest = order_[next_];
+    if (!oldest.empty()) remove(oldest);
+    oldest = id;
+    next_ = (next_ + 1) % capacity_;
+  }
+  table_[find(id)] = id;  // found again: a removal or growth may have moved the probe run
   ++size_;
   return true;
 }

@@ -4,8 +4,9 @@
 // start it is refilled from the tail of anilibria.upstream.events, so a restart does not
 // re-announce the feed (the topic is the cursor; there is no other state to lose).
 // Every upstream message passes through insert(), so the set is flat: 128-bit ids in an
-// open-addressing table (linear probing, backward-shift deletion) and a ring of insertion order,
-// both allocated once - no allocation per id.
+// open-addressing table (linear probing, backward-shift deletion) and a ring of insertion order.
+// Both grow by doubling up to what the capacity needs, so a small feed keeps a small, cache-warm
+// table, and nothing is allocated per id.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -39,13 +40,14 @@ private:
   std::size_t find(const Id& id) const;
   void remove_at(std::size_t slot);
   void remove(const Id& id);
+  void grow_table();
 
   std::size_t capacity_;
   std::size_t size_ = 0;
   std::vector<Id> table_;  // power-of-two size, at most half full
   std::size_t mask_;
-  std::vector<Id> order_;  // ring of the last capacity_ insertions
-  std::size_t next_ = 0;   // where the next insertion goes in order_
+  std::vector<Id> order_;  // the last capacity_ insertions; a ring once it holds capacity_
+  std::size_t next_ = 0;   // where the next insertion goes in a full order_
 };
 
 }  // namespace anipipe::ingest
