@@ -101,7 +101,12 @@ int main(int argc, char** argv) {
       const auto n = recent.recall(o.common.kafka, o.topic, o.recall_per_partition);
       spdlog::info("recalled {} announced event id(s) from {}", n, o.topic);
     }
-    anipipe::kafka::Producer producer(o.common.kafka);
+    // Live sources see an observation now and then, and its freshness is what counts: no linger
+    // (librdkafka's 5 ms is a fifth of the end-to-end latency to a browser). A replay wants
+    // batches. --kafka linger.ms=... overrides either.
+    anipipe::kafka::Producer::Options producer_options;
+    if (o.replay_file.empty()) producer_options.defaults["linger.ms"] = "0";
+    anipipe::kafka::Producer producer(o.common.kafka, producer_options);
     producer.prepare(o.topic);
     producer.prepare(o.common.dlq_topic);
     anipipe::ingest::EventPublisher publisher(producer, ctx.schemas, metrics, recent, {o.topic, o.common.dlq_topic});
