@@ -45,6 +45,8 @@ public:
 };
 
 using Command = std::vector<std::string>;
+/// The same by reference, for commands whose arguments live elsewhere (megabytes of values).
+using CommandView = std::vector<std::string_view>;
 
 class Client {
 public:
@@ -56,6 +58,7 @@ public:
   Reply command(const Command& argv);
   /// Sends every command, then reads every reply (in order). Error replies are returned, not thrown.
   std::vector<Reply> pipeline(const std::vector<Command>& commands);
+  std::vector<Reply> pipeline(const std::vector<CommandView>& commands);
   /// The next reply the server pushes (a subscribed connection's messages); Unavailable on timeout.
   Reply read();
   const Options& options() const { return options_; }
@@ -64,10 +67,13 @@ private:
   void ensure_connected();
   void drop();
   Reply read_reply();
+  void send_all(std::string_view data);
+  template <class Commands> std::vector<Reply> send_and_read(const Commands& commands);
 
   Options options_;
   struct ContextFree { void operator()(redisContext* c) const noexcept; };
   std::unique_ptr<redisContext, ContextFree> ctx_;
+  std::string out_;  // the next pipeline's commands, encoded (reused)
 };
 
 }  // namespace anipipe::redis

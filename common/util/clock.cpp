@@ -1,8 +1,6 @@
 #include "util/clock.hpp"
 
 #include <cstdio>
-#include <cctype>
-#include <cstdlib>
 #include <ctime>
 
 namespace anipipe::util {
@@ -47,31 +45,25 @@ bool is_rfc3339(std::string_view s) {
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
+  // is_rfc3339 checked every position, so the fields are read straight from their digits.
   if (!is_rfc3339(s)) return std::nullopt;
-  int y, mo, d, h, mi, sec, n = 0;
-  const std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return std::nullopt;
+  auto num = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2), sec = num(17, 2);
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   std::size_t i = 19;
   long long ms = 0;
-  if (i < str.size() && str[i] == '.') {
+  if (s[i] == '.') {
     int digits = 0;
-    for (++i; i < str.size() && std::isdigit(static_cast<unsigned char>(str[i])); ++i, ++digits)
-      if (digits < 3) ms = ms * 10 + (str[i] - '0');
-    if (digits == 0) return std::nullopt;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
+      if (digits < 3) ms = ms * 10 + (s[i] - '0');
     for (; digits < 3; ++digits) ms *= 10;
   }
   long offset_s = 0;
-  if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-') && str[i + 3] == ':') {
-    const int oh = std::atoi(str.substr(i + 1, 2).c_str()), om = std::atoi(str.substr(i + 4, 2).c_str());
-    offset_s = (str[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != str.size()) return std::nullopt;
+  if (s[i] == '+' || s[i] == '-') offset_s = (s[i] == '+' ? 1 : -1) * (num(i + 1, 2) * 3600L + num(i + 4, 2) * 60L);
   using namespace std::chrono;
   const auto days = sys_days(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)));
   return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms) -

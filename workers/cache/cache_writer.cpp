@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 #include "cache_keys.hpp"
 #include "catalog/title_document.hpp"
+#include "title_view.hpp"
 #include "catalog/title_v1.hpp"
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
@@ -54,7 +56,7 @@ std::optional<Meta> parse_meta(const redis::Reply& r) {
   return m;
 }
 
-double updated_score(const catalog::TitleDocument& t) {
+double updated_score(const TitleView& t) {
   const auto& at = t.updated_at ? t.updated_at : t.fresh_at;
   if (!at) return 0;
   const auto tp = util::parse_rfc3339(*at);
@@ -109,9 +111,14 @@ std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int
     out.titles.push_back(std::move(w));
     return std::nullopt;
   }
-  catalog::TitleDocument doc;
+  // One parser and one view per thread, reused: every record of a replay or rebuild passes here.
+  thread_local simdjson::dom::parser parser;
+  thread_local TitleView doc;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(value->data(), value->size()).get(root))
+    return std::string("unreadable title document: title document is not JSON: ") + simdjson::error_message(err);
   try {
-    doc = catalog::TitleDocument::parse(*value);
+    doc.read(root);
   } catch (const std::exception& e) {
     return std::string("unreadable title document: ") + e.what();
   }
@@ -119,11 +126,13 @@ std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int
   char score[32];
   std::snprintf(score, sizeof score, "%.0f", updated_score(doc));
   w.v2 = std::string(*value);
-  w.v1 = catalog::to_v1_json(doc);
-  w.alias = std::move(doc.alias);
+  w.v1.reserve(value->size() + 256);
+  json::Writer v1(w.v1);
+  catalog::write_v1(v1, doc);
+  w.alias = doc.alias;
   w.score = score;
-  w.status = std::move(doc.status);
-  w.genres = std::move(doc.genres);
+  w.status = doc.status;
+  w.genres.assign(doc.genres.begin(), doc.genres.end());
   out.titles.push_back(std::move(w));
   return std::nullopt;
 }
@@ -155,27 +164,31 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
       if (v.type == redis::Reply::Type::string && v.str == std::to_string(titles[i]->id)) owned_aliases.insert(metas[i]->alias);
     }
   }
-  // Decide, then write everything in one transaction: removals first, then the new state.
-  std::map<std::string, std::vector<std::string>> srem, sadd;
-  redis::Command del{"DEL"}, zrem{"ZREM", std::string(keys::kUpdated)}, mset{"MSET"}, zadd{"ZADD", std::string(keys::kUpdated)};
-  std::vector<redis::Command> tomb_metas;
+  // Decide, then write everything in one transaction: removals first, then the new state. The
+  // commands refer to the values where they are (two documents of ~2 KB a title), and to the
+  // keys built here, which `owned` keeps for the length of the call.
+  std::deque<std::string> owned;
+  auto own = [&](std::string s) -> std::string_view { return owned.emplace_back(std::move(s)); };
+  std::map<std::string, std::vector<std::string_view>> srem, sadd;
+  redis::CommandView del{"DEL"}, zrem{"ZREM", keys::kUpdated}, mset{"MSET"}, zadd{"ZADD", keys::kUpdated};
+  std::vector<redis::CommandView> tomb_metas;
   for (std::size_t i = 0; i < titles.size(); ++i) {
     const auto& t = *titles[i];
     const auto& m = metas[i];
     if (m && m->partition == std::to_string(t.partition) && m->offset > t.offset) continue;  // newer already there
-    const std::string id = std::to_string(t.id);
+    const std::string_view id = own(std::to_string(t.id));
     if (m) {
-      if (!m->alias.empty() && (t.tombstone || m->alias != t.alias) && owned_aliases.count(m->alias)) del.push_back(keys::alias(m->alias));
+      if (!m->alias.empty() && (t.tombstone || m->alias != t.alias) && owned_aliases.count(m->alias)) del.push_back(own(keys::alias(m->alias)));
       if (!m->status.empty() && (t.tombstone || m->status != t.status)) srem[keys::status(m->status)].push_back(id);
       for (const auto& g : m->genres)
         if (t.tombstone || std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end()) srem[keys::genre(g)].push_back(id);
     }
     if (t.tombstone) {
-      del.push_back(keys::v2_title(t.id));
-      del.push_back(keys::v1_title(t.id));
+      del.push_back(own(keys::v2_title(t.id)));
+      del.push_back(own(keys::v1_title(t.id)));
       zrem.push_back(id);
       // Remembered a week, so an older write arriving late cannot resurrect the title.
-      tomb_metas.push_back({"SET", keys::meta(t.id), std::to_string(t.partition) + kSep + std::to_string(t.offset), "EX", "604800"});
+      tomb_metas.push_back({"SET", own(keys::meta(t.id)), own(std::to_string(t.partition) + kSep + std::to_string(t.offset)), "EX", "604800"});
       continue;
     }
     std::string genres;
@@ -185,22 +198,17 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
       sadd[keys::genre(g)].push_back(id);
     }
     sadd[keys::status(t.status)].push_back(id);
-    mset.push_back(keys::v2_title(t.id));
-    mset.push_back(t.v2);
-    mset.push_back(keys::v1_title(t.id));
-    mset.push_back(t.v1);
-    mset.push_back(keys::alias(t.alias));
-    mset.push_back(id);
-    mset.push_back(keys::meta(t.id));
-    mset.push_back(std::to_string(t.partition) + kSep + std::to_string(t.offset) + kSep + t.alias + kSep + t.status + kSep + genres);
+    mset.insert(mset.end(), {own(keys::v2_title(t.id)), t.v2, own(keys::v1_title(t.id)), t.v1, own(keys::alias(t.alias)), id,
+                             own(keys::meta(t.id)),
+                             own(std::to_string(t.partition) + kSep + std::to_string(t.offset) + kSep + t.alias + kSep + t.status + kSep + genres)});
     zadd.push_back(t.score);
     zadd.push_back(id);
   }
-  std::vector<redis::Command> tx{{"MULTI"}};
+  std::vector<redis::CommandView> tx{{"MULTI"}};
   if (del.size() > 1) tx.push_back(std::move(del));
   if (zrem.size() > 2) tx.push_back(std::move(zrem));
   for (auto& [set, ids] : srem) {
-    redis::Command c{"SREM", set};
+    redis::CommandView c{"SREM", set};
     c.insert(c.end(), ids.begin(), ids.end());
     tx.push_back(std::move(c));
   }
@@ -211,7 +219,7 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
   }
   if (zadd.size() > 2) tx.push_back(std::move(zadd));
   for (auto& [set, ids] : sadd) {
-    redis::Command c{"SADD", set};
+    redis::CommandView c{"SADD", set};
     c.insert(c.end(), ids.begin(), ids.end());
     tx.push_back(std::move(c));
   }
@@ -220,7 +228,7 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
   for (std::size_t i = 0; i + 1 < replies.size(); ++i)
     if (replies[i].is_error()) {
       redis_.command({"DISCARD"});
-      throw redis::Unavailable(tx[i][0] + " refused: " + replies[i].str);
+      throw redis::Unavailable(std::string(tx[i][0]) + " refused: " + replies[i].str);
     }
   const auto& exec = replies.back();
   if (exec.is_error()) throw redis::Unavailable("EXEC refused: " + exec.str);

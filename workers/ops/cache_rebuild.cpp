@@ -1,7 +1,16 @@
 #include "cache_rebuild.hpp"
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "cache_keys.hpp"
 #include "cache_writer.hpp"
@@ -28,6 +37,50 @@ void flush_with_retries(cache::CacheWriter& writer, cache::CacheWriter::Pending&
     }
   }
 }
+
+/// Batches from the thread that reads and parses the topic to the ones that write Redis: they
+/// overlap (Redis applies batches while the next is parsed). A few batches in hand at most.
+class BatchHandoff {
+public:
+  /// Reader side: waits for room; false if the writer has given up.
+  bool put(cache::CacheWriter::Pending&& batch) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return queue_.size() < 4 || failed_; });
+    if (failed_) return false;
+    queue_.push_back(std::move(batch));
+    ready_.notify_one();
+    return true;
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    ready_.notify_all();
+  }
+  /// Writer side: the next batch, or nullopt once closed and drained (or another writer failed).
+  std::optional<cache::CacheWriter::Pending> take() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return !queue_.empty() || closed_ || failed_; });
+    if (failed_) return std::nullopt;
+    if (queue_.empty()) return std::nullopt;
+    auto batch = std::move(queue_.front());
+    queue_.pop_front();
+    room_.notify_one();
+    return batch;
+  }
+  void fail() {
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    room_.notify_all();
+    ready_.notify_all();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable room_, ready_;
+  std::deque<cache::CacheWriter::Pending> queue_;
+  bool closed_ = false, failed_ = false;
+};
+
 }  // namespace
 
 int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const CacheRebuildOptions& o) {
@@ -53,25 +106,77 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
     total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w.second - w.first));
   }
   Progress progress("cache rebuild", total, o.progress_bar);
-  cache::CacheWriter::Pending commands;
+  std::atomic<std::uint64_t> applied{0};
   std::uint64_t done = 0, titles = 0, tombstones = 0, unusable = 0;
-  kafka::read_to_end(
-      kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
-      [&](const kafka::Message& m) {
-        ++done;
-        const auto value = m.value();
-        if (auto error = writer.add_title(m.key().value_or(""), m.partition(), m.offset(), value, commands)) {
-          ++unusable;
-          std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
-                       static_cast<long long>(m.offset()), error->c_str());
-        } else {
-          ++(value ? titles : tombstones);
-        }
-        if (commands.size() >= o.batch) flush_with_retries(writer, commands);
-        progress.update(done);
-      },
-      std::chrono::hours(2));
-  flush_with_retries(writer, commands);
+
+  // This thread writes Redis; a reader thread reads and parses the topic.
+  BatchHandoff handoff;
+  std::exception_ptr reader_error;
+  std::thread reader([&] {
+    try {
+      cache::CacheWriter::Pending batch;
+      kafka::read_to_end(
+          kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
+          [&](const kafka::Message& m) {
+            ++done;
+            const auto value = m.value();
+            if (auto error = writer.add_title(m.key().value_or(""), m.partition(), m.offset(), value, batch)) {
+              ++unusable;
+              std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
+                           static_cast<long long>(m.offset()), error->c_str());
+            } else {
+              ++(value ? titles : tombstones);
+            }
+            if (batch.size() >= o.batch && !handoff.put(std::exchange(batch, {}))) throw std::runtime_error("writer stopped");
+          },
+          std::chrono::hours(2));
+      if (batch.size() > 0) handoff.put(std::move(batch));
+    } catch (...) {
+      reader_error = std::current_exception();
+    }
+    handoff.close();
+  });
+  // Several connections apply batches at once: each transaction costs three round trips, which
+  // one connection would wait out one after the other while Redis idles. Titles racing each other
+  // across connections are decided by the same per-title version guard as a racing worker.
+  std::vector<std::unique_ptr<redis::Client>> clients;
+  std::vector<std::unique_ptr<cache::CacheWriter>> writers;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, o.connections); ++i) {
+    clients.push_back(std::make_unique<redis::Client>(ro));
+    writers.push_back(std::make_unique<cache::CacheWriter>(*clients.back(), topics));
+  }
+  std::mutex error_mutex;
+  std::exception_ptr writer_error;
+  auto apply = [&](cache::CacheWriter& w) {
+    try {
+      while (auto batch = handoff.take()) {
+        const std::size_t n = batch->size();
+        flush_with_retries(w, *batch);
+        applied += n;
+      }
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!writer_error) writer_error = std::current_exception();
+      handoff.fail();
+    }
+  };
+  std::vector<std::thread> appliers;
+  for (std::size_t i = 1; i < writers.size(); ++i) appliers.emplace_back(apply, std::ref(*writers[i]));
+  std::thread progress_thread;
+  std::atomic<bool> finished{false};
+  progress_thread = std::thread([&] {
+    while (!finished.load()) {
+      progress.update(applied.load());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  apply(*writers[0]);
+  for (auto& t : appliers) t.join();
+  finished = true;
+  progress_thread.join();
+  reader.join();
+  if (writer_error) std::rethrow_exception(writer_error);
+  if (reader_error) std::rethrow_exception(reader_error);
   const double s = progress.finish(done);
   std::printf("{\"records\":%llu,\"titles\":%llu,\"tombstones\":%llu,\"unusable\":%llu,\"deleted_keys\":%zu,\"seconds\":%.3f,"
               "\"records_per_s\":%.0f}\n",

@@ -20,6 +20,7 @@ struct CacheRebuildOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string titles_topic = "anilibria.titles";
   std::size_t batch = 1000;
+  std::size_t connections = 4;  // Redis connections applying batches at once
   bool progress_bar = false;  // redraw a bar (stderr is a terminal) instead of plain lines
 };
 

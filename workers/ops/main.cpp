@@ -163,6 +163,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   rebuild_cmd->add_option("--titles-topic", rebuild.titles_topic)->envname("ANIPIPE_CACHE_TITLES_TOPIC")->capture_default_str();
   rebuild_cmd->add_option("--batch", rebuild.batch, "Titles per Redis pipeline")->capture_default_str()->check(CLI::Range(1, 100000));
+  rebuild_cmd->add_option("--connections", rebuild.connections, "Redis connections applying batches at once")
+      ->capture_default_str()->check(CLI::Range(1, 64));
 
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
   for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
