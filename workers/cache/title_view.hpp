@@ -1,8 +1,8 @@
 #pragma once
 // A titles record read in place: the fields cache needs (the v1 format, the indexes) as views into
-// the parser that read it, with TitleDocument's names and its reading rules (defaults, episodes
-// ordered), but without copying the document into an owning one. cache reads every record of a
-// replay or rebuild once; the copies were a quarter of its time.
+// the parser that read it, with TitleDocument's names and reading rules (catalog/title_reader),
+// but without copying the document into an owning one. cache reads every record of a replay or
+// rebuild once; the copies were a quarter of its time.
 #include <simdjson.h>
 
 #include <cstdint>
