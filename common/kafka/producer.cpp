@@ -102,69 +102,52 @@ Producer::~Producer() {
 }
 
 void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
+  std::vector<RecordView::Header> headers;  // the standard ones only when set; extra ones always
+  for (const auto& [name, value] : {std::pair{header_names::traceparent, &rec.headers.traceparent},
+                                    {header_names::correlation_id, &rec.headers.correlation_id},
+                                    {header_names::schema, &rec.headers.schema},
+                                    {header_names::schema_version, &rec.headers.schema_version},
+                                    {header_names::producer, &rec.headers.producer}})
+    if (!value->empty()) headers.push_back({name, *value});
+  for (const auto& [n, v] : rec.extra_headers) headers.push_back({n.c_str(), v});
+  RecordView view{rec.topic, {}, {}, headers, rec.partition};
+  if (rec.key) view.key = *rec.key;
+  if (rec.value) view.value = *rec.value;
   auto cb = std::make_unique<DeliveryCallback>(std::move(on_delivery));
-  for (;;) {
-    detail::HeadersPtr hdrs(rd_kafka_headers_new(8));
-    auto add = [&](const char* name, const std::string& v) {
-      if (!v.empty()) rd_kafka_header_add(hdrs.get(), name, -1, v.data(), v.size());
-    };
-    add(header_names::traceparent, rec.headers.traceparent);
-    add(header_names::correlation_id, rec.headers.correlation_id);
-    add(header_names::schema, rec.headers.schema);
-    add(header_names::schema_version, rec.headers.schema_version);
-    add(header_names::producer, rec.headers.producer);
-    for (const auto& [n, v] : rec.extra_headers) rd_kafka_header_add(hdrs.get(), n.c_str(), -1, v.data(), v.size());
-
-    const void* key = rec.key ? rec.key->data() : nullptr;
-    const std::size_t key_len = rec.key ? rec.key->size() : 0;
-    void* val = rec.value ? const_cast<char*>(rec.value->data()) : nullptr;
-    const std::size_t val_len = rec.value ? rec.value->size() : 0;
-
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl_->rk.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()), RD_KAFKA_V_PARTITION(rec.partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(val, val_len),
-        RD_KAFKA_V_HEADERS(hdrs.get()), RD_KAFKA_V_OPAQUE(cb.get()), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      hdrs.release();  // owned by the message now
-      cb.release();    // released in on_delivery
-      return;
-    }
-    handle_produce_error(err, rec.topic);
-  }
+  send(view, cb.get());
+  cb.release();  // released in on_delivery
 }
 
-void Producer::produce(const RecordView& rec, DeliveryHandler& handler) {
+void Producer::produce(const RecordView& rec, DeliveryHandler& handler) { send(rec, Impl::tag(&handler)); }
+
+void Producer::send(const RecordView& rec, void* opaque) {
   rd_kafka_topic_t* const rkt = impl_->topic(rec.topic);
   const void* key = rec.key ? rec.key->data() : nullptr;
   const std::size_t key_len = rec.key ? rec.key->size() : 0;
+  void* val = rec.value ? const_cast<char*>(rec.value->data()) : nullptr;
+  const std::size_t val_len = rec.value ? rec.value->size() : 0;
   for (;;) {
     detail::HeadersPtr hdrs(rd_kafka_headers_new(rec.headers.size()));
-    for (const auto& h : rec.headers)
-      if (!h.value.empty()) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-        RD_KAFKA_V_VALUE(const_cast<char*>(rec.value.data()), rec.value.size()), RD_KAFKA_V_HEADERS(hdrs.get()),
-        RD_KAFKA_V_OPAQUE(Impl::tag(&handler)), RD_KAFKA_V_END);
+    for (const auto& h : rec.headers) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(rec.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(val, val_len), RD_KAFKA_V_HEADERS(hdrs.get()),
+        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       hdrs.release();  // owned by the message now
       return;
     }
-    handle_produce_error(err, rec.topic);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(impl_->rk.get(), 50);
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char reason[512];
+      rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
+      throw std::runtime_error(std::string("producer fatal error: ") + reason);
+    }
+    throw std::runtime_error("produce to " + std::string(rec.topic) + " failed: " + rd_kafka_err2str(err));
   }
-}
-
-void Producer::handle_produce_error(int code, std::string_view topic) {
-  const auto err = static_cast<rd_kafka_resp_err_t>(code);
-  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-    rd_kafka_poll(impl_->rk.get(), 50);
-    return;
-  }
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char reason[512];
-    rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
-    throw std::runtime_error(std::string("producer fatal error: ") + reason);
-  }
-  throw std::runtime_error("produce to " + std::string(topic) + " failed: " + rd_kafka_err2str(err));
 }
 
 void Producer::prepare(const std::string& topic, std::chrono::milliseconds timeout) {

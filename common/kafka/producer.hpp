@@ -37,8 +37,9 @@ struct RecordView {
   };
   std::string_view topic;
   std::optional<std::string_view> key;
-  std::string_view value;
+  std::optional<std::string_view> value;  // nullopt: a tombstone
   std::span<const Header> headers;
+  std::int32_t partition = -1;  // -1: the configured partitioner picks
 };
 
 /// Receives the delivery reports of records produced with it (on the thread that polls). For
@@ -101,8 +102,8 @@ public:
   void abort_transaction(std::chrono::milliseconds timeout);
 
 private:
-  /// After a failed produce call: waits out a full queue (the caller tries again) or throws.
-  void handle_produce_error(int code, std::string_view topic);
+  /// Both produce()s: enqueues with `opaque` (see on_delivery), polling while the queue is full.
+  void send(const RecordView& record, void* opaque);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

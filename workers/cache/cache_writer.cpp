@@ -99,7 +99,7 @@ std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string
 }
 
 std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
-                                                  std::optional<std::string_view> value, Pending& out) const {
+                                                  std::optional<std::string_view> value, Pending& out) {
   const auto id = catalog::parse_title_id(key);
   if (!id) return "a titles record whose key is not a title id";
   TitleWrite w;

@@ -55,9 +55,10 @@ public:
   void on_revoked(const std::vector<kafka::TopicPartition>& tps) override;
 
   /// Appends the guarded apply of one titles record (value nullopt: a tombstone). Returns why the
-  /// record can never be applied, if so. Used by handle_batch and by `anipipe-ops cache rebuild`.
-  std::optional<std::string> add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
-                                       std::optional<std::string_view> value, Pending& out) const;
+  /// record can never be applied, if so. Used by handle_batch and by `anipipe-ops cache rebuild`,
+  /// whose reader thread parses while other threads write: it touches no writer's state.
+  static std::optional<std::string> add_title(std::string_view key, std::int32_t partition, std::int64_t offset,
+                                              std::optional<std::string_view> value, Pending& out);
   /// Applies what is queued (titles guarded, then the commands); throws redis::Unavailable if Redis
   /// is down or refuses a command. Clears pending.
   void flush(Pending& pending);

@@ -88,7 +88,6 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   redis::Client redis(ro);
   cache::CacheTopics topics;
   topics.titles = o.titles_topic;
-  cache::CacheWriter writer(redis, topics);
 
   // cache's own bookkeeping stays: partition markers (running workers must not replay on top) and
   // per-title versions (the guard, and what each title's index entries were built from, so a
@@ -120,7 +119,7 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
           [&](const kafka::Message& m) {
             ++done;
             const auto value = m.value();
-            if (auto error = writer.add_title(m.key().value_or(""), m.partition(), m.offset(), value, batch)) {
+            if (auto error = cache::CacheWriter::add_title(m.key().value_or(""), m.partition(), m.offset(), value, batch)) {
               ++unusable;
               std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
                            static_cast<long long>(m.offset()), error->c_str());
