@@ -120,10 +120,26 @@ void Writer::close(char c) {
   --depth_;
 }
 
-Writer& Writer::begin_object() { open('{'); return *this; }
-Writer& Writer::end_object() { close('}'); return *this; }
-Writer& Writer::begin_array() { open('['); return *this; }
-Writer& Writer::end_array() { close(']'); return *this; }
+Writer& Writer::begin_object() {
+  open('{');
+  if (observer_) observer_->begin_object();
+  return *this;
+}
+Writer& Writer::end_object() {
+  close('}');
+  if (observer_) observer_->end();
+  return *this;
+}
+Writer& Writer::begin_array() {
+  open('[');
+  if (observer_) observer_->begin_array();
+  return *this;
+}
+Writer& Writer::end_array() {
+  close(']');
+  if (observer_) observer_->end();
+  return *this;
+}
 
 void Writer::literal_key(std::string_view k) {
   assert(first_to_escape(k) == k.size() && "a literal key that needs escaping: use key(std::string_view)");
@@ -134,6 +150,7 @@ void Writer::literal_key(std::string_view k) {
   p[k.size() + 1] = '"';
   p[k.size() + 2] = ':';
   after_key_ = true;
+  if (observer_) observer_->key(k);
 }
 
 Writer& Writer::key(std::string_view k) {
@@ -141,19 +158,41 @@ Writer& Writer::key(std::string_view k) {
   append_quoted(out_, k);
   out_.push_back(':');
   after_key_ = true;
+  if (observer_) observer_->key(k);
   return *this;
 }
 
-Writer& Writer::value(std::string_view s) { separate(); append_quoted(out_, s); return *this; }
-Writer& Writer::value(bool b) { separate(); out_ += b ? "true" : "false"; return *this; }
-Writer& Writer::null() { separate(); out_ += "null"; return *this; }
-Writer& Writer::raw(std::string_view json) { separate(); out_.append(json); return *this; }
+Writer& Writer::value(std::string_view s) {
+  separate();
+  append_quoted(out_, s);
+  if (observer_) observer_->string(s);
+  return *this;
+}
+Writer& Writer::value(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+  if (observer_) observer_->boolean(b);
+  return *this;
+}
+Writer& Writer::null() {
+  separate();
+  out_ += "null";
+  if (observer_) observer_->null();
+  return *this;
+}
+Writer& Writer::raw(std::string_view json) {
+  separate();
+  out_.append(json);
+  if (observer_) observer_->raw();
+  return *this;
+}
 
 Writer& Writer::value(std::int64_t n) {
   separate();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
   out_.append(buf, r.ptr);
+  if (observer_) observer_->number(static_cast<double>(n), true);
   return *this;
 }
 
@@ -162,19 +201,25 @@ Writer& Writer::value(std::uint64_t n) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
   out_.append(buf, r.ptr);
+  if (observer_) observer_->number(static_cast<double>(n), true);
   return *this;
 }
 
 Writer& Writer::value(double d) {
   separate();
   // JSON has no NaN or infinity; null is the conventional stand-in.
-  if (!std::isfinite(d)) { out_ += "null"; return *this; }
+  if (!std::isfinite(d)) {
+    out_ += "null";
+    if (observer_) observer_->null();
+    return *this;
+  }
   char buf[32];
   // Shortest round-trip form; but never a long run of integer digits: 2.1e20 written as
   // 213548027643871133696 is valid JSON that 64-bit parsers (simdjson among them) refuse.
   auto r = std::fabs(d) < 1e15 ? std::to_chars(buf, buf + sizeof buf, d)
                                : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   out_.append(buf, r.ptr);
+  if (observer_) observer_->number(d, false);
   return *this;
 }
 

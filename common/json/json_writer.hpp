@@ -10,9 +10,27 @@
 
 namespace anipipe::json {
 
+/// Told of every value a Writer writes, in document order, as it writes it: lets a schema check
+/// (SchemaCheck) run alongside the writing instead of parsing the written text again.
+class WriteObserver {
+public:
+  virtual ~WriteObserver() = default;
+  virtual void begin_object() = 0;
+  virtual void begin_array() = 0;
+  virtual void end() = 0;  // of the innermost open object or array
+  virtual void key(std::string_view k) = 0;
+  virtual void string(std::string_view s) = 0;  // the value, unescaped
+  /// integer: written as an integer (value(int64/uint64)) rather than a double.
+  virtual void number(double d, bool integer) = 0;
+  virtual void boolean(bool b) = 0;
+  virtual void null() = 0;
+  /// Already-serialized JSON the observer cannot see into.
+  virtual void raw() = 0;
+};
+
 class Writer {
 public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit Writer(std::string& out, WriteObserver* observer = nullptr) : out_(out), observer_(observer) {}
 
   Writer& begin_object();
   Writer& end_object();
@@ -59,6 +77,7 @@ private:
   void literal_key(std::string_view k);
 
   std::string& out_;
+  WriteObserver* const observer_;
   // One bit per open container (bit d-1 for depth d): has it received no element yet? A bitmask
   // rather than a vector, so a Writer costs no allocation (one is made per record written).
   std::uint64_t empty_ = 0;

@@ -11,15 +11,12 @@
 #include <stdexcept>
 
 #include "json/json_writer.hpp"
+#include "json/schema_node.hpp"
 #include "json/simple_pattern.hpp"
 #include "util/clock.hpp"
 
 namespace anipipe::json {
 namespace {
-
-enum TypeBit : unsigned {
-  kNull = 1, kBoolean = 2, kInteger = 4, kNumber = 8, kString = 16, kArray = 32, kObject = 64
-};
 
 unsigned type_bit(std::string_view name) {
   if (name == "null") return kNull;
@@ -32,40 +29,12 @@ unsigned type_bit(std::string_view name) {
   return 0;
 }
 
-const char* type_name(simdjson::dom::element e) {
-  using T = simdjson::dom::element_type;
-  switch (e.type()) {
-    case T::ARRAY: return "array";
-    case T::OBJECT: return "object";
-    case T::INT64: case T::UINT64: return "integer";
-    case T::DOUBLE: return "number";
-    case T::STRING: return "string";
-    case T::BOOL: return "boolean";
-    case T::NULL_VALUE: return "null";
-  }
-  return "unknown";
-}
-
 bool is_integral(simdjson::dom::element e) {
   using T = simdjson::dom::element_type;
   if (e.type() == T::INT64 || e.type() == T::UINT64) return true;
   if (e.type() == T::DOUBLE) {
     double d = double(e);
     return std::isfinite(d) && std::floor(d) == d;
-  }
-  return false;
-}
-
-bool matches_type(simdjson::dom::element e, unsigned mask) {
-  using T = simdjson::dom::element_type;
-  switch (e.type()) {
-    case T::NULL_VALUE: return mask & kNull;
-    case T::BOOL: return mask & kBoolean;
-    case T::STRING: return mask & kString;
-    case T::ARRAY: return mask & kArray;
-    case T::OBJECT: return mask & kObject;
-    case T::INT64: case T::UINT64: return mask & (kInteger | kNumber);
-    case T::DOUBLE: return (mask & kNumber) || ((mask & kInteger) && is_integral(e));
   }
   return false;
 }
@@ -81,12 +50,6 @@ std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
-}
-
-std::string number_text(double d) {
-  std::string out;
-  Writer(out).value(d);
-  return out;
 }
 
 // Canonical text of a value, for enum/const comparison: numbers by value, the rest minified.
@@ -113,8 +76,6 @@ struct PathSeg {
   bool is_index = false;
 };
 
-std::string escape_pointer_token(std::string_view t);
-
 std::string path_string(const PathSeg* p) {
   std::vector<const PathSeg*> chain;
   for (; p; p = p->parent) chain.push_back(p);
@@ -123,6 +84,8 @@ std::string path_string(const PathSeg* p) {
     out += "/" + ((*it)->is_index ? std::to_string((*it)->index) : escape_pointer_token((*it)->key));
   return out;
 }
+
+}  // namespace
 
 std::string escape_pointer_token(std::string_view t) {
   std::string out;
@@ -134,44 +97,9 @@ std::string escape_pointer_token(std::string_view t) {
   return out;
 }
 
-}  // namespace
-
 std::string ValidationError::to_string() const {
   return (instance_path.empty() ? std::string("at the root") : "at " + instance_path) + ": " + message;
 }
-
-class SchemaNode {
-public:
-  bool reject_all = false;  // the boolean schema false
-  unsigned types = 0;       // 0 = any type
-  std::vector<std::pair<std::string, SchemaNode*>> properties;
-  std::vector<std::string> required;
-  // Resolved by finish(): which of properties are required (a bit per property, up to 64), and the
-  // required names that are not among properties (checked by lookup).
-  std::uint64_t required_bits = 0;
-  std::vector<std::string> required_elsewhere;
-  SchemaNode* additional = nullptr;
-  SchemaNode* items = nullptr;
-  std::optional<double> minimum, maximum, exclusive_minimum, exclusive_maximum;
-  std::optional<std::size_t> min_length, max_length, min_items, max_items;
-  std::optional<std::regex> pattern;
-  std::optional<SimplePattern> simple_pattern;  // the same pattern matched by hand, when it can be
-  std::string pattern_source;
-  std::optional<std::vector<std::string>> enum_values;  // canonical texts
-  std::vector<std::string> enum_strings;                // the enum's string members, unquoted (fast path)
-  bool enum_has_null = false;                           // (fast path)
-  std::optional<std::string> const_value;
-  std::vector<SchemaNode*> one_of, any_of, all_of;
-  SchemaNode* not_ = nullptr;
-  std::string format;
-  enum class Format { none, date_time, uuid } format_kind = Format::none;
-  std::string ref;            // as written
-  SchemaNode* ref_target = nullptr;
-
-  std::optional<ValidationError> validate(simdjson::dom::element e, const PathSeg* path) const;
-  /// After every keyword is read: derives the fast-path fields.
-  void finish();
-};
 
 void SchemaNode::finish() {
   for (const auto& name : required) {
@@ -184,134 +112,201 @@ void SchemaNode::finish() {
   else if (format == "uuid") format_kind = Format::uuid;
 }
 
-std::optional<ValidationError> SchemaNode::validate(simdjson::dom::element e, const PathSeg* path) const {
-  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)}); };
-  if (reject_all) return fail("no value is allowed here");
-  if (ref_target) {
-    if (auto err = ref_target->validate(e, path)) return err;
+std::string number_text(double d) {
+  std::string out;
+  Writer(out).value(d);
+  return out;
+}
+
+std::optional<std::string> SchemaNode::type_error(unsigned actual, bool integral, bool integer_text) const {
+  if (!types) return std::nullopt;
+  const bool ok = (types & actual) || (actual == kNumber && integral && (types & kInteger));
+  if (ok) return std::nullopt;
+  std::string want;
+  for (auto [bit, name] : {std::pair{kNull, "null"}, {kBoolean, "boolean"}, {kInteger, "integer"}, {kNumber, "number"},
+                           {kString, "string"}, {kArray, "array"}, {kObject, "object"}}) {
+    if (types & bit) want += (want.empty() ? "" : " or ") + std::string(name);
   }
-  if (types && !matches_type(e, types)) {
-    std::string want;
-    for (auto [bit, name] : {std::pair{kNull, "null"}, {kBoolean, "boolean"}, {kInteger, "integer"}, {kNumber, "number"},
-                             {kString, "string"}, {kArray, "array"}, {kObject, "object"}}) {
-      if (types & bit) want += (want.empty() ? "" : " or ") + std::string(name);
+  const char* got = actual == kNumber ? (integer_text ? "integer" : "number")
+                    : actual == kNull ? "null" : actual == kBoolean ? "boolean" : actual == kString ? "string"
+                    : actual == kArray ? "array" : "object";
+  return "expected " + want + ", got " + got;
+}
+
+std::optional<std::string> SchemaNode::scalar_error(const Scalar& v) const {
+  if (reject_all) return "no value is allowed here";
+  if (auto err = type_error(v.type, v.integral, v.integer_text)) return err;
+  if (enum_values || const_value) {
+    // Strings and null by the fast path; the rest by canonical text (numbers by value).
+    bool enum_matched = false, const_matched = false;
+    if (v.type == kString) {
+      for (const auto& m : enum_strings) enum_matched = enum_matched || m == v.string;
+      const_matched = const_string && *const_string == v.string;
+    } else {
+      const std::string c = v.type == kNull ? "null" : v.type == kBoolean ? (v.boolean ? "true" : "false") : number_text(v.number);
+      if (enum_values)
+        for (const auto& m : *enum_values) enum_matched = enum_matched || m == c;
+      const_matched = const_value && *const_value == c;
     }
-    return fail("expected " + want + ", got " + type_name(e));
-  }
-  bool enum_matched = false;
-  if (enum_values && e.type() == simdjson::dom::element_type::STRING) {
-    const std::string_view sv(e);
-    for (const auto& v : enum_strings) enum_matched = enum_matched || v == sv;
-  } else if (enum_values && e.type() == simdjson::dom::element_type::NULL_VALUE) {
-    enum_matched = enum_has_null;
-  }
-  if ((enum_values && !enum_matched) || const_value) {
-    const std::string c = canonical(e);
-    if (const_value && c != *const_value) return fail("must equal " + *const_value);
-    if (enum_values) {
-      bool found = false;
-      for (const auto& v : *enum_values) found = found || v == c;
-      if (!found) {
-        std::string list;
-        for (const auto& v : *enum_values) list += (list.empty() ? "" : ", ") + v;
-        return fail("must be one of " + list + ", got " + c);
-      }
+    auto text = [&] {
+      if (v.type != kString) return v.type == kNull ? std::string("null") : v.type == kBoolean ? std::string(v.boolean ? "true" : "false") : number_text(v.number);
+      std::string q;
+      append_quoted(q, v.string);
+      return q;
+    };
+    if (const_value && !const_matched) return "must equal " + *const_value;
+    if (enum_values && !enum_matched) {
+      std::string list;
+      for (const auto& m : *enum_values) list += (list.empty() ? "" : ", ") + m;
+      return "must be one of " + list + ", got " + text();
     }
   }
-  using T = simdjson::dom::element_type;
-  const auto t = e.type();
-  if (t == T::INT64 || t == T::UINT64 || t == T::DOUBLE) {
-    const double d = as_double(e);
-    if (minimum && d < *minimum) return fail("must be >= " + number_text(*minimum));
-    if (maximum && d > *maximum) return fail("must be <= " + number_text(*maximum));
-    if (exclusive_minimum && d <= *exclusive_minimum) return fail("must be > " + number_text(*exclusive_minimum));
-    if (exclusive_maximum && d >= *exclusive_maximum) return fail("must be < " + number_text(*exclusive_maximum));
-  } else if (t == T::STRING) {
-    const std::string_view s = std::string_view(e);
+  if (v.type == kNumber) {
+    const double d = v.number;
+    if (minimum && d < *minimum) return "must be >= " + number_text(*minimum);
+    if (maximum && d > *maximum) return "must be <= " + number_text(*maximum);
+    if (exclusive_minimum && d <= *exclusive_minimum) return "must be > " + number_text(*exclusive_minimum);
+    if (exclusive_maximum && d >= *exclusive_maximum) return "must be < " + number_text(*exclusive_maximum);
+  } else if (v.type == kString) {
+    const std::string_view s = v.string;
     if (min_length || max_length) {
       const auto n = utf8_length(s);
-      if (min_length && n < *min_length) return fail("string shorter than " + std::to_string(*min_length));
-      if (max_length && n > *max_length) return fail("string longer than " + std::to_string(*max_length));
+      if (min_length && n < *min_length) return "string shorter than " + std::to_string(*min_length);
+      if (max_length && n > *max_length) return "string longer than " + std::to_string(*max_length);
     }
     if (pattern && !(simple_pattern ? simple_pattern->search(s) : std::regex_search(s.begin(), s.end(), *pattern)))
-      return fail("string does not match pattern " + pattern_source);
-    if (format_kind == Format::date_time && !util::is_rfc3339(s)) return fail("not an RFC 3339 date-time");
-    if (format_kind == Format::uuid && !uuid_pattern().search(s)) return fail("not a UUID");
-  } else if (t == T::ARRAY) {
-    auto arr = simdjson::dom::array(e);
-    const std::size_t n = arr.size();
-    if (min_items && n < *min_items) return fail("fewer than " + std::to_string(*min_items) + " items");
-    if (max_items && n > *max_items) return fail("more than " + std::to_string(*max_items) + " items");
-    if (items) {
-      std::size_t i = 0;
-      for (auto child : arr) {
-        const PathSeg seg{path, {}, i, true};
-        if (auto err = items->validate(child, &seg)) return err;
-        ++i;
-      }
-    }
-  } else if (t == T::OBJECT) {
-    auto obj = simdjson::dom::object(e);
-    // One pass over the fields: each is matched to its property (noting the required ones seen)
-    // and validated; the required ones missing are reported first, as a lookup per name would.
-    std::uint64_t seen = 0;
-    std::optional<ValidationError> field_error;
-    for (auto field : obj) {
-      const std::string_view k = field.key;
-      SchemaNode* sub = nullptr;
-      bool declared = false;
-      for (std::size_t i = 0; i < properties.size(); ++i) {
-        if (properties[i].first == k) {
-          sub = properties[i].second;
-          declared = true;
-          if (i < 64) seen |= std::uint64_t{1} << i;
-          break;
+      return "string does not match pattern " + pattern_source;
+    if (format_kind == Format::date_time && !util::is_rfc3339(s)) return "not an RFC 3339 date-time";
+    if (format_kind == Format::uuid && !uuid_pattern().search(s)) return "not a UUID";
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+/// A scalar element as the shared rules read it; nullopt for an array or object.
+std::optional<Scalar> scalar_of(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  Scalar v;
+  switch (e.type()) {
+    case T::NULL_VALUE: v.type = kNull; return v;
+    case T::BOOL: v.type = kBoolean; v.boolean = bool(e); return v;
+    case T::STRING: v.type = kString; v.string = std::string_view(e); return v;
+    case T::INT64: case T::UINT64: case T::DOUBLE:
+      v.type = kNumber;
+      v.number = as_double(e);
+      v.integral = is_integral(e);
+      v.integer_text = e.type() != T::DOUBLE;
+      return v;
+    case T::ARRAY: case T::OBJECT: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// Validates a parsed document against a compiled schema (every keyword, combinators included).
+std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path) {
+  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)}); };
+  if (node.ref_target) {
+    if (auto err = validate_element(*node.ref_target, e, path)) return err;
+  }
+  using T = simdjson::dom::element_type;
+  if (auto scalar = scalar_of(e)) {
+    if (auto msg = node.scalar_error(*scalar)) return fail(std::move(*msg));
+  } else {
+    if (node.reject_all) return fail("no value is allowed here");
+    const bool is_array = e.type() == T::ARRAY;
+    if (auto msg = node.type_error(is_array ? kArray : kObject, false, false)) return fail(std::move(*msg));
+    if (node.enum_values || node.const_value) {
+      const std::string c = canonical(e);
+      if (node.const_value && c != *node.const_value) return fail("must equal " + *node.const_value);
+      if (node.enum_values) {
+        bool found = false;
+        for (const auto& v : *node.enum_values) found = found || v == c;
+        if (!found) {
+          std::string list;
+          for (const auto& v : *node.enum_values) list += (list.empty() ? "" : ", ") + v;
+          return fail("must be one of " + list + ", got " + c);
         }
       }
-      if (field_error) continue;  // still noting the required ones
-      if (!declared) sub = additional;
-      if (sub) {
-        const PathSeg seg{path, k, 0, false};
-        if (auto err = sub->validate(field.value, &seg)) {
-          if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
-          field_error = std::move(err);
+    }
+    if (is_array) {
+      auto arr = simdjson::dom::array(e);
+      const std::size_t n = arr.size();
+      if (node.min_items && n < *node.min_items) return fail("fewer than " + std::to_string(*node.min_items) + " items");
+      if (node.max_items && n > *node.max_items) return fail("more than " + std::to_string(*node.max_items) + " items");
+      if (node.items) {
+        std::size_t i = 0;
+        for (auto child : arr) {
+          const PathSeg seg{path, {}, i, true};
+          if (auto err = validate_element(*node.items, child, &seg)) return err;
+          ++i;
         }
       }
-    }
-    if ((seen & required_bits) != required_bits || !required_elsewhere.empty()) {
-      for (const auto& name : required) {
-        if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
+    } else {
+      auto obj = simdjson::dom::object(e);
+      // One pass over the fields: each is matched to its property (noting the required ones seen)
+      // and validated; the required ones missing are reported first, as a lookup per name would.
+      std::uint64_t seen = 0;
+      std::optional<ValidationError> field_error;
+      for (auto field : obj) {
+        const std::string_view k = field.key;
+        SchemaNode* sub = nullptr;
+        bool declared = false;
+        for (std::size_t i = 0; i < node.properties.size(); ++i) {
+          if (node.properties[i].first == k) {
+            sub = node.properties[i].second;
+            declared = true;
+            if (i < 64) seen |= std::uint64_t{1} << i;
+            break;
+          }
+        }
+        if (field_error) continue;  // still noting the required ones
+        if (!declared) sub = node.additional;
+        if (sub) {
+          const PathSeg seg{path, k, 0, false};
+          if (auto err = validate_element(*sub, field.value, &seg)) {
+            if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
+            field_error = std::move(err);
+          }
+        }
       }
+      if ((seen & node.required_bits) != node.required_bits || !node.required_elsewhere.empty()) {
+        for (const auto& name : node.required) {
+          if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
+        }
+      }
+      if (field_error) return field_error;
     }
-    if (field_error) return field_error;
   }
-  for (auto* s : all_of) {
-    if (auto err = s->validate(e, path)) return err;
+  for (auto* s : node.all_of) {
+    if (auto err = validate_element(*s, e, path)) return err;
   }
-  if (!any_of.empty()) {
+  if (!node.any_of.empty()) {
     std::optional<ValidationError> first;
     bool ok = false;
-    for (auto* s : any_of) {
-      auto err = s->validate(e, path);
+    for (auto* s : node.any_of) {
+      auto err = validate_element(*s, e, path);
       if (!err) { ok = true; break; }
       if (!first) first = err;
     }
     if (!ok) return fail("matches none of anyOf (first: " + first->to_string() + ")");
   }
-  if (!one_of.empty()) {
+  if (!node.one_of.empty()) {
     int matched = 0;
     std::string reasons;
-    for (auto* s : one_of) {
-      auto err = s->validate(e, path);
+    for (auto* s : node.one_of) {
+      auto err = validate_element(*s, e, path);
       if (!err) ++matched;
       else reasons += (reasons.empty() ? "" : "; ") + err->to_string();
     }
     if (matched == 0) return fail("matches none of oneOf (" + reasons + ")");
     if (matched > 1) return fail("matches more than one of oneOf");
   }
-  if (not_ && !not_->validate(e, path)) return fail("must not match the 'not' schema");
+  if (node.not_ && !validate_element(*node.not_, e, path)) return fail("must not match the 'not' schema");
   return std::nullopt;
 }
+
+}  // namespace
 
 struct SchemaRegistry::Impl {
   std::vector<std::unique_ptr<SchemaNode>> nodes;
@@ -388,6 +383,7 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
       }
     } else if (k == "const") {
       n->const_value = canonical(v);
+      if (v.type() == T::STRING) n->const_string = std::string(std::string_view(v));
     } else if (k == "properties") {
       if (v.type() != T::OBJECT) bad(file, ptr, "properties must be an object");
       for (auto p : simdjson::dom::object(v)) {
@@ -444,6 +440,34 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
   return n;
 }
 
+namespace {
+
+/// Whether a SchemaCheck can follow a document of this schema as it is written (see streamable).
+/// A $ref cycle counts as streamable while it is being looked at: the other nodes decide.
+bool streamable(const SchemaNode& node, std::vector<const SchemaNode*>& visiting) {
+  for (const auto* v : visiting)
+    if (v == &node) return true;
+  if (!node.one_of.empty() || !node.any_of.empty() || !node.all_of.empty() || node.not_ || !node.required_elsewhere.empty())
+    return false;
+  int member_schemas = 0;
+  for (const SchemaNode* n = &node; n; n = n->ref_target) member_schemas += n->constrains_members();
+  if (member_schemas > 1) return false;
+  visiting.push_back(&node);
+  bool ok = !node.ref_target || streamable(*node.ref_target, visiting);
+  for (const auto& [_, sub] : node.properties) ok = ok && streamable(*sub, visiting);
+  if (node.additional) ok = ok && streamable(*node.additional, visiting);
+  if (node.items) ok = ok && streamable(*node.items, visiting);
+  visiting.pop_back();
+  return ok;
+}
+
+bool streamable(const SchemaNode& node) {
+  std::vector<const SchemaNode*> visiting;
+  return streamable(node, visiting);
+}
+
+}  // namespace
+
 SchemaRegistry::SchemaRegistry() : impl_(std::make_unique<Impl>()) {}
 SchemaRegistry::~SchemaRegistry() = default;
 SchemaRegistry::SchemaRegistry(SchemaRegistry&&) noexcept = default;
@@ -477,6 +501,12 @@ void SchemaRegistry::link() {
     node->ref_target = it->second;
   }
   impl_->unresolved.clear();
+  for (auto& node : impl_->nodes) node->streamable = streamable(*node);
+}
+
+const SchemaNode* SchemaRegistry::root(std::string_view topic) const {
+  auto it = impl_->roots.find(topic);
+  return it == impl_->roots.end() ? nullptr : it->second;
 }
 
 void SchemaRegistry::add_directory(const std::filesystem::path& dir) {
@@ -527,7 +557,7 @@ std::optional<ValidationError> SchemaRegistry::validate(std::string_view topic, 
   std::memcpy(buffer.data(), json_text.data(), json_text.size());
   simdjson::dom::element doc;
   if (auto err = parser.parse(buffer.data(), json_text.size(), false).get(doc)) return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
-  return it->second->validate(doc, nullptr);
+  return validate_element(*it->second, doc, nullptr);
 }
 
 std::vector<std::string> SchemaRegistry::examples(std::string_view topic) const {

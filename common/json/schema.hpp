@@ -53,6 +53,8 @@ public:
   std::vector<std::string> topics() const;
 
 private:
+  friend class SchemaCheck;
+  const SchemaNode* root(std::string_view topic) const;  // nullptr if no such topic
   void add_directory(const std::filesystem::path& dir);
   struct Impl;
   std::unique_ptr<Impl> impl_;

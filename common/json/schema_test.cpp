@@ -1,22 +1,11 @@
 #include <doctest/doctest.h>
 
 #include "json/schema.hpp"
+#include "json/test_schemas.hpp"
 
 using anipipe::json::SchemaRegistry;
-
-namespace {
-const SchemaRegistry& project_schemas() {
-  static const SchemaRegistry reg = SchemaRegistry::load_directory(anipipe::json::default_schema_dir());
-  return reg;
-}
-
-SchemaRegistry one(const std::string& schema) {
-  SchemaRegistry reg;
-  reg.add("t.schema.json", schema);
-  reg.link();
-  return reg;
-}
-}  // namespace
+using anipipe::json::test::one;
+using anipipe::json::test::project_schemas;
 
 TEST_CASE("every topic of DESIGN.md has a schema, with examples, and every example is valid") {
   const auto& reg = project_schemas();

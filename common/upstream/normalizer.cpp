@@ -112,7 +112,7 @@ void set(Normalized& n, Normalized::Status status, std::string_view reason) {
 }
 
 void dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at,
-              int depth, Normalized& n) {
+              int depth, json::SchemaCheck* check, Normalized& n) {
   UpstreamEvent e;
   e.api = api;
   e.endpoint = endpoint;
@@ -131,7 +131,7 @@ void dispatch(object& obj, Form form, std::string_view api, std::string_view end
       const Form inner_form = detect(*inner);
       if (inner_form == Form::malformed || inner->reset().error()) return reject(n, "not JSON: truncated or malformed message");
       const std::string recorded = n.recorded_at;  // observed_at must outlive n's reuse below
-      return dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1, n);
+      return dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1, check, n);
     }
     case Form::v3_frame: {
       auto type = lj::string_field(obj, "type");
@@ -155,10 +155,15 @@ void dispatch(object& obj, Form form, std::string_view api, std::string_view end
   n.status = Normalized::Status::event;
   n.title_id = e.title_id;
   n.kind = e.kind;
-  serialize_event(e, observed_at, n.json);
+  if (check) check->reset();
+  serialize_event(e, observed_at, n.json, check);
 }
 
 }  // namespace
+
+Normalizer::Normalizer(const json::SchemaRegistry* contract) {
+  if (contract) check_.emplace(*contract, "anilibria.upstream.events");
+}
 
 void Normalizer::normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
                            std::string_view observed_at, Normalized& n) {
@@ -174,9 +179,10 @@ void Normalizer::normalize(simdjson::padded_string_view text, std::string_view a
     // After the whole object was walked, a current location means there is more after it.
     if (!doc.current_location().error()) return reject(n, "not JSON: trailing content after the object");
     if (obj.reset().error()) return reject(n, "not JSON: cannot re-read the object");
-    dispatch(obj, form, api, endpoint, observed_at, 0, n);
-    if (contract_ && n.status == Normalized::Status::event) {
-      if (auto err = contract_->validate("anilibria.upstream.events", n.json))
+    json::SchemaCheck* check = check_ ? &*check_ : nullptr;
+    dispatch(obj, form, api, endpoint, observed_at, 0, check, n);
+    if (check && n.status == Normalized::Status::event) {
+      if (auto err = check->result(n.json))
         reject(n, "normalized event violates schema anilibria.upstream.events: " + err->to_string());
     }
   } catch (const simdjson::simdjson_error& e) {

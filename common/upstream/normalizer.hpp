@@ -11,7 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "json/schema.hpp"
+#include "json/schema_check.hpp"
 #include "upstream/upstream_event.hpp"
 
 namespace anipipe::upstream {
@@ -34,7 +37,7 @@ public:
   /// contract: if given, every event is checked against its anilibria.upstream.events schema
   /// here, on the thread that normalized it, and one that violates it is rejected with the reason
   /// (so its raw input is dead-lettered for a fix and a re-drive).
-  explicit Normalizer(const json::SchemaRegistry* contract = nullptr) : contract_(contract) {}
+  explicit Normalizer(const json::SchemaRegistry* contract = nullptr);
 
   /// api: how the message arrived (v1, v3, replay); endpoint: where from (may be empty);
   /// observed_at: RFC 3339 time of observation (a wrapper's recorded_at wins).
@@ -48,7 +51,9 @@ public:
                             std::string_view observed_at);
 
 private:
-  const json::SchemaRegistry* contract_;
+  // The contract is checked while the event is written (json/schema_check.hpp), not by parsing
+  // it again: that was a quarter of the normalizing.
+  std::optional<json::SchemaCheck> check_;
   simdjson::ondemand::parser parser_;
 };
 

@@ -27,7 +27,9 @@ std::string fixture(const std::string& name) {
 }
 
 Normalized normalize(const std::string& text, std::string_view api = "v1") {
-  static Normalizer n;
+  // With the contract, as ingest runs it: every event below is checked as it is written, and
+  // event() validates the text again.
+  static Normalizer n(&schemas());
   return n.normalize_copy(text, api, "/test", "2025-01-16T08:20:00Z");
 }
 
@@ -234,4 +236,29 @@ TEST_CASE("absurd episode numbers make the episode unusable instead of unparsabl
   CHECK(r.status == Status::rejected);
   auto n = event(R"({"id":9,"alias":"a","name":{"main":"A"},"latest_episode":{"id":"e","ordinal":1e300}})");
   CHECK(has(n, R"("episodes":[])"));
+}
+
+TEST_CASE("an event that breaks the contract is rejected with the reason, the raw input to be dead-lettered") {
+  // A contract stricter than the project's: titles above 5000 are refused.
+  auto read = [](const std::string& name) {
+    std::ifstream in(anipipe::json::default_schema_dir() / name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  std::string events = read("anilibria.upstream.events.schema.json");
+  const std::string from = R"("title_id": { "type": "integer", "minimum": 1 })";
+  const auto at = events.find(from);
+  REQUIRE(at != std::string::npos);
+  events.replace(at, from.size(), R"("title_id": { "type": "integer", "minimum": 1, "maximum": 5000 })");
+  anipipe::json::SchemaRegistry strict;
+  strict.add("anilibria.titles.schema.json", read("anilibria.titles.schema.json"));
+  strict.add("anilibria.upstream.events.schema.json", events);
+  strict.link();
+  Normalizer normalizer(&strict);
+  auto ok = normalizer.normalize_copy(R"({"type":"encode_finish","data":{"id":"4000","episode":"3"}})", "v3", "", "2025-01-16T08:20:00Z");
+  CHECK(ok.status == Status::event);
+  auto r = normalizer.normalize_copy(R"({"type":"encode_finish","data":{"id":"9000","episode":"3"}})", "v3", "", "2025-01-16T08:20:00Z");
+  REQUIRE(r.status == Status::rejected);
+  CHECK(r.reason == "normalized event violates schema anilibria.upstream.events: at /title_id: must be <= 5000");
 }

@@ -30,13 +30,14 @@ void hex_sha256_128(std::string_view rest, char* id) {
 
 }  // namespace
 
-std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out) {
+std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out,
+                                 json::WriteObserver* observer) {
   // One buffer, no copies: the envelope first with a placeholder id, then the content; the id is
   // the hash of the content as its own object ("{" + the fields after the envelope's comma) and
   // is written over the placeholder (which has its width and needs no escaping, so it sits at
   // kIdPrefix.size()).
   out.clear();
-  json::Writer w(out);
+  json::Writer w(out, observer);
   w.begin_object().field("event_id", std::string_view("00000000000000000000000000000000")).field("observed_at", observed_at);
   w.key("source").begin_object().field("api", e.api);
   if (!e.endpoint.empty()) w.field("endpoint", e.endpoint);

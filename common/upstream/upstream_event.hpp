@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+namespace anipipe::json { class WriteObserver; }
+
 namespace anipipe::upstream {
 
 struct Episode {
@@ -71,8 +73,10 @@ struct UpstreamEvent {
 /// Serializes the event into out (replacing what it held, keeping its capacity) with its
 /// content-derived id: sha256 over everything but event_id, observed_at and source, so the same
 /// observation from a re-poll, a reconnect or a replay has the same id. Returns the id, a view
-/// into out.
-std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out);
+/// into out. observer, if given, is told of everything written (a schema check); the id it is told
+/// of is a placeholder of the same shape (32 hex digits), replaced once the content is hashed.
+std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out,
+                                 json::WriteObserver* observer = nullptr);
 /// The id within what serialize_event wrote (it is always the first field).
 inline std::string_view event_id_of(std::string_view serialized) { return serialized.substr(13, 32); }
 

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   anipipe::config::add_kafka_options(app, kafka);
   app.add_option("file", file, "NDJSON file")->required()->check(CLI::ExistingFile);
   app.add_option("--topic", topic, "Target topic")->capture_default_str();
+  bool event_headers = false;
+  app.add_flag("--event-headers", event_headers,
+               "Add the five headers ingest puts on every event (what Kafka costs for ingest's output shape)");
   anipipe::config::parse_or_exit(app, argc, argv);
 
   std::ifstream in(file, std::ios::binary);
@@ -37,6 +40,11 @@ int main(int argc, char** argv) {
       r.topic = topic;
       r.key = std::to_string(n % 5000);  // spread like title ids
       r.value = text.substr(p, nl - p);
+      if (event_headers) {
+        r.headers = anipipe::kafka::EventHeaders::new_root("ingest");
+        r.headers.schema = "anilibria.upstream.events";
+        r.headers.schema_version = "1";
+      }
       producer.produce(r, [&failed](const anipipe::kafka::DeliveryResult& d) { failed += !d.ok; });
       ++n;
       if ((n & 1023) == 0) producer.poll(std::chrono::milliseconds(0));
