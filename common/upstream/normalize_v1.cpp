@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "upstream/derived_text.hpp"
 #include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
@@ -12,13 +13,9 @@ using simdjson::ondemand::json_type;
 using simdjson::ondemand::object;
 namespace lj = lenient;
 
-std::optional<std::string> copy(std::optional<std::string_view> s) {
-  return s ? std::optional<std::string>(std::string(*s)) : std::nullopt;
-}
-
 /// A timestamp the contract can carry, or null: one garbled date must not sink a whole release.
-std::optional<std::string> timestamp(std::optional<std::string_view> s) {
-  return s && util::is_rfc3339(*s) ? copy(s) : std::nullopt;
+std::optional<std::string_view> timestamp(std::optional<std::string_view> s) {
+  return s && util::is_rfc3339(*s) ? s : std::nullopt;
 }
 
 /// {"value": "TV", "description": "ТВ"}, or just "TV" in older payloads.
@@ -54,16 +51,16 @@ bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optiona
   }
   out.ordinal = *ordinal;
   if (id && !id->empty()) {
-    out.id = std::string(*id);
+    out.id = *id;
   } else {
     // Never seen live, but the OpenAPI marks it optional: derive a stable id from the position.
     char buf[64];
-    std::snprintf(buf, sizeof buf, "v1-%lld-%g", static_cast<long long>(title_id), *ordinal);
-    out.id = buf;
+    const int n = std::snprintf(buf, sizeof buf, "v1-%lld-%g", static_cast<long long>(title_id), *ordinal);
+    out.id = derived_text::keep(std::string_view(buf, static_cast<std::size_t>(n)));
   }
-  out.hls_480 = copy(lj::string_field(ep, "hls_480"));
-  out.hls_720 = copy(lj::string_field(ep, "hls_720"));
-  out.hls_1080 = copy(lj::string_field(ep, "hls_1080"));
+  out.hls_480 = lj::string_field(ep, "hls_480");
+  out.hls_720 = lj::string_field(ep, "hls_720");
+  out.hls_1080 = lj::string_field(ep, "hls_1080");
   if (auto d = lj::number_field(ep, "duration"); d && *d >= 0 && *d < 1e9) out.duration = static_cast<std::int64_t>(std::llround(*d));
   out.updated_at = timestamp(lj::string_field(ep, "updated_at"));
   if (release_id) *release_id = lj::int_field(ep, "release_id");
@@ -81,12 +78,12 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
   t.type = enum_value(r, "type");
   if (auto y = lj::int_field(r, "year"); y && *y >= 1900 && *y <= 2100) t.year = *y;
   if (auto name = lj::object_field(r, "name")) {
-    if (auto main = lj::string_field(*name, "main")) t.name_ru = std::string(*main);
+    if (auto main = lj::string_field(*name, "main")) t.name_ru = *main;
     t.name_en = lj::string_field(*name, "english");
     t.name_alternative = lj::string_field(*name, "alternative");
   }
-  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty() && alias->size() <= 256) t.alias = std::string(*alias);
-  else t.alias = std::to_string(*id);
+  if (auto alias = lj::string_field(r, "alias"); alias && !alias->empty() && alias->size() <= 256) t.alias = *alias;
+  else t.alias = derived_text::keep(std::to_string(*id));
   t.season = season_name(enum_value(r, "season"));
   if (auto poster = lj::object_field(r, "poster")) {
     t.has_poster = true;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "upstream/derived_text.hpp"
 #include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
@@ -14,23 +15,23 @@ using simdjson::ondemand::object;
 using simdjson::ondemand::value;
 namespace lj = lenient;
 
-std::optional<std::string> unix_to_rfc3339(std::optional<std::int64_t> secs) {
+std::optional<std::string_view> unix_to_rfc3339(std::optional<std::int64_t> secs) {
   // Outside 1970..2100 it is garbage, and converting it to nanoseconds could overflow.
   if (!secs || *secs <= 0 || *secs >= 4'102'444'800) return std::nullopt;
-  return util::to_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(*secs)));
+  return derived_text::keep(util::to_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(*secs))));
 }
 
 /// v3 HLS paths are relative to player.host.
-std::optional<std::string> hls_url(std::optional<std::string_view> path, std::string_view host) {
+std::optional<std::string_view> hls_url(std::optional<std::string_view> path, std::string_view host) {
   if (!path || path->empty()) return std::nullopt;
-  if (path->starts_with("http://") || path->starts_with("https://") || host.empty()) return std::string(*path);
-  return "https://" + std::string(host) + std::string(*path);
+  if (path->starts_with("http://") || path->starts_with("https://") || host.empty()) return *path;
+  return derived_text::keep("https://", host, *path);
 }
 
-std::string synthetic_episode_id(std::int64_t title_id, double ordinal) {
+std::string_view synthetic_episode_id(std::int64_t title_id, double ordinal) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "v3-%lld-%g", static_cast<long long>(title_id), ordinal);
-  return buf;
+  const int n = std::snprintf(buf, sizeof buf, "v3-%lld-%g", static_cast<long long>(title_id), ordinal);
+  return derived_text::keep(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 /// One player.list entry. The map key (object form) is the fallback ordinal.
@@ -41,7 +42,7 @@ bool parse_playlist_episode(object& item, std::int64_t title_id, std::string_vie
   if (!ordinal || *ordinal < 0 || *ordinal > 1e6) return false;
   ep.ordinal = *ordinal;
   auto uuid = lj::string_field(item, "uuid");
-  ep.id = uuid && !uuid->empty() ? std::string(*uuid) : synthetic_episode_id(title_id, *ordinal);
+  ep.id = uuid && !uuid->empty() ? *uuid : synthetic_episode_id(title_id, *ordinal);
   ep.name = lj::string_field(item, "name");
   ep.updated_at = unix_to_rfc3339(lj::int_field(item, "created_timestamp"));
   if (auto hls = lj::object_field(item, "hls")) {
@@ -97,9 +98,9 @@ bool parse_title(object& t, Title& out, std::string* why) {
   }
   out.id = *id;
   auto code = lj::string_field(t, "code");
-  out.alias = code && !code->empty() && code->size() <= 256 ? std::string(*code) : std::to_string(*id);
+  out.alias = code && !code->empty() && code->size() <= 256 ? *code : derived_text::keep(std::to_string(*id));
   if (auto names = lj::object_field(t, "names")) {
-    if (auto ru = lj::string_field(*names, "ru")) out.name_ru = std::string(*ru);
+    if (auto ru = lj::string_field(*names, "ru")) out.name_ru = *ru;
     out.name_en = lj::string_field(*names, "en");
     out.name_alternative = lj::string_field(*names, "alternative");
   }
@@ -132,7 +133,7 @@ bool parse_title(object& t, Title& out, std::string* why) {
   }
   out.description = lj::string_field(t, "description");
   if (auto player = lj::object_field(t, "player")) {
-    std::string host(lj::string_field(*player, "host").value_or(""));
+    const std::string_view host = lj::string_field(*player, "host").value_or("");
     if (auto list = lj::field(*player, "list")) parse_playlist(*list, out.id, host, out.episodes);
   }
   if (out.name_ru.empty()) out.name_ru = out.alias;

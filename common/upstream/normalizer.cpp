@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "upstream/derived_text.hpp"
 #include "upstream/lenient_json.hpp"
 #include "upstream/normalize_v1.hpp"
 #include "upstream/normalize_v3.hpp"
@@ -169,6 +170,7 @@ void Normalizer::normalize(simdjson::padded_string_view text, std::string_view a
                            std::string_view observed_at, Normalized& n) {
   clear(n);
   lenient::reset();
+  derived_text::reset();
   simdjson::ondemand::document doc;
   if (auto err = parser_.iterate(text).get(doc)) return reject(n, std::string("not JSON: ") + simdjson::error_message(err));
   object obj;

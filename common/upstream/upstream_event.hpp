@@ -1,7 +1,8 @@
 #pragma once
 // One normalized upstream observation: the value of anilibria.upstream.events
 // (schemas/anilibria.upstream.events.schema.json). String fields are views into the parser's
-// buffers: an UpstreamEvent lives only until it is serialized.
+// buffers, or into derived_text.hpp's arena for text made from the payload: an UpstreamEvent lives
+// only until it is serialized.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,18 +14,18 @@ namespace anipipe::json { class WriteObserver; }
 namespace anipipe::upstream {
 
 struct Episode {
-  std::string id;  // upstream UUID, or "v3-<title>-<ordinal>" when v3 sends none
+  std::string_view id;  // upstream UUID, or "v3-<title>-<ordinal>" when v3 sends none
   double ordinal = 0;
   std::optional<std::string_view> name;
   std::optional<std::int64_t> duration;
-  std::optional<std::string> hls_480, hls_720, hls_1080;
-  std::optional<std::string> updated_at;
+  std::optional<std::string_view> hls_480, hls_720, hls_1080;
+  std::optional<std::string_view> updated_at;
 };
 
 struct Title {
   std::int64_t id = 0;
-  std::string alias;
-  std::string name_ru;
+  std::string_view alias;
+  std::string_view name_ru;
   std::optional<std::string_view> name_en, name_alternative;
   std::optional<std::string_view> type;
   std::optional<std::int64_t> year;
@@ -36,11 +37,11 @@ struct Title {
   std::optional<std::string_view> poster_src, poster_thumbnail;
   std::optional<std::int64_t> episodes_total;
   std::vector<Episode> episodes;
-  std::optional<std::string> fresh_at, updated_at;
+  std::optional<std::string_view> fresh_at, updated_at;
 };
 
 struct EpisodeRef {
-  std::optional<std::string> id;
+  std::optional<std::string_view> id;
   double ordinal = 0;
   std::optional<std::string_view> name;
   std::optional<bool> reupload;

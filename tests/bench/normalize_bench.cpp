@@ -14,6 +14,12 @@
 
 namespace {
 
+/// A line of the loaded file as simdjson wants it: the rest of the buffer is its padding.
+simdjson::padded_string_view padded(std::string_view line, const simdjson::padded_string& text) {
+  return simdjson::padded_string_view(line.data(), line.size(),
+                                      static_cast<std::size_t>(text.data() + text.size() - line.data()) + simdjson::SIMDJSON_PADDING);
+}
+
 double ns_per_message(const simdjson::padded_string& text, const std::vector<std::string_view>& lines,
                       anipipe::upstream::Normalizer& normalizer, int rounds, std::size_t& events) {
   anipipe::upstream::Normalized n;
@@ -21,9 +27,7 @@ double ns_per_message(const simdjson::padded_string& text, const std::vector<std
   events = 0;
   for (int r = 0; r < rounds; ++r)
     for (auto line : lines) {
-      const std::size_t capacity = static_cast<std::size_t>(text.data() + text.size() - line.data()) + simdjson::SIMDJSON_PADDING;
-      normalizer.normalize(simdjson::padded_string_view(line.data(), line.size(), capacity), "replay", "",
-                           "2026-12-02T00:00:00.000Z", n);
+      normalizer.normalize(padded(line, text), "replay", "", "2026-12-02T00:00:00.000Z", n);
       events += n.status == anipipe::upstream::Normalized::Status::event;
     }
   const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count();
@@ -38,6 +42,9 @@ int main(int argc, char** argv) {
   int rounds = 3;
   app.add_option("file", file, "NDJSON recording (tests/bench/make_recording.py)")->required()->check(CLI::ExistingFile);
   app.add_option("--rounds", rounds, "Passes over the file")->capture_default_str();
+  std::string write_to;
+  app.add_option("--write", write_to, "Also write each message's event (or rejection) to this file, a line each: "
+                                      "compares normalizers before and after a change");
   CLI11_PARSE(app, argc, argv);
 
   simdjson::padded_string text;
@@ -53,6 +60,18 @@ int main(int argc, char** argv) {
     p = nl + 1;
   }
   const auto contract = anipipe::json::SchemaRegistry::load_directories("");
+  if (!write_to.empty()) {
+    std::FILE* out = std::fopen(write_to.c_str(), "w");
+    if (!out) return 1;
+    anipipe::upstream::Normalizer normalizer(&contract);
+    anipipe::upstream::Normalized n;
+    for (auto line : lines) {
+      normalizer.normalize(padded(line, text), "replay", "", "2026-12-02T00:00:00.000Z", n);
+      const std::string& shown = n.status == anipipe::upstream::Normalized::Status::event ? n.json : n.reason;
+      std::fprintf(out, "%s\n", shown.c_str());
+    }
+    std::fclose(out);
+  }
   anipipe::upstream::Normalizer checked(&contract), unchecked;
   std::size_t events_checked = 0, events_unchecked = 0;
   const double without = ns_per_message(text, lines, unchecked, rounds, events_unchecked);
