@@ -127,7 +127,7 @@ void Producer::send(const RecordView& rec, void* opaque) {
   void* val = rec.value ? const_cast<char*>(rec.value->data()) : nullptr;
   const std::size_t val_len = rec.value ? rec.value->size() : 0;
   for (;;) {
-    detail::HeadersPtr hdrs(rd_kafka_headers_new(rec.headers.size()));
+    detail::HeadersPtr hdrs(rec.headers.empty() ? nullptr : rd_kafka_headers_new(rec.headers.size()));
     for (const auto& h : rec.headers) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(rec.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
