@@ -35,28 +35,18 @@ std::size_t first_to_escape(std::string_view s) {
   return i;
 }
 
-/// Appends n bytes to out and returns where they start, for the caller to fill.
-char* grow(std::string& out, std::size_t n) {
-  const std::size_t at = out.size();
-  // resize() zero-fills what the caller overwrites at once; reserve() and appends would each
-  // check capacity again. Doubling keeps the reallocations amortized.
-  if (out.capacity() < at + n) out.reserve(std::max(2 * out.capacity(), at + n));
-  out.resize(at + n);
-  return out.data() + at;
-}
 }  // namespace
 
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  std::size_t clean = first_to_escape(s);
-  char* p = grow(out, clean + 2);
-  *p = '"';
-  std::memcpy(p + 1, s.data(), clean);
+  // Appends, not resize() and a copy: resize() zero-fills first, a second pass over every byte.
+  const std::size_t clean = first_to_escape(s);
+  out.push_back('"');
+  out.append(s.data(), clean);
   if (clean == s.size()) {
-    p[clean + 1] = '"';
+    out.push_back('"');
     return;
   }
-  out.pop_back();  // the closing quote comes after the rest
   for (std::size_t i = clean; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
@@ -144,11 +134,19 @@ Writer& Writer::end_array() {
 void Writer::literal_key(std::string_view k) {
   assert(first_to_escape(k) == k.size() && "a literal key that needs escaping: use key(std::string_view)");
   separate();
-  char* p = grow(out_, k.size() + 3);
-  p[0] = '"';
-  std::memcpy(p + 1, k.data(), k.size());
-  p[k.size() + 1] = '"';
-  p[k.size() + 2] = ':';
+  // Built on the stack and appended at once: one capacity check instead of three.
+  char buf[64];
+  if (k.size() + 3 <= sizeof buf) {
+    buf[0] = '"';
+    std::memcpy(buf + 1, k.data(), k.size());
+    buf[k.size() + 1] = '"';
+    buf[k.size() + 2] = ':';
+    out_.append(buf, k.size() + 3);
+  } else {
+    out_.push_back('"');
+    out_.append(k);
+    out_.append("\":");
+  }
   after_key_ = true;
   if (observer_) observer_->key(k);
 }
