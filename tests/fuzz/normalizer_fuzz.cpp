@@ -1,7 +1,9 @@
 // libFuzzer target over ingest's normalizer: any bytes in, and
 //  - no crash, leak or undefined behaviour (ASan+UBSan),
 //  - every event it emits is valid against schemas/anilibria.upstream.events.schema.json,
-//  - the same input twice gives the same event id.
+//  - the same input twice gives the same event id,
+//  - the contract check that follows the writer (json::SchemaCheck) agrees with the validator: a
+//    normalizer with the contract emits exactly the events that are valid, and rejects the rest.
 // Built and run by scripts/fuzz-ingest.
 #include <cstdint>
 #include <cstdlib>
@@ -23,7 +25,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto a = normalizer.normalize_copy(text, "v1", "/fuzz", "2025-01-16T08:20:00Z");
   if (a.status != anipipe::upstream::Normalized::Status::event) return 0;
-  if (auto err = schemas().validate("anilibria.upstream.events", a.json)) {
+  const auto err = schemas().validate("anilibria.upstream.events", a.json);
+  static anipipe::upstream::Normalizer checked(&schemas());
+  const auto c = checked.normalize_copy(text, "v1", "/fuzz", "2025-01-16T08:20:00Z");
+  const bool check_accepts = c.status == anipipe::upstream::Normalized::Status::event;
+  if (check_accepts != !err || (check_accepts && c.json != a.json)) {
+    std::fprintf(stderr, "the check disagrees with the validator (%s): %s\n%s\n", err ? err->to_string().c_str() : "valid",
+                 c.reason.c_str(), a.json.c_str());
+    std::abort();
+  }
+  if (err) {
     std::fprintf(stderr, "invalid event %s\n%s\n", err->to_string().c_str(), a.json.c_str());
     std::abort();
   }
