@@ -26,7 +26,18 @@ class SyncClient {
   async start() {
     await this.producer.connect();
     await this.consumer.connect();
-    const joined = new Promise((resolve) => this.consumer.on(this.consumer.events.GROUP_JOIN, resolve));
+    // Joining the group is not enough: kafkajs resolves "latest" for the partitions only in its
+    // first fetch after the join, and a result written before that would be skipped (seen as a
+    // timeout in CI once). After the first fetch completes, every later result reaches us.
+    const joined = new Promise((resolve) => {
+      const removeJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        removeJoin();
+        const removeFetch = this.consumer.on(this.consumer.events.FETCH, () => {
+          removeFetch();
+          resolve();
+        });
+      });
+    });
     await this.consumer.subscribe({ topic: this.resultsTopic, fromBeginning: false });
     await this.consumer.run({
       eachMessage: async ({ message }) => {
@@ -37,7 +48,7 @@ class SyncClient {
         resolve(JSON.parse(message.value.toString()));
       },
     });
-    await joined;  // results published from now on reach us
+    await joined;  // positions resolved: results published from now on reach us
   }
 
   /** Resolves with {correlation_id, title_id, status, reason?, new_episodes?, completed_at}. */
