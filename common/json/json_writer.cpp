@@ -103,33 +103,19 @@ void Writer::open(char c) {
   if (depth_ == 64) throw std::length_error("json::Writer: more than 64 nested containers");
   out_.push_back(c);
   empty_ |= std::uint64_t{1} << depth_++;
+  if (observer_) c == '{' ? observer_->begin_object() : observer_->begin_array();
 }
 
 void Writer::close(char c) {
   out_.push_back(c);
   --depth_;
+  if (observer_) observer_->end();
 }
 
-Writer& Writer::begin_object() {
-  open('{');
-  if (observer_) observer_->begin_object();
-  return *this;
-}
-Writer& Writer::end_object() {
-  close('}');
-  if (observer_) observer_->end();
-  return *this;
-}
-Writer& Writer::begin_array() {
-  open('[');
-  if (observer_) observer_->begin_array();
-  return *this;
-}
-Writer& Writer::end_array() {
-  close(']');
-  if (observer_) observer_->end();
-  return *this;
-}
+Writer& Writer::begin_object() { open('{'); return *this; }
+Writer& Writer::end_object() { close('}'); return *this; }
+Writer& Writer::begin_array() { open('['); return *this; }
+Writer& Writer::end_array() { close(']'); return *this; }
 
 void Writer::literal_key(std::string_view k) {
   assert(first_to_escape(k) == k.size() && "a literal key that needs escaping: use key(std::string_view)");

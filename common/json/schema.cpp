@@ -137,29 +137,26 @@ std::optional<std::string> SchemaNode::scalar_error(const Scalar& v) const {
   if (reject_all) return "no value is allowed here";
   if (auto err = type_error(v.type, v.integral, v.integer_text)) return err;
   if (enum_values || const_value) {
-    // Strings and null by the fast path; the rest by canonical text (numbers by value).
+    // A string by the fast path (unquoted members); the rest by canonical text, numbers by value.
+    auto text = [&] {
+      if (v.type == kNull) return std::string("null");
+      if (v.type == kBoolean) return std::string(v.boolean ? "true" : "false");
+      if (v.type == kNumber) return number_text(v.number);
+      std::string quoted;
+      append_quoted(quoted, v.string);
+      return quoted;
+    };
     bool enum_matched = false, const_matched = false;
     if (v.type == kString) {
       for (const auto& m : enum_strings) enum_matched = enum_matched || m == v.string;
       const_matched = const_string && *const_string == v.string;
     } else {
-      const std::string c = v.type == kNull ? "null" : v.type == kBoolean ? (v.boolean ? "true" : "false") : number_text(v.number);
+      const std::string c = text();
       if (enum_values)
         for (const auto& m : *enum_values) enum_matched = enum_matched || m == c;
       const_matched = const_value && *const_value == c;
     }
-    auto text = [&] {
-      if (v.type != kString) return v.type == kNull ? std::string("null") : v.type == kBoolean ? std::string(v.boolean ? "true" : "false") : number_text(v.number);
-      std::string q;
-      append_quoted(q, v.string);
-      return q;
-    };
-    if (const_value && !const_matched) return "must equal " + *const_value;
-    if (enum_values && !enum_matched) {
-      std::string list;
-      for (const auto& m : *enum_values) list += (list.empty() ? "" : ", ") + m;
-      return "must be one of " + list + ", got " + text();
-    }
+    if (auto err = enum_error(enum_matched, const_matched, text)) return err;
   }
   if (v.type == kNumber) {
     const double d = v.number;
@@ -218,16 +215,11 @@ std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson
     if (auto msg = node.type_error(is_array ? kArray : kObject, false, false)) return fail(std::move(*msg));
     if (node.enum_values || node.const_value) {
       const std::string c = canonical(e);
-      if (node.const_value && c != *node.const_value) return fail("must equal " + *node.const_value);
-      if (node.enum_values) {
-        bool found = false;
+      bool found = false;
+      if (node.enum_values)
         for (const auto& v : *node.enum_values) found = found || v == c;
-        if (!found) {
-          std::string list;
-          for (const auto& v : *node.enum_values) list += (list.empty() ? "" : ", ") + v;
-          return fail("must be one of " + list + ", got " + c);
-        }
-      }
+      if (auto msg = node.enum_error(found, node.const_value && *node.const_value == c, [&] { return c; }))
+        return fail(std::move(*msg));
     }
     if (is_array) {
       auto arr = simdjson::dom::array(e);
@@ -379,7 +371,6 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
       for (auto x : simdjson::dom::array(v)) {
         n->enum_values->push_back(canonical(x));
         if (x.type() == simdjson::dom::element_type::STRING) n->enum_strings.emplace_back(std::string_view(x));
-        if (x.type() == simdjson::dom::element_type::NULL_VALUE) n->enum_has_null = true;
       }
     } else if (k == "const") {
       n->const_value = canonical(v);

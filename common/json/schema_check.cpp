@@ -55,7 +55,8 @@ void SchemaCheck::fail(std::string message, bool at_child) {
     const Frame& parent = frames_.back();
     token(pending_key_, parent.count - 1, parent.is_array);
   }
-  if (at_child && pending_unknown_ && message == "no value is allowed here")
+  // As the validator names it: a property the schema does not declare, where none is allowed.
+  if (at_child && pending_unknown_ && pending_ && pending_->reject_all)
     message = "unknown property \"" + std::string(pending_key_) + "\"";
   error_ = ValidationError{std::move(path), std::move(message)};
 }

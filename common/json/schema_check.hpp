@@ -14,6 +14,8 @@
 
 namespace anipipe::json {
 
+struct Scalar;
+
 class SchemaCheck final : public WriteObserver {
 public:
   /// Throws std::invalid_argument if the registry has no schema for topic.
@@ -53,7 +55,7 @@ private:
 
   /// The schema of the value about to be written (nullptr: anything goes), and notes its place.
   const SchemaNode* next_value();
-  void check_scalar(const struct Scalar& v);
+  void check_scalar(const Scalar& v);
   void begin_container(bool is_array);
   void fail(std::string message, bool at_child);
   bool idle() const { return undecided_ || error_.has_value(); }

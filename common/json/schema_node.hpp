@@ -47,7 +47,6 @@ public:
   std::string pattern_source;
   std::optional<std::vector<std::string>> enum_values;  // canonical texts
   std::vector<std::string> enum_strings;                // the enum's string members, unquoted (fast path)
-  bool enum_has_null = false;                           // (fast path)
   std::optional<std::string> const_value;               // canonical text
   std::optional<std::string> const_string;              // a string const, unquoted
   std::vector<SchemaNode*> one_of, any_of, all_of;
@@ -70,6 +69,18 @@ public:
   std::optional<std::string> scalar_error(const Scalar& v) const;
   /// The type keyword against a value of type `actual` (one TypeBit): the message, or nullopt.
   std::optional<std::string> type_error(unsigned actual, bool integral, bool integer_text) const;
+  /// The enum and const keywords, given whether the value matched each; `got()` gives the value's
+  /// canonical text, and is called only for the message.
+  template <class Got>
+  std::optional<std::string> enum_error(bool enum_matched, bool const_matched, Got&& got) const {
+    if (const_value && !const_matched) return "must equal " + *const_value;
+    if (enum_values && !enum_matched) {
+      std::string list;
+      for (const auto& m : *enum_values) list += (list.empty() ? "" : ", ") + m;
+      return "must be one of " + list + ", got " + got();
+    }
+    return std::nullopt;
+  }
 };
 
 /// A key as a JSON pointer token (RFC 6901: ~ and / escaped).

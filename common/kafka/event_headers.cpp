@@ -1,5 +1,7 @@
 #include "kafka/event_headers.hpp"
 
+#include <cstring>
+
 #include "util/hex.hpp"
 
 namespace anipipe::kafka {
@@ -20,6 +22,15 @@ bool valid_traceparent(std::string_view s) {
   return trace.find_first_not_of('0') != std::string_view::npos && span.find_first_not_of('0') != std::string_view::npos;
 }
 
+std::string_view write_traceparent(std::string_view trace_id, char (&out)[kTraceparentSize]) {
+  std::memcpy(out, "00-", 3);
+  std::memcpy(out + 3, trace_id.data(), 32);
+  out[35] = '-';
+  util::random_hex(out + 36, 16);
+  std::memcpy(out + 52, "-01", 3);
+  return {out, kTraceparentSize};
+}
+
 std::string_view EventHeaders::trace_id() const {
   return valid_traceparent(traceparent) ? std::string_view(traceparent).substr(3, 32) : std::string_view{};
 }
@@ -29,7 +40,8 @@ EventHeaders EventHeaders::new_root(std::string_view producer, std::string_view 
   const bool usable = trace_id.size() == 32 && trace_id.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
                       trace_id.find_first_not_of('0') != std::string_view::npos;
   const std::string trace = usable ? std::string(trace_id) : util::random_hex(32);
-  h.traceparent = "00-" + trace + "-" + util::random_hex(16) + "-01";
+  char traceparent[kTraceparentSize];
+  h.traceparent = write_traceparent(trace, traceparent);
   h.correlation_id = correlation_id.empty() ? trace : std::string(correlation_id);
   h.producer = std::string(producer);
   return h;

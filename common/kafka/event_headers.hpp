@@ -2,6 +2,7 @@
 // The headers every anipipe record carries (DESIGN.md): W3C traceparent, correlation-id,
 // the value's schema name and version, and the producing worker. Outputs inherit the trace
 // and correlation of the input that caused them.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ struct EventHeaders {
 
 /// True if s is a version-00 W3C traceparent with non-zero ids.
 bool valid_traceparent(std::string_view s);
+
+/// A traceparent's length: "00-" 32 hex "-" 16 hex "-" 2 hex.
+inline constexpr std::size_t kTraceparentSize = 55;
+/// A root traceparent for trace_id (32 lower-case hex digits) with a new random span, written into
+/// out without allocating (for a producer's per-record path); returns it as a view of out.
+std::string_view write_traceparent(std::string_view trace_id, char (&out)[kTraceparentSize]);
 
 namespace header_names {
 inline constexpr const char* traceparent = "traceparent";

@@ -32,6 +32,13 @@ struct Normalized {
   std::string_view event_id() const { return status == Status::event ? event_id_of(json) : std::string_view{}; }
 };
 
+/// A line of a text loaded whole (a recording) as simdjson wants it: the rest of the text is its
+/// padding, so nothing is copied per line.
+inline simdjson::padded_string_view padded_line(std::string_view line, const simdjson::padded_string& text) {
+  const std::size_t capacity = static_cast<std::size_t>(text.data() + text.size() - line.data()) + simdjson::SIMDJSON_PADDING;
+  return simdjson::padded_string_view(line.data(), line.size(), capacity);
+}
+
 class Normalizer {
 public:
   /// contract: if given, every event is checked against its anilibria.upstream.events schema

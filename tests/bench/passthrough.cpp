@@ -8,13 +8,11 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "config/options.hpp"
 #include "kafka/producer.hpp"
-#include "util/hex.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-bench-passthrough: raw NDJSON lines into a topic (benchmark reference)"};
@@ -52,14 +50,10 @@ int main(int argc, char** argv) {
       const auto key_end = std::to_chars(key, key + sizeof key, 1000 + n % 5000).ptr;  // spread like title ids
       // As ingest heads an event: its id (at the start of the event) as trace and correlation id.
       const std::string_view id = line.size() > 45 ? line.substr(13, 32) : std::string_view("00000000000000000000000000000000");
-      char traceparent[55] = "00-";
-      std::memcpy(traceparent + 3, id.data(), 32);
-      traceparent[35] = '-';
-      anipipe::util::random_hex(traceparent + 36, 16);
-      std::memcpy(traceparent + 52, "-01", 3);
+      char traceparent[anipipe::kafka::kTraceparentSize];
       namespace names = anipipe::kafka::header_names;
       const anipipe::kafka::RecordView::Header headers[] = {
-          {names::traceparent, std::string_view(traceparent, sizeof traceparent)},
+          {names::traceparent, anipipe::kafka::write_traceparent(id, traceparent)},
           {names::correlation_id, id},
           {names::schema, "anilibria.upstream.events"},
           {names::schema_version, "1"},

@@ -3,10 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <cstring>
 
 #include "runtime/dead_letter.hpp"
-#include "util/hex.hpp"
 
 namespace anipipe::ingest {
 
@@ -65,13 +63,9 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
   // duplicates share a trace; the span is new.
   char key[24];
   const auto key_end = std::to_chars(key, key + sizeof key, n.title_id).ptr;
-  char traceparent[55] = "00-";
-  std::memcpy(traceparent + 3, id.data(), 32);
-  traceparent[35] = '-';
-  util::random_hex(traceparent + 36, 16);
-  std::memcpy(traceparent + 52, "-01", 3);
+  char traceparent[kafka::kTraceparentSize];
   const kafka::RecordView::Header headers[] = {
-      {kafka::header_names::traceparent, std::string_view(traceparent, sizeof traceparent)},
+      {kafka::header_names::traceparent, kafka::write_traceparent(id, traceparent)},
       {kafka::header_names::correlation_id, id},
       {kafka::header_names::schema, "anilibria.upstream.events"},
       {kafka::header_names::schema_version, schema_version_text_},

@@ -31,12 +31,6 @@ void for_each_line(const char* begin, const char* end, F&& f) {
   }
 }
 
-/// A line of the loaded recording as simdjson wants it: the rest of the buffer is its padding.
-simdjson::padded_string_view padded(std::string_view line, const simdjson::padded_string& text) {
-  const std::size_t capacity = static_cast<std::size_t>(text.data() + text.size() - line.data()) + simdjson::SIMDJSON_PADDING;
-  return simdjson::padded_string_view(line.data(), line.size(), capacity);
-}
-
 /// The RFC 3339 time of observation: formatting a timestamp per line would cost more than
 /// normalizing it, and millisecond exactness is not needed.
 class ObservedAt {
@@ -88,7 +82,7 @@ std::size_t replay_on_this_thread(const simdjson::padded_string& text, const Rep
     if (stop.load(std::memory_order_relaxed)) return false;
     ++lines;
     if (line.empty()) return true;
-    normalizer.normalize(padded(line, text), "replay", "", observed.now(), n);
+    normalizer.normalize(upstream::padded_line(line, text), "replay", "", observed.now(), n);
     if (options.recorded_pace && !n.recorded_at.empty()) {
       if (auto at = util::parse_rfc3339(n.recorded_at)) {
         if (!first_recorded) first_recorded = *at;
@@ -186,7 +180,7 @@ private:
         if (stop.load(std::memory_order_relaxed)) return false;
         c.lines.push_back(line);
         if (c.results.size() <= i) c.results.emplace_back();
-        if (!line.empty()) normalizer.normalize(padded(line, text_), "replay", "", observed.now(), c.results[i]);
+        if (!line.empty()) normalizer.normalize(upstream::padded_line(line, text_), "replay", "", observed.now(), c.results[i]);
         ++i;
         return true;
       });
