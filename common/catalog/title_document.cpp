@@ -41,13 +41,30 @@ const Episode* TitleDocument::find_episode(std::string_view episode_id) const {
   return nullptr;
 }
 
+const Episode* TitleDocument::find_ordinal(double ordinal) const {
+  for (const auto& e : episodes)
+    if (e.ordinal == ordinal) return &e;
+  return nullptr;
+}
+
+std::optional<double> TitleDocument::last_ordinal() const {
+  if (episodes.empty()) return std::nullopt;
+  return episodes.back().ordinal;  // canonical order: by ordinal
+}
+
 TitleDocument merge(const TitleDocument& known, const TitleDocument& incoming) {
   TitleDocument out = incoming;
-  std::map<std::string, Episode, std::less<>> by_id;
-  for (const auto& e : known.episodes) by_id[e.id] = e;
-  for (const auto& e : incoming.episodes) by_id[e.id] = e;
+  std::map<double, Episode> by_ordinal;
+  for (const auto& e : known.episodes) by_ordinal.insert_or_assign(e.ordinal, e);
+  std::map<double, const Episode*> incoming_by_ordinal;
+  for (const auto& e : incoming.episodes) {
+    auto [it, first] = incoming_by_ordinal.try_emplace(e.ordinal, &e);
+    // RFC 3339 strings of one upstream share a format, so they compare as times.
+    if (!first && e.updated_at.value_or("") >= it->second->updated_at.value_or("")) it->second = &e;
+  }
+  for (const auto& [ordinal, e] : incoming_by_ordinal) by_ordinal.insert_or_assign(ordinal, *e);
   out.episodes.clear();
-  for (auto& [_, e] : by_id) out.episodes.push_back(std::move(e));
+  for (auto& [_, e] : by_ordinal) out.episodes.push_back(std::move(e));
   sort_episodes(out.episodes);
   return out;
 }
@@ -55,7 +72,7 @@ TitleDocument merge(const TitleDocument& known, const TitleDocument& incoming) {
 std::vector<const Episode*> new_episodes(const TitleDocument* before, const TitleDocument& after) {
   std::vector<const Episode*> out;
   for (const auto& e : after.episodes)
-    if (!before || !before->find_episode(e.id)) out.push_back(&e);
+    if (!before || !before->find_ordinal(e.ordinal)) out.push_back(&e);
   return out;
 }
 

@@ -50,6 +50,9 @@ struct TitleDocument {
   /// Canonical JSON.
   std::string to_json() const;
   const Episode* find_episode(std::string_view episode_id) const;
+  const Episode* find_ordinal(double ordinal) const;
+  /// The highest ordinal, if any episode.
+  std::optional<double> last_ordinal() const;
 };
 
 /// A title id as records are keyed by it (anilibria.titles, anilibria.new_episode, ...) and as URLs
@@ -57,11 +60,15 @@ struct TitleDocument {
 std::optional<std::int64_t> parse_title_id(std::string_view text);
 
 /// What an observation adds to what is known: the incoming document's fields win; episodes are
-/// the union by id (the incoming version of an episode wins), because upstream snapshots often
-/// carry only the latest episode (v1 releases/latest) while the catalog keeps them all.
+/// the union by ordinal (an episode is one per (title, ordinal): the incoming upload of an ordinal
+/// replaces the known one, so a re-upload under a new id is an update, not a second episode),
+/// because upstream snapshots often carry only the latest episode (v1 releases/latest) while the
+/// catalog keeps them all. Within one document, of two uploads of an ordinal the newer
+/// (updated_at) stands. Episodes are never dropped: one the upstream no longer lists stays, so a
+/// listing that flickers cannot announce an episode twice.
 TitleDocument merge(const TitleDocument& known, const TitleDocument& incoming);
 
-/// Episodes of `after` whose id `before` does not have (before may be null: everything is new).
+/// Episodes of `after` whose ordinal `before` does not have (before may be null: everything is new).
 std::vector<const Episode*> new_episodes(const TitleDocument* before, const TitleDocument& after);
 
 }  // namespace anipipe::catalog

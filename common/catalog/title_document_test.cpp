@@ -38,7 +38,7 @@ TEST_CASE("canonical: episode order does not matter, content does") {
   CHECK(a == doc(ep1 + "," + ep2));
 }
 
-TEST_CASE("merge keeps known episodes, takes incoming fields, and reports only new episode ids") {
+TEST_CASE("merge keeps known episodes, takes incoming fields, and reports only new episodes") {
   auto known = TitleDocument::parse(doc(ep1));
   auto incoming = TitleDocument::parse(doc(ep2, "changed"));  // a releases/latest snapshot: latest episode only
   auto merged = anipipe::catalog::merge(known, incoming);
@@ -51,6 +51,32 @@ TEST_CASE("merge keeps known episodes, takes incoming fields, and reports only n
   CHECK(anipipe::catalog::new_episodes(nullptr, merged).size() == 2);
   CHECK(anipipe::catalog::new_episodes(&merged, anipipe::catalog::merge(merged, incoming)).empty());
   CHECK(anipipe::catalog::merge(merged, incoming) == merged);  // the same observation again: unchanged
+}
+
+TEST_CASE("an episode is one per ordinal: a re-upload under a new id replaces it and is not new") {
+  using anipipe::catalog::merge, anipipe::catalog::new_episodes;
+  auto known = TitleDocument::parse(doc(ep1 + "," + ep2));
+  const std::string reupload = R"j({"id":"e2-again","ordinal":2,"name":"Two (fixed audio)","updated_at":"2025-01-17T10:00:00+00:00"})j";
+  auto merged = merge(known, TitleDocument::parse(doc(reupload)));
+  REQUIRE(merged.episodes.size() == 2);
+  CHECK(merged.episodes[1].id == "e2-again");
+  CHECK(merged.episodes[1].name == std::optional<std::string>("Two (fixed audio)"));
+  CHECK(new_episodes(&known, merged).empty());
+  CHECK_FALSE(merged == known);  // a change all the same: the catalog and the caches take it
+  // Fractional ordinals are episodes of their own.
+  auto half = merge(merged, TitleDocument::parse(doc(R"({"id":"e2.5","ordinal":2.5})")));
+  REQUIRE(new_episodes(&merged, half).size() == 1);
+  CHECK(new_episodes(&merged, half)[0]->ordinal == 2.5);
+}
+
+TEST_CASE("two uploads of one ordinal in a single document: the newer one stands") {
+  const std::string older = R"({"id":"z-old","ordinal":3,"updated_at":"2025-01-16T10:00:00+00:00"})";
+  const std::string newer = R"({"id":"a-new","ordinal":3,"updated_at":"2025-01-17T10:00:00+00:00"})";
+  for (const auto& eps : {older + "," + newer, newer + "," + older}) {
+    auto merged = anipipe::catalog::merge(TitleDocument::parse(doc(ep1)), TitleDocument::parse(doc(eps)));
+    REQUIRE(merged.episodes.size() == 2);
+    CHECK(merged.episodes[1].id == "a-new");
+  }
 }
 
 TEST_CASE("bad documents are refused with a reason") {

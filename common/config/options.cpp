@@ -1,5 +1,7 @@
 #include "config/options.hpp"
 
+#include "runtime/instance_lease.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -49,6 +51,17 @@ void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& defa
       ->envname("ANIPIPE_RETRY_BACKOFF_MS")->capture_default_str()->check(CLI::Range(1, 600000));
   app.add_option("--retry-backoff-max-ms", o.retry_backoff_max_ms, "Largest retry delay of a paused partition")
       ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")->capture_default_str()->check(CLI::Range(1, 3600000));
+  o.instance_dir = runtime::default_instance_dir();
+  app.add_option("--instance-id", o.instance_id,
+                 "This instance's stable id (static membership; sync's transactional id). Unique per running instance of the "
+                 "group; empty: lease the lowest free slot in --instance-dir, id <host>-<slot>")
+      ->envname("ANIPIPE_INSTANCE_ID");
+  app.add_option("--instance-dir", o.instance_dir, "Folder where instances on this host lease their slots (a lock file each)")
+      ->envname("ANIPIPE_INSTANCE_DIR")->capture_default_str();
+  app.add_option("--static-membership", o.static_membership,
+                 "Join as a static member (group.instance.id = the instance id): a restarted instance takes its partitions "
+                 "back at once instead of after the session timeout")
+      ->envname("ANIPIPE_STATIC_MEMBERSHIP")->capture_default_str();
 }
 
 namespace {
@@ -75,6 +88,12 @@ void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::s
   for (char** e = environ; e && *e; ++e) {
     std::string_view entry(*e);
     if (!entry.starts_with(prefix)) continue;
+    // scripts/kafka's own settings (the local broker's ports, heap, start-up wait) share the prefix.
+    bool script_setting = false;
+    for (std::string_view own : {"ANIPIPE_KAFKA_PORT=", "ANIPIPE_KAFKA_CONTROLLER_PORT=", "ANIPIPE_KAFKA_HEAP=",
+                                 "ANIPIPE_KAFKA_READY_TIMEOUT=", "ANIPIPE_KAFKA_BROKERS="})
+      script_setting |= entry.starts_with(own);
+    if (script_setting) continue;
     auto eq = entry.find('=');
     if (eq == std::string_view::npos) continue;
     std::string key(entry.substr(prefix.size(), eq - prefix.size()));

@@ -26,6 +26,11 @@ struct WorkerOptions {
   int retry_backoff_ms = 200;
   int retry_backoff_max_ms = 30'000;
   std::string dlq_topic = "anilibria.dlq";
+  /// Group workers: which instance this is (empty: lease a slot in instance_dir, see
+  /// runtime/instance_lease.hpp), and whether the consumer is a static member under that id.
+  std::string instance_id;
+  std::string instance_dir;
+  bool static_membership = true;
 };
 
 /// --brokers, --client-id, --kafka key=value.
@@ -33,8 +38,8 @@ void add_kafka_options(CLI::App& app, kafka::Settings& settings);
 /// Kafka options plus what every process has: --metrics-addr, --log-level, --schema-dir, --dlq-topic,
 /// --shutdown-timeout (for binaries that produce but do not consume, like ingest).
 void add_process_options(CLI::App& app, WorkerOptions& options);
-/// Process options plus the consumer's: --group, --metrics-addr, --log-level, --schema-dir, --shutdown-timeout,
-/// --max-attempts, --retry-backoff-ms, --retry-backoff-max-ms, --dlq-topic.
+/// Process options plus the consumer's: --group, --max-attempts, --retry-backoff-ms,
+/// --retry-backoff-max-ms, and the instance's identity: --instance-id, --instance-dir, --static-membership.
 void add_worker_options(CLI::App& app, WorkerOptions& options, const std::string& default_group);
 
 /// The upstream HTTP client's knobs: --http-connect-timeout-ms, --http-timeout-ms, --http-retries,

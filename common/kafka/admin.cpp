@@ -202,8 +202,18 @@ GroupDescription Admin::describe_group(const std::string& group_id) {
     throw std::runtime_error("describe group " + group_id + ": " + rd_kafka_error_string(err));
   d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(res[0]));
   const size_t members = rd_kafka_ConsumerGroupDescription_member_count(res[0]);
-  for (size_t i = 0; i < members; ++i)
-    d.members.emplace_back(rd_kafka_MemberDescription_consumer_id(rd_kafka_ConsumerGroupDescription_member(res[0], i)));
+  for (size_t i = 0; i < members; ++i) {
+    const auto* m = rd_kafka_ConsumerGroupDescription_member(res[0], i);
+    GroupMember member;
+    member.member_id = rd_kafka_MemberDescription_consumer_id(m);
+    if (const char* id = rd_kafka_MemberDescription_group_instance_id(m)) member.instance_id = id;
+    if (const char* c = rd_kafka_MemberDescription_client_id(m)) member.client_id = c;
+    if (const char* h = rd_kafka_MemberDescription_host(m)) member.host = h;
+    if (const auto* a = rd_kafka_MemberDescription_assignment(m))
+      if (const auto* parts = rd_kafka_MemberAssignment_partitions(a))
+        for (int j = 0; j < parts->cnt; ++j) member.assignment.push_back({parts->elems[j].topic, parts->elems[j].partition});
+    d.members.push_back(std::move(member));
+  }
   return d;
 }
 

@@ -21,10 +21,18 @@ struct TopicSpec {
   std::map<std::string, std::string> configs;
 };
 
+struct GroupMember {
+  std::string member_id;
+  std::string instance_id;  // group.instance.id of a static member, empty for a dynamic one
+  std::string client_id;
+  std::string host;
+  std::vector<TopicPartition> assignment;
+};
+
 struct GroupDescription {
   std::string group_id;
   std::string state;  // Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown
-  std::vector<std::string> members;  // member ids
+  std::vector<GroupMember> members;
 };
 
 class Admin {

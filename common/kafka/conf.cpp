@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "kafka/fatal_error.hpp"
+
 namespace anipipe::kafka::detail {
 
 ConfPtr make_conf(const Settings& settings, const std::map<std::string, std::string>& defaults) {
@@ -25,6 +27,12 @@ HandlePtr make_handle(rd_kafka_type_t type, ConfPtr conf) {
   if (!rk) throw std::runtime_error(std::string("cannot create Kafka client: ") + err);
   conf.release();  // rd_kafka_new took ownership
   return HandlePtr(rk);
+}
+
+void throw_if_fatal(rd_kafka_t* rk, const char* who) {
+  char reason[512];
+  if (rd_kafka_fatal_error(rk, reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw FatalError(std::string(who) + " fatal error: " + reason);
 }
 
 }  // namespace anipipe::kafka::detail

@@ -85,7 +85,13 @@ Consumer::Consumer(const Settings& settings, Options options, RebalanceListener*
       {"socket.nagle.disable", "true"},
       {"fetch.wait.max.ms", "100"},
   };
-  if (!options.group_instance_id.empty()) defaults["group.instance.id"] = options.group_instance_id;
+  if (!options.group_instance_id.empty()) {
+    defaults["group.instance.id"] = options.group_instance_id;
+    // A static member that restarts rejoins under its id and gets its partitions back at once;
+    // the session timeout only decides how long the partitions of an instance that died for good
+    // (or was stopped: static members do not leave the group) wait before the others take them.
+    defaults["session.timeout.ms"] = "30000";
+  }
   if (options.on_stats && !settings.overrides.count("statistics.interval.ms")) defaults["statistics.interval.ms"] = "5000";
   for (const auto& [k, v] : options.defaults) defaults[k] = v;
   auto conf = detail::make_conf(settings, defaults);
@@ -112,6 +118,14 @@ Consumer::~Consumer() {
 }
 
 std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
+  auto m = next(timeout);
+  // librdkafka reports a fatal error once, as an error event among the records; the handle stays
+  // in that state, so asking it is enough.
+  if (m && m->is_error()) detail::throw_if_fatal(impl_->rk.get(), "consumer");
+  return m;
+}
+
+std::optional<Message> Consumer::next(std::chrono::milliseconds timeout) {
   if (!impl_->priority) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
     if (!m) return std::nullopt;
@@ -218,6 +232,12 @@ void Consumer::close() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!joined_ && std::chrono::steady_clock::now() < deadline)
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), 100)) rd_kafka_message_destroy(m);
+  if (rd_kafka_fatal_error(impl_->rk.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // A fenced member can neither commit nor leave; closing would only wait on what cannot happen.
+    impl_->priority.reset();
+    rd_kafka_destroy_flags(impl_->rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return;
+  }
   // rd_kafka_consumer_close runs the final revoke (our callback commits) and leaves the group.
   rd_kafka_consumer_close(impl_->rk.get());
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kafka/fatal_error.hpp"
 #include "kafka/message.hpp"
 #include "kafka/settings.hpp"
 
@@ -60,7 +61,9 @@ public:
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
-  /// The next record or error event (priority topics first), or nullopt on timeout.
+  /// The next record or error event (priority topics first), or nullopt on timeout. Throws
+  /// kafka::FatalError when the consumer raised a fatal error (e.g. this static member was fenced
+  /// by another with the same group.instance.id): nothing it does from then on can succeed.
   std::optional<Message> poll(std::chrono::milliseconds timeout);
 
   /// Marks everything before next_offset in tp as processed; committed on the next commit.
@@ -95,6 +98,7 @@ private:
   struct Impl;
   /// True if tp will deliver from offset next, or is no longer ours.
   bool seek(const TopicPartition& tp, std::int64_t offset);
+  std::optional<Message> next(std::chrono::milliseconds timeout);
 
   std::unique_ptr<Impl> impl_;
   std::set<TopicPartition> assigned_;

@@ -98,7 +98,9 @@ Producer::Producer(const Settings& settings, Options options) : impl_(std::make_
 }
 
 Producer::~Producer() {
-  if (impl_ && impl_->rk) rd_kafka_flush(impl_->rk.get(), 10'000);
+  // A producer in a fatal state fails what it holds; waiting for it would only delay the exit.
+  if (impl_ && impl_->rk && rd_kafka_fatal_error(impl_->rk.get(), nullptr, 0) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_flush(impl_->rk.get(), 10'000);
 }
 
 void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
@@ -141,11 +143,7 @@ void Producer::send(const RecordView& rec, void* opaque) {
       rd_kafka_poll(impl_->rk.get(), 50);
       continue;
     }
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char reason[512];
-      rd_kafka_fatal_error(impl_->rk.get(), reason, sizeof reason);
-      throw std::runtime_error(std::string("producer fatal error: ") + reason);
-    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) detail::throw_if_fatal(impl_->rk.get(), "producer");
     throw std::runtime_error("produce to " + std::string(rec.topic) + " failed: " + rd_kafka_err2str(err));
   }
 }
@@ -155,11 +153,15 @@ void Producer::prepare(const std::string& topic, std::chrono::milliseconds timeo
 }
 
 int Producer::poll(std::chrono::milliseconds timeout) {
-  return rd_kafka_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
+  const int served = rd_kafka_poll(impl_->rk.get(), static_cast<int>(timeout.count()));
+  detail::throw_if_fatal(impl_->rk.get(), "producer");
+  return served;
 }
 
 bool Producer::flush(std::chrono::milliseconds timeout) {
-  return rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  const bool drained = rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  detail::throw_if_fatal(impl_->rk.get(), "producer");
+  return drained;
 }
 
 int Producer::pending() const { return rd_kafka_outq_len(impl_->rk.get()); }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kafka/fatal_error.hpp"
 #include "kafka/message.hpp"
 #include "kafka/settings.hpp"
 
@@ -85,7 +86,8 @@ public:
   /// metadata refresh (up to a second in librdkafka 2.0 for a topic unknown when the producer
   /// connected). Throws if the topic does not exist.
   void prepare(const std::string& topic, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  /// Serves delivery reports; returns how many were served.
+  /// Serves delivery reports; returns how many were served. Throws kafka::FatalError once the
+  /// producer raised a fatal error (so does every call that produces or flushes).
   int poll(std::chrono::milliseconds timeout);
   /// Waits for every queued record to be delivered or fail; true if the queue drained in time.
   bool flush(std::chrono::milliseconds timeout);

@@ -17,10 +17,16 @@ struct WorkerContext {
   const json::SchemaRegistry& schemas;
   metrics::Metrics& metrics;
   const std::atomic<bool>& stop;  // set by SIGTERM/SIGINT
+  /// Group workers: this instance's id (given or leased, runtime/instance_lease.hpp), and the
+  /// group.instance.id to join with (the same id, or empty with --static-membership false).
+  std::string instance_id;
+  std::string group_instance_id;
 };
 
-/// The start-up every binary shares (JSON logs, signal handlers, schemas, /metrics), then body;
-/// an exception from start-up or body is logged and becomes exit code 2.
+/// The start-up every binary shares (JSON logs, signal handlers, schemas, /metrics, and for a
+/// group worker - options.group set - its instance id), then body. An exception from start-up or
+/// body is logged and becomes exit code 2; a fatal Kafka client error (kafka::FatalError: fenced,
+/// unrecoverable) exit code 4, so that a supervisor starts the instance again.
 int run_process(std::string_view worker, const config::WorkerOptions& options,
                 const std::function<int(WorkerContext)>& body);
 

@@ -123,6 +123,7 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
   }
   if (auto eps = lj::field(r, "episodes")) {
     if (auto arr = lj::as_array(*eps)) {
+      t.episodes_listed = true;
       for (auto item : *arr) {
         simdjson::ondemand::value iv;
         if (lj::broken() || !lj::ok(item.get(iv))) break;

@@ -134,7 +134,10 @@ bool parse_title(object& t, Title& out, std::string* why) {
   out.description = lj::string_field(t, "description");
   if (auto player = lj::object_field(t, "player")) {
     const std::string_view host = lj::string_field(*player, "host").value_or("");
-    if (auto list = lj::field(*player, "list")) parse_playlist(*list, out.id, host, out.episodes);
+    if (auto list = lj::field(*player, "list")) {
+      parse_playlist(*list, out.id, host, out.episodes);
+      out.episodes_listed = true;
+    }
   }
   if (out.name_ru.empty()) out.name_ru = out.alias;
   return true;

@@ -87,7 +87,17 @@ TEST_CASE("v1 full release with episodes[]") {
     {"ordinal":"bad"}]})");
   CHECK(has(n, R"("episodes":[{"id":"e1","ordinal":1,"name":null,"duration":1400,"hls":{"480":"u480","720":null,"1080":null})"));
   CHECK(has(n, R"({"id":"e2","ordinal":1.5,)"));
-  CHECK_FALSE(has(n, "bad"));
+  CHECK_FALSE(has(n, "\"bad\""));  // quoted: the id's hex may hold "bad"
+  CHECK(has(n, R"("episodes_complete":true)"));  // the whole list: sync takes it as it is
+}
+
+TEST_CASE("only a payload that lists every episode says so: releases/latest and schedule items carry the latest alone") {
+  CHECK_FALSE(has(event(fixture("v1_release_latest_live.json")), "episodes_complete"));
+  CHECK_FALSE(has(event(R"({"release":{"id":9873,"alias":"a","name":{"main":"A"}},"published_release_episode":{"id":"ep-2","ordinal":2}})"),
+                  "episodes_complete"));
+  CHECK(has(event(fixture("v3_title_update.json"), "v3"), R"("episodes_complete":true)"));
+  // An empty list is a complete one: the release has no episodes yet.
+  CHECK(has(event(R"({"id":9873,"alias":"a","name":{"main":"A"},"episodes":[]})"), R"("episodes_complete":true)"));
 }
 
 TEST_CASE("v1 episode") {

@@ -47,6 +47,7 @@ std::string_view serialize_event(const UpstreamEvent& e, std::string_view observ
   if (e.title) {
     w.key("title");
     catalog::write_title(w, *e.title, e.generation);
+    if (e.title->episodes_listed) w.field("episodes_complete", true);
   }
   if (e.episode) {
     w.key("episode").begin_object().field("id", e.episode->id).field("ordinal", e.episode->ordinal).field("name", e.episode->name);
@@ -62,6 +63,7 @@ std::string_view serialize_event(const UpstreamEvent& e, std::string_view observ
         .field("quality", e.torrent->quality).end_object();
   }
   if (e.kind == "schedule_item") w.field("next_episode", e.next_episode);
+  if (!e.sweep.empty()) w.field("sweep", e.sweep);
   w.end_object();
   static_assert(kIdPrefix.size() == 13, "event_id_of() knows where the id is");
   hex_sha256_128(std::string_view(out).substr(content + 1), out.data() + kIdPrefix.size());

@@ -38,6 +38,9 @@ struct Title {
   std::optional<std::int64_t> episodes_total;
   std::vector<Episode> episodes;
   std::optional<std::string_view> fresh_at, updated_at;
+  /// The payload listed every episode (a v1 release's episodes[], a v3 player.list), not just the
+  /// latest one: the event says so (episodes_complete), and sync need not fetch the release.
+  bool episodes_listed = false;
 };
 
 struct EpisodeRef {
@@ -69,6 +72,9 @@ struct UpstreamEvent {
   std::optional<Encode> encode;
   std::optional<Torrent> torrent;
   std::optional<double> next_episode;
+  /// kind "reconcile": which pass of the reconciliation sweep asks (part of the content, so every
+  /// pass's observation of a title is new, while a repeat within one pass is a duplicate).
+  std::string_view sweep;
 };
 
 /// Serializes the event into out (replacing what it held, keeping its capacity) with its

@@ -4,31 +4,72 @@
 Serves payloads shaped like ANILIBRIA-API.md's examples (tests/fixtures/upstream), lets a test
 script what happens next, and misbehaves on demand. Loopback only.
 
-  GET  /api/v1/anime/releases/latest?limit=N   releases, newest fresh_at first
+API (counted in /_control/stats, subject to /_control/misbehave):
+  GET  /api/v1/anime/releases/latest?limit=N   releases, newest fresh_at first (with latest_episode)
   GET  /api/v1/anime/schedule/now              {"today": [...], "tomorrow": [], "yesterday": []}
-  GET  /api/v1/anime/releases/{id}             one release with episodes[]
-  GET  /api/v3/ws                              v3 WebSocket: greeting, subscribe ack, pushed frames
-  POST /_control/episode   {"release_id", "ordinal", "id"?, "name"?}   a release gains an episode
-  POST /_control/release   {...release fields...}                      a title appears or changes
+  GET  /api/v1/anime/releases/{id|alias}       one release with episodes[] (no latest_episode)
+  GET|POST /api/v1/anime/catalog/releases?page=P&limit=L&f[sorting]=S
+        P >= 1 (default 1), 1 <= L <= 50 (default 50), S one of FRESH_AT_DESC (default), FRESH_AT_ASC,
+        RATING_DESC, RATING_ASC (added_in_users_favorites), YEAR_DESC, YEAR_ASC; ties broken by id.
+        POST also takes {"page", "limit", "f": {"sorting"}} as a JSON body; the query string wins.
+        -> {"data": [release without latest_episode/episodes...],
+            "meta": {"pagination": {"total", "count", "per_page", "current_page", "total_pages",
+                                    "links": {"next": url|null, "previous": url|null}}}}
+        bad page/limit/sorting -> 422 {"message": "...", "errors": {"limit": ["..."], ...}}
+  GET  /api/v3/ws                              v3 WebSocket: greeting, subscribe ack, pushed frames (not counted)
+
+Control (not counted):
+  POST /_control/episode   {"release_id", "ordinal", "id"?, "name"?, "keep_fresh_at"?}   -> the episode
+        a release gains an episode; an ordinal it already has is re-uploaded (replaced: new id unless
+        given, new updated_at and hls links). latest_episode is always the highest ordinal. The
+        release's fresh_at and updated_at are bumped, only updated_at with "keep_fresh_at": true.
+  POST /_control/episodes  {"release_id", "ordinals": [..], "ids"?: [..], "keep_fresh_at"?}  -> [episode...]
+        a batch upload of one release, same rules, atomically, timestamps bumped once
+  POST /_control/bulk_episode {"release_ids": [..]} | {"first_id", "count"}, "keep_fresh_at"?
+        each existing release gains its next episode (floor(highest ordinal) + 1, or 1), atomically
+        -> {"<release_id>": ordinal, ...} (missing releases skipped)
+  POST /_control/release   {...release fields..., "keep_fresh_at"?}   a title appears or changes (upsert);
+        fresh_at = updated_at = now unless the body gives fresh_at, or keep_fresh_at keeps both
+        (for an existing release) -> the release
   POST /_control/remove    {"id"}                                      a title disappears (404 from now on)
-  POST /_control/bulk      {"first_id", "count", "episodes"?}          many titles at once (benchmarks)
+  POST /_control/bulk      {"first_id", "count", "episodes"?, "fresh_at"?}   many titles at once (benchmarks);
+        with fresh_at, every created release gets fresh_at = updated_at = it -> {"created": count}
   POST /_control/misbehave {"mode": "500"|"429"|"slow"|"malformed"|"truncated"|"drop_ws",
-                            "count": N, "retry_after": S, "delay_ms": D}  the next N API calls misbehave
+                            "count": N, "retry_after": S, "delay_ms": D, "path_prefix"?: P}
+        the next N API calls misbehave (only calls whose path starts with P, if given); each call
+        takes the first pending entry that applies to it
                            {"mode": "clear"}                           forget pending misbehaviour
-  POST /_control/ws_send   {...frame...}                               push a frame to WebSocket clients
-  GET  /_control/stats     {"requests": ..., "misbehaved": ..., "ws_clients": ...}
+  POST /_control/ws_send   {...frame...}                               push a frame to WebSocket clients -> {"sent": n}
+  GET  /_control/stats     {"requests": ..., "misbehaved": ..., "ws_clients": ..., "subscribes": ...,
+                            "by_endpoint": {"latest", "schedule", "catalog", "release", "other"}}
+  GET  /_control/state     {"releases": {"<id>": {"fresh_at", "updated_at", "alias", "ordinals": [sorted],
+                                                  "episode_ids": {"<ordinal>": "<episode id>"}}}}
 
 usage: fake_upstream.py [--port 0] [--port-file F]   (the chosen port is printed and written to F)
 """
-import argparse, base64, copy, hashlib, json, os, socket, struct, sys, threading, time, uuid
+import argparse, base64, copy, hashlib, json, math, os, socket, struct, sys, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse, parse_qs
+from urllib.parse import urlparse, parse_qs, urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "upstream")
 
+CATALOG = "/api/v1/anime/catalog/releases"
+LATEST = "/api/v1/anime/releases/latest"
+MAX_LIMIT = 50
+SORTINGS = {  # name -> (key of a release, descending)
+    "FRESH_AT_DESC": (lambda r: (r.get("fresh_at") or "", r["id"]), True),
+    "FRESH_AT_ASC": (lambda r: (r.get("fresh_at") or "", r["id"]), False),
+    "RATING_DESC": (lambda r: (r.get("added_in_users_favorites") or 0, r["id"]), True),
+    "RATING_ASC": (lambda r: (r.get("added_in_users_favorites") or 0, r["id"]), False),
+    "YEAR_DESC": (lambda r: (r.get("year") or 0, r["id"]), True),
+    "YEAR_ASC": (lambda r: (r.get("year") or 0, r["id"]), False),
+}
+ENDPOINTS = ("latest", "schedule", "catalog", "release", "other")
+
 lock = threading.Lock()
-state = {"releases": {}, "episodes": {}, "misbehave": [], "requests": 0, "misbehaved": 0, "ws": [], "subscribes": 0}
+state = {"releases": {}, "episodes": {}, "misbehave": [], "requests": 0, "misbehaved": 0, "ws": [], "subscribes": 0,
+         "by_endpoint": dict.fromkeys(ENDPOINTS, 0)}
 
 
 def now_iso():
@@ -42,33 +83,111 @@ def seed():
     state["episodes"][r["id"]] = [copy.deepcopy(r["latest_episode"])]
 
 
+def endpoint_family(path):
+    p = path.rstrip("/")
+    if p == LATEST:
+        return "latest"
+    if p.startswith("/api/v1/anime/schedule/"):
+        return "schedule"
+    if p == CATALOG:
+        return "catalog"
+    if p.startswith("/api/v1/anime/releases/"):
+        return "release"
+    return "other"
+
+
+# --- episodes (callers hold `lock`) ---
+def as_ordinal(v):
+    if isinstance(v, str):
+        return float(v) if "." in v else int(v)
+    return v
+
+
+def put_episode(rid, ordinal, ep_id=None, name=None):
+    """Adds episode `ordinal` to release rid, or replaces (re-uploads) the one it already has."""
+    ordinal = as_ordinal(ordinal)
+    r = state["releases"][rid]
+    eps = state["episodes"].setdefault(rid, [])
+    ep = copy.deepcopy(r.get("latest_episode") or {})
+    ep.update({"id": ep_id or str(uuid.uuid4()), "ordinal": ordinal, "name": name, "updated_at": now_iso(),
+               "sort_order": ordinal, "release_id": rid})
+    for q in ("480", "720", "1080"):
+        ep[f"hls_{q}"] = f"https://cache.example/videos/media/ts/{rid}/{ordinal}/{q}/{uuid.uuid4().hex}.m3u8"
+    eps[:] = [e for e in eps if e.get("ordinal") != ordinal] + [ep]
+    eps.sort(key=lambda e: e.get("ordinal") or 0)
+    return ep
+
+
+def sync_latest(rid):
+    eps = state["episodes"].get(rid) or []
+    if eps:
+        state["releases"][rid]["latest_episode"] = max(eps, key=lambda e: e.get("ordinal") or 0)
+
+
+def touch_release(rid, keep_fresh_at=False):
+    r = state["releases"][rid]
+    r["updated_at"] = now_iso()
+    if not keep_fresh_at:
+        r["fresh_at"] = r["updated_at"]
+
+
+def next_ordinal(rid):
+    ordinals = [e["ordinal"] for e in state["episodes"].get(rid) or [] if e.get("ordinal") is not None]
+    return int(math.floor(max(ordinals))) + 1 if ordinals else 1
+
+
 def add_episode(body):
     rid = int(body["release_id"])
     with lock:
-        r = state["releases"][rid]
-        ep = copy.deepcopy(r.get("latest_episode") or {})
-        ep.update({"id": body.get("id") or str(uuid.uuid4()), "ordinal": body["ordinal"],
-                   "name": body.get("name"), "updated_at": now_iso(), "sort_order": body["ordinal"]})
-        for q in ("480", "720", "1080"):
-            ep[f"hls_{q}"] = f"https://cache.example/videos/media/ts/{rid}/{body['ordinal']}/{q}/x.m3u8"
-        r["latest_episode"] = ep
-        r["fresh_at"] = r["updated_at"] = now_iso()
-        state["episodes"].setdefault(rid, []).append(ep)
-        return ep
+        if rid not in state["releases"]:
+            return None
+        ep = put_episode(rid, body["ordinal"], body.get("id"), body.get("name"))
+        sync_latest(rid)
+        touch_release(rid, bool(body.get("keep_fresh_at")))
+        return copy.deepcopy(ep)
+
+
+def add_episodes(body):
+    rid, ids = int(body["release_id"]), list(body.get("ids") or [])
+    with lock:
+        if rid not in state["releases"]:
+            return None
+        added = [put_episode(rid, o, ids[i] if i < len(ids) else None) for i, o in enumerate(body["ordinals"])]
+        sync_latest(rid)
+        touch_release(rid, bool(body.get("keep_fresh_at")))
+        return copy.deepcopy(added)
+
+
+def bulk_episode(body):
+    if "release_ids" in body:
+        rids = [int(x) for x in body["release_ids"]]
+    else:
+        rids = list(range(int(body["first_id"]), int(body["first_id"]) + int(body["count"])))
+    done = {}
+    with lock:
+        for rid in rids:
+            if rid not in state["releases"]:
+                continue
+            done[rid] = put_episode(rid, next_ordinal(rid))["ordinal"]
+            sync_latest(rid)
+            touch_release(rid, bool(body.get("keep_fresh_at")))
+    return done
 
 
 def upsert_release(body):
+    body = dict(body)
+    keep = bool(body.pop("keep_fresh_at", False))
     rid = int(body["id"])
     with lock:
-        base = state["releases"].get(rid) or copy.deepcopy(next(iter(state["releases"].values())))
-        base = copy.deepcopy(base)
+        existing = state["releases"].get(rid)
+        base = copy.deepcopy(existing or next(iter(state["releases"].values()), {}))
         base.update(body)
         base["id"] = rid
         base.setdefault("fresh_at", now_iso())
-        if "fresh_at" not in body:
+        if "fresh_at" not in body and not (keep and existing):
             base["fresh_at"] = base["updated_at"] = now_iso()
         state["releases"][rid] = base
-        return base
+        return copy.deepcopy(base)
 
 
 def remove_release(body):
@@ -81,12 +200,15 @@ def remove_release(body):
 
 def bulk_releases(body):
     first, count, n_eps = int(body["first_id"]), int(body["count"]), int(body.get("episodes", 1))
+    fresh_at = body.get("fresh_at")
     with lock:
         template = next(iter(state["releases"].values()))
         for rid in range(first, first + count):
             r = copy.deepcopy(template)
             r["id"], r["alias"] = rid, f"title-{rid}"
             r["name"] = dict(r.get("name") or {}, main=f"Тайтл {rid}")
+            if fresh_at is not None:
+                r["fresh_at"] = r["updated_at"] = str(fresh_at)
             eps = []
             for k in range(1, n_eps + 1):
                 ep = copy.deepcopy(template.get("latest_episode") or {})
@@ -96,6 +218,72 @@ def bulk_releases(body):
             state["releases"][rid] = r
             state["episodes"][rid] = eps
     return {"created": count}
+
+
+def state_snapshot():
+    with lock:
+        out = {}
+        for rid, r in state["releases"].items():
+            eps = sorted(state["episodes"].get(rid) or [], key=lambda e: e.get("ordinal") or 0)
+            out[str(rid)] = {"fresh_at": r.get("fresh_at"), "updated_at": r.get("updated_at"), "alias": r.get("alias"),
+                             "ordinals": [e.get("ordinal") for e in eps],
+                             "episode_ids": {str(e.get("ordinal")): e.get("id") for e in eps}}
+        return {"releases": out}
+
+
+# --- catalog ---
+def as_int(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().lstrip("+-").isdigit():
+        return int(v.strip())
+    return None
+
+
+def catalog_params(query, body):
+    """(page, limit, sorting, errors) from the query string, else the JSON body, else defaults."""
+    f = body.get("f") if isinstance(body.get("f"), dict) else {}
+    raw = {"page": query.get("page", [body.get("page", 1)])[0],
+           "limit": query.get("limit", [body.get("limit", MAX_LIMIT)])[0],
+           "sorting": query.get("f[sorting]", [f.get("sorting", body.get("f[sorting]", "FRESH_AT_DESC"))])[0]}
+    errors = {}
+    page, limit = as_int(raw["page"]), as_int(raw["limit"])
+    if page is None:
+        errors["page"] = ["The page field must be an integer."]
+    elif page < 1:
+        errors["page"] = ["The page field must be at least 1."]
+    if limit is None:
+        errors["limit"] = ["The limit field must be an integer."]
+    elif limit < 1:
+        errors["limit"] = ["The limit field must be at least 1."]
+    elif limit > MAX_LIMIT:
+        errors["limit"] = [f"The limit field must not be greater than {MAX_LIMIT}."]
+    if raw["sorting"] not in SORTINGS:
+        errors["f.sorting"] = ["The selected f.sorting is invalid."]
+    return page, limit, raw["sorting"], errors
+
+
+def catalog_link(host, page, limit, sorting):
+    return f"http://{host}{CATALOG}?" + urlencode({"page": page, "limit": limit, "f[sorting]": sorting})
+
+
+def catalog_page(query, body, host):
+    """Callers hold `lock`."""
+    page, limit, sorting, errors = catalog_params(query, body)
+    if errors:
+        return 422, {"message": next(iter(errors.values()))[0], "errors": errors}
+    key, desc = SORTINGS[sorting]
+    items = sorted(state["releases"].values(), key=key, reverse=desc)
+    chunk = items[(page - 1) * limit: page * limit]
+    total_pages = max(1, math.ceil(len(items) / limit))
+    data = [{k: v for k, v in r.items() if k not in ("latest_episode", "episodes")} for r in chunk]
+    links = {"next": catalog_link(host, page + 1, limit, sorting) if page < total_pages else None,
+             "previous": catalog_link(host, page - 1, limit, sorting) if page > 1 else None}
+    return 200, {"data": data, "meta": {"pagination": {
+        "total": len(items), "count": len(data), "per_page": limit, "current_page": page,
+        "total_pages": total_pages, "links": links}}}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -121,21 +309,28 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(n) or b"{}")
 
-    def next_misbehaviour(self):
+    def next_misbehaviour(self, path):
+        """Counts an API call and takes the first pending misbehaviour that applies to its path."""
         with lock:
             state["requests"] += 1
-            if state["misbehave"]:
-                m = state["misbehave"][0]
+            state["by_endpoint"][endpoint_family(path)] += 1
+            for i, m in enumerate(state["misbehave"]):
+                if m.get("path_prefix") and not path.startswith(m["path_prefix"]):
+                    continue
                 m["count"] -= 1
                 if m["count"] <= 0:
-                    state["misbehave"].pop(0)
+                    state["misbehave"].pop(i)
                 state["misbehaved"] += 1
                 return m
         return None
 
-    def api_payload(self, path, query):
+    def api_payload(self, method, path, query, body):
         with lock:
-            if path == "/api/v1/anime/releases/latest":
+            if path.rstrip("/") == CATALOG:
+                return catalog_page(query, body, self.headers.get("Host") or "127.0.0.1")
+            if method != "GET":
+                return 405, {"message": "Method Not Allowed"}
+            if path.rstrip("/") == LATEST:
                 limit = int(query.get("limit", ["50"])[0])
                 items = sorted(state["releases"].values(), key=lambda r: r.get("fresh_at") or "", reverse=True)
                 return 200, [copy.deepcopy(r) for r in items[:limit]]
@@ -163,11 +358,19 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_control/stats":
             with lock:
                 return self.send_json(200, {"requests": state["requests"], "misbehaved": state["misbehaved"],
-                                            "ws_clients": len(state["ws"]), "subscribes": state["subscribes"]})
+                                            "ws_clients": len(state["ws"]), "subscribes": state["subscribes"],
+                                            "by_endpoint": dict(state["by_endpoint"])})
+        if url.path == "/_control/state":
+            return self.send_json(200, state_snapshot())
+        if url.path.startswith("/_control/"):
+            return self.send_json(404, {"error": "not found"})
         if url.path in ("/api/v3/ws", "/api/v3/ws/", "/v3/ws/"):
             return self.websocket()
-        m = self.next_misbehaviour()
-        code, payload = self.api_payload(url.path, parse_qs(url.query))
+        self.serve_api("GET", url, {})
+
+    def serve_api(self, method, url, body):
+        m = self.next_misbehaviour(url.path)
+        code, payload = self.api_payload(method, url.path, parse_qs(url.query), body)
         if m:
             mode = m["mode"]
             if mode == "500":
@@ -201,11 +404,25 @@ class Handler(BaseHTTPRequestHandler):
                 return
         self.send_json(code, payload)
 
+    def read_api_body(self):
+        try:
+            body = self.read_body()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
     def do_POST(self):
         url = urlparse(self.path)
+        if url.path.startswith("/api/"):
+            return self.serve_api("POST", url, self.read_api_body())
         body = self.read_body()
-        if url.path == "/_control/episode":
-            return self.send_json(200, add_episode(body))
+        if url.path in ("/_control/episode", "/_control/episodes"):
+            eps = (add_episode if url.path == "/_control/episode" else add_episodes)(body)
+            if eps is None:
+                return self.send_json(404, {"error": "release not found"})
+            return self.send_json(200, eps)
+        if url.path == "/_control/bulk_episode":
+            return self.send_json(200, bulk_episode(body))
         if url.path == "/_control/release":
             return self.send_json(200, upsert_release(body))
         if url.path == "/_control/remove":
@@ -219,7 +436,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_control/misbehave":
             with lock:
                 state["misbehave"].append({"mode": str(body["mode"]), "count": int(body.get("count", 1)),
-                                           "retry_after": body.get("retry_after", 1), "delay_ms": body.get("delay_ms", 3000)})
+                                           "retry_after": body.get("retry_after", 1), "delay_ms": body.get("delay_ms", 3000),
+                                           "path_prefix": body.get("path_prefix")})
             if body["mode"] == "drop_ws":
                 drop_ws_clients()
             return self.send_json(200, {"ok": True})

@@ -26,6 +26,12 @@ std::string FakeUpstream::control(const std::string& what, const std::string& js
   return r.body;
 }
 
+std::string FakeUpstream::inspect(const std::string& what) {
+  auto r = client_->get("/_control/" + what);
+  if (r.status != 200) throw std::runtime_error("fake upstream control " + what + ": HTTP " + std::to_string(r.status));
+  return r.body;
+}
+
 namespace {
 int stat(http::Client& c, const std::string& name) {
   auto r = c.get("/_control/stats");

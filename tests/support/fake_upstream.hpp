@@ -16,6 +16,8 @@ public:
   std::string ws_url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/api/v3/ws"; }
   /// POST /_control/<what> with a JSON body; returns the response body.
   std::string control(const std::string& what, const std::string& json_body);
+  /// GET /_control/<what> (state, stats); returns the response body.
+  std::string inspect(const std::string& what);
   int requests();
   int ws_clients();
   int subscribes();

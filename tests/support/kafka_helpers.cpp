@@ -69,6 +69,7 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
     if (auto v = m->value()) r.value = std::string(*v);
     r.partition = m->partition();
     r.offset = m->offset();
+    r.timestamp_ms = m->timestamp_ms();
     for (const char* h : {"traceparent", "correlation-id", "schema", "schema-version", "producer", "dlq-source-topic",
                           "dlq-source-partition", "dlq-source-offset", "dlq-error", "dlq-worker"})
       if (auto v = m->header(h)) r.headers[h] = std::string(*v);
@@ -78,13 +79,24 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
   return out;
 }
 
-std::string probe_binary() { return ANIPIPE_PROBE_BIN; }
-std::string ops_binary() { return ANIPIPE_OPS_BIN; }
-std::string ingest_binary() { return ANIPIPE_INGEST_BIN; }
-std::string sync_binary() { return ANIPIPE_SYNC_BIN; }
-std::string cache_binary() { return ANIPIPE_CACHE_BIN; }
-std::string notify_binary() { return ANIPIPE_NOTIFY_BIN; }
-std::string edge_binary() { return ANIPIPE_EDGE_BIN; }
+namespace {
+/// The binary built with the tests, or the one of that name in $ANIPIPE_TEST_BIN_DIR (to run the
+/// tests against other binaries: an installed release, or the build before a change).
+std::string binary(const char* built) {
+  const char* dir = std::getenv("ANIPIPE_TEST_BIN_DIR");
+  if (!dir || !*dir) return built;
+  const std::string path(built);
+  return std::string(dir) + "/" + path.substr(path.rfind('/') + 1);
+}
+}  // namespace
+
+std::string probe_binary() { return binary(ANIPIPE_PROBE_BIN); }
+std::string ops_binary() { return binary(ANIPIPE_OPS_BIN); }
+std::string ingest_binary() { return binary(ANIPIPE_INGEST_BIN); }
+std::string sync_binary() { return binary(ANIPIPE_SYNC_BIN); }
+std::string cache_binary() { return binary(ANIPIPE_CACHE_BIN); }
+std::string notify_binary() { return binary(ANIPIPE_NOTIFY_BIN); }
+std::string edge_binary() { return binary(ANIPIPE_EDGE_BIN); }
 std::string source_dir() { return ANIPIPE_DEFAULT_SOURCE_DIR; }
 
 }  // namespace anipipe::testing

@@ -35,6 +35,7 @@ struct Received {
   std::optional<std::string> value;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
+  std::int64_t timestamp_ms = -1;
   std::map<std::string, std::string> headers;
 };
 /// Reads `topic` from the beginning with a fresh group until `expect` records arrived or

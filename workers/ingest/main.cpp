@@ -1,5 +1,7 @@
 // anipipe-ingest: the AniLibria upstream into anilibria.upstream.events.
-//   sources (several at once): --replay FILE (NDJSON recording), --v1-base-url (poll the live v1 API)
+//   sources (several at once): --replay FILE (NDJSON recording), --v1-base-url (poll the live v1 API,
+//   catching up to the high-water mark after a start or an outage; a reconciliation sweep over the
+//   whole catalog every --reconcile-interval), --v3-url (a v3 WebSocket)
 //   -> normalize (every v1/v3 form) -> drop what was announced already -> produce, keyed by title id
 //   -> what cannot be normalized: anilibria.dlq with the raw text and the reason.
 #include <spdlog/spdlog.h>
@@ -9,7 +11,9 @@
 
 #include "config/options.hpp"
 #include "event_publisher.hpp"
+#include "high_water_mark.hpp"
 #include "recent_event_ids.hpp"
+#include "reconcile_sweep.hpp"
 #include "replay_source.hpp"
 #include "v1_poller.hpp"
 #include "v3_websocket.hpp"
@@ -34,6 +38,9 @@ struct IngestOptions {
   int poll_interval_ms = 30'000;
   int v1_limit = 50;
   bool v1_schedule = true;
+  int catchup_max_pages = 200;
+  std::string reconcile_interval = "6h";
+  anipipe::ingest::SweepOptions sweep;
   anipipe::http::ClientOptions http;
   anipipe::ingest::V3Options v3;
   int v3_idle_timeout_ms = 90'000;
@@ -79,6 +86,17 @@ int main(int argc, char** argv) {
   app.add_option("--v1-limit", o.v1_limit, "limit= for /anime/releases/latest (covers the changes between two polls)")
       ->envname("ANIPIPE_INGEST_V1_LIMIT")->capture_default_str()->check(CLI::Range(1, 500));
   app.add_option("--v1-schedule", o.v1_schedule, "Also poll /anime/schedule/now")->envname("ANIPIPE_INGEST_V1_SCHEDULE")->capture_default_str();
+  app.add_option("--catchup-max-pages", o.catchup_max_pages,
+                 "Pages of /anime/catalog/releases (50 each) a catch-up to the high-water mark reads at most")
+      ->envname("ANIPIPE_INGEST_CATCHUP_MAX_PAGES")->capture_default_str()->check(CLI::Range(1, 100'000));
+  app.add_option("--reconcile-interval", o.reconcile_interval,
+                 "Time between reconciliation sweeps over the whole upstream catalog (e.g. 6h, 30m; 0: none); the first one "
+                 "an interval after start")
+      ->envname("ANIPIPE_INGEST_RECONCILE_INTERVAL")->capture_default_str();
+  app.add_option("--reconcile-rate", o.sweep.titles_per_second, "Titles a sweep observes per second at most (sync fetches each)")
+      ->envname("ANIPIPE_INGEST_RECONCILE_RATE")->capture_default_str()->check(CLI::Range(0.01, 100'000.0));
+  app.add_option("--titles-topic", o.sweep.titles_topic, "The catalog a sweep reads for titles the upstream no longer lists")
+      ->envname("ANIPIPE_INGEST_TITLES_TOPIC")->capture_default_str();
   anipipe::config::add_http_options(app, o.http);
   app.add_option("--v3-url", o.v3.url, "Follow a v3 WebSocket, e.g. wss://api.anilibria.tv/v3/ws (mirrors, recordings)")
       ->envname("ANIPIPE_INGEST_V3_URL");
@@ -96,10 +114,12 @@ int main(int argc, char** argv) {
     if (o.replay_file.empty() && o.v1_base_url.empty() && o.v3.url.empty())
       throw std::invalid_argument("no source: give --replay FILE, --v1-base-url URL and/or --v3-url URL");
 
+    const auto reconcile_every = anipipe::ingest::parse_interval(o.reconcile_interval);
     anipipe::ingest::RecentEventIds recent(o.dedupe_capacity);
+    anipipe::ingest::HighWaterMark mark;
     if (o.recall_per_partition > 0) {
-      const auto n = recent.recall(o.common.kafka, o.topic, o.recall_per_partition);
-      spdlog::info("recalled {} announced event id(s) from {}", n, o.topic);
+      const auto n = recent.recall(o.common.kafka, o.topic, o.recall_per_partition, [&](std::string_view v) { mark.observe_event(v); });
+      spdlog::info("recalled {} announced event id(s) from {}; high-water mark {}", n, o.topic, mark.to_string());
     }
     // Live sources see an observation now and then, and its freshness is what counts: no linger
     // (librdkafka's 5 ms is a fifth of the end-to-end latency to a browser). A replay wants
@@ -134,18 +154,42 @@ int main(int argc, char** argv) {
           anipipe::runtime::request_shutdown();
         }
       });
+    // The sweep walks the catalog on a thread and a connection of its own, beside the polls.
+    std::thread sweep_thread;
+    if (!o.v1_base_url.empty() && reconcile_every.count() > 0)
+      sweep_thread = std::thread([&] {
+        try {
+          anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_sweep");
+          anipipe::ingest::ReconcileSweep sweep(o.sweep, client, publisher, o.common.kafka, &metrics.registry());
+          for (;;) {
+            const auto due = std::chrono::steady_clock::now() + reconcile_every;
+            while (!stop.load() && std::chrono::steady_clock::now() < due) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            if (stop.load()) break;
+            sweep.run(stop);
+          }
+        } catch (const std::exception& e) {
+          spdlog::critical("reconciliation sweep stopped: {}", e.what());
+          anipipe::runtime::request_shutdown();
+        }
+      });
     if (!o.v1_base_url.empty()) {
       anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_v1");
       anipipe::upstream::Normalizer normalizer(&ctx.schemas);
-      anipipe::ingest::V1Poller poller({std::chrono::milliseconds(o.poll_interval_ms), o.v1_limit, o.v1_schedule}, client,
-                                       normalizer, publisher);
-      spdlog::info("polling {} every {} ms", o.v1_base_url, o.poll_interval_ms);
+      anipipe::ingest::V1PollerOptions po;
+      po.interval = std::chrono::milliseconds(o.poll_interval_ms);
+      po.limit = o.v1_limit;
+      po.schedule = o.v1_schedule;
+      po.catchup_max_pages = o.catchup_max_pages;
+      anipipe::ingest::V1Poller poller(po, client, normalizer, publisher, mark, metrics.registry());
+      spdlog::info("polling {} every {} ms{}", o.v1_base_url, o.poll_interval_ms,
+                   reconcile_every.count() > 0 ? "; a reconciliation sweep every " + o.reconcile_interval : "");
       while (!stop.load()) {
         poller.poll_once(stop);
         const auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.poll_interval_ms);
         while (!stop.load() && std::chrono::steady_clock::now() < next) producer.poll(std::chrono::milliseconds(50));
       }
     }
+    if (sweep_thread.joinable()) sweep_thread.join();
     while ((o.keep_running || v3_thread.joinable()) && !stop.load()) producer.poll(std::chrono::milliseconds(100));
     if (v3_thread.joinable()) v3_thread.join();
     anipipe::runtime::arm_shutdown_deadline(std::chrono::seconds(o.common.shutdown_timeout_s));

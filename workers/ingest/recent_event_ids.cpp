@@ -116,12 +116,14 @@ void RecentEventIds::erase(std::string_view event_id) {
   if (parse(event_id, id)) remove(id);  // its order_ slot expires harmlessly
 }
 
-std::size_t RecentEventIds::recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition) {
+std::size_t RecentEventIds::recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition,
+                                   const std::function<void(std::string_view)>& each) {
   simdjson::ondemand::parser parser;
   std::size_t n = 0;
   kafka::read_to_end(settings, topic, {}, kafka::ReadStart::last(per_partition), [&](const kafka::Message& m) {
     auto v = m.value();
     if (!v) return;
+    if (each) each(*v);
     simdjson::padded_string padded(*v);
     simdjson::ondemand::document doc;
     std::string_view id;

@@ -9,6 +9,8 @@
 // table, and nothing is allocated per id.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,8 +27,10 @@ public:
   void erase(std::string_view event_id);
   std::size_t size() const { return size_; }
 
-  /// Loads the ids of the last `per_partition` events of every partition of `topic`; returns how many.
-  std::size_t recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition);
+  /// Loads the ids of the last `per_partition` events of every partition of `topic`; returns how
+  /// many. each, if given, sees every event read (the high-water mark is recalled in the same pass).
+  std::size_t recall(const kafka::Settings& settings, const std::string& topic, std::int64_t per_partition,
+                     const std::function<void(std::string_view)>& each = {});
 
 private:
   struct Id {

@@ -15,6 +15,18 @@ std::optional<ResetTarget> parse_reset_target(std::string_view text) {
   return std::nullopt;
 }
 
+int print_group_members(kafka::Admin& admin, const std::string& group) {
+  const auto d = admin.describe_group(group);
+  std::printf("group %s: %s, %zu member(s)\n", group.c_str(), d.state.c_str(), d.members.size());
+  for (const auto& m : d.members) {
+    std::string parts;
+    for (const auto& tp : m.assignment) parts += (parts.empty() ? "" : " ") + tp.to_string();
+    std::printf("instance=%s client=%s host=%s partitions=%zu member=%s [%s]\n", m.instance_id.empty() ? "-" : m.instance_id.c_str(),
+                m.client_id.c_str(), m.host.c_str(), m.assignment.size(), m.member_id.c_str(), parts.c_str());
+  }
+  return 0;
+}
+
 int print_group_lag(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics) {
   const auto description = admin.describe_group(group);
   std::printf("group %s: %s, %zu member(s)\n", group.c_str(), description.state.c_str(), description.members.size());
@@ -45,6 +57,12 @@ int reset_group(kafka::Admin& admin, const std::string& group, const std::vector
   if (!description.members.empty()) {
     std::fprintf(stderr, "group %s has %zu live member(s): stop its workers first, then reset, then start them again\n",
                  group.c_str(), description.members.size());
+    std::string statics;
+    for (const auto& m : description.members)
+      if (!m.instance_id.empty()) statics += (statics.empty() ? "" : ", ") + m.instance_id;
+    if (!statics.empty())
+      std::fprintf(stderr, "static members (%s) stay in the group for the session timeout (30 s by default) after they stop; "
+                           "try again then\n", statics.c_str());
     return 1;
   }
   std::map<kafka::TopicPartition, std::int64_t> target;

@@ -18,6 +18,9 @@ struct ResetTarget {
 /// "earliest", "latest" or an RFC 3339 time; nullopt otherwise.
 std::optional<ResetTarget> parse_reset_target(std::string_view text);
 
+/// Prints the group's state and members: instance id (static members), client, host and the
+/// partitions each holds; returns 0.
+int print_group_members(kafka::Admin& admin, const std::string& group);
 /// Prints committed offset, end and lag per partition and in total; returns 0.
 int print_group_lag(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics);
 /// Moves the group's offsets on the topics. Refuses (exit 1) while the group has live members.

@@ -5,7 +5,10 @@
 //   groups lag    committed offsets, ends and lag of a consumer group
 //   groups reset  move a stopped group to earliest / latest / a time, for replays
 //   replay        the same, by the name ops look for
+//   groups describe  a group's members: instance ids, hosts, partitions
 //   cache rebuild Redis rebuilt from anilibria.titles, with progress
+//   reconcile     the reconciliation sweep now: every upstream title (or the ones named) observed
+//                 again, for sync to repair what drifted
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include "kafka/admin.hpp"
 #include "cache_rebuild.hpp"
 #include "group_commands.hpp"
+#include "reconcile.hpp"
 #include "topic_catalog.hpp"
 #include "topic_plan.hpp"
 
@@ -141,6 +145,8 @@ int main(int argc, char** argv) {
   auto* groups = app.add_subcommand("groups", "Consumer groups: lag, and offset resets for replays");
   groups->require_subcommand(1);
   auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition");
+  auto* describe_cmd = groups->add_subcommand("describe", "Members: instance id (static members), client, host, partitions");
+  describe_cmd->add_option("--group", group, "Consumer group id")->required();
   auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
   // The replay of DESIGN.md ("reset a group and let it re-consume"): the same as groups reset.
   auto* replay_cmd = app.add_subcommand("replay", "Replay topics into a stopped group's workers: move its offsets "
@@ -166,6 +172,23 @@ int main(int argc, char** argv) {
   rebuild_cmd->add_option("--connections", rebuild.connections, "Redis connections applying batches at once")
       ->capture_default_str()->check(CLI::Range(1, 64));
 
+  anipipe::ops::ReconcileOptions reconcile;
+  auto* reconcile_cmd = app.add_subcommand("reconcile", "Run the reconciliation sweep now: an observation of every upstream title "
+                                                        "(and of catalog titles the upstream no longer lists), or of the --title ids "
+                                                        "given, for sync to fetch and repair; nothing is announced twice");
+  reconcile_cmd->add_option("--upstream-url", reconcile.upstream_url, "The v1 API root, e.g. https://anilibria.top/api/v1")
+      ->envname("ANIPIPE_INGEST_V1_BASE_URL");
+  reconcile_cmd->add_option("--title", reconcile.titles, "Only this title (repeatable); needs no upstream URL");
+  reconcile_cmd->add_option("--topic", reconcile.events_topic, "Where observations go")->envname("ANIPIPE_INGEST_TOPIC")
+      ->capture_default_str();
+  reconcile_cmd->add_option("--titles-topic", reconcile.sweep.titles_topic, "The catalog, for titles the upstream no longer lists")
+      ->envname("ANIPIPE_INGEST_TITLES_TOPIC")->capture_default_str();
+  reconcile_cmd->add_option("--rate", reconcile.sweep.titles_per_second, "Titles observed per second at most (sync fetches each)")
+      ->envname("ANIPIPE_INGEST_RECONCILE_RATE")->capture_default_str()->check(CLI::Range(0.01, 100'000.0));
+  reconcile_cmd->add_option("--dlq-topic", reconcile.dlq_topic)->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
+  reconcile_cmd->add_option("--schema-dir", reconcile.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
+      ->envname("ANIPIPE_SCHEMA_DIR");
+
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
   for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
   topics->fallthrough();
@@ -177,6 +200,8 @@ int main(int argc, char** argv) {
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
     if (*lag_cmd) return anipipe::ops::print_group_lag(admin, group, group_topics);
+    if (*describe_cmd) return anipipe::ops::print_group_members(admin, group);
+    if (*reconcile_cmd) return anipipe::ops::reconcile(kafka, reconcile);
     if (*rebuild_cmd) {
       rebuild.progress_bar = isatty(STDERR_FILENO) != 0;
       return anipipe::ops::rebuild_cache(kafka, admin, rebuild);

@@ -1,7 +1,5 @@
 // anipipe-sync: anilibria.upstream.events + anilibria.sync_requests -> anilibria.titles (compacted
 // catalog), anilibria.new_episode, anilibria.sync_results; exactly once (one transaction per batch).
-#include <unistd.h>
-
 #include "config/options.hpp"
 #include "runtime/transactional_loop.hpp"
 #include "runtime/worker_process.hpp"
@@ -22,12 +20,7 @@ int main(int argc, char** argv) {
   http.max_retries = 0;
   http.request_timeout = std::chrono::milliseconds(5'000);
   http.connect_timeout = std::chrono::milliseconds(2'000);
-  char host[256] = "local";
-  gethostname(host, sizeof host - 1);
-  std::string instance = host;
   anipipe::config::add_worker_options(app, settings.loop.options, "anipipe-sync");
-  app.add_option("--instance-id", instance, "Stable per instance (transactional id suffix): a restart with the same id fences its predecessor")
-      ->envname("ANIPIPE_SYNC_INSTANCE_ID")->capture_default_str();
   app.add_option("--batch-max", settings.batch_max, "Records per transaction")->envname("ANIPIPE_SYNC_BATCH_MAX")->capture_default_str();
   app.add_option("--upstream-url", upstream_url, "AniLiberty v1 API root for full titles, e.g. https://anilibria.top/api/v1")
       ->envname("ANIPIPE_SYNC_UPSTREAM_URL")->required();
@@ -47,9 +40,6 @@ int main(int argc, char** argv) {
   app.add_option("--results-topic", topics.results)->envname("ANIPIPE_SYNC_RESULTS_TOPIC")->capture_default_str();
   anipipe::config::parse_or_exit(app, argc, argv);
 
-  settings.transactional_id = "anipipe-sync-" + settings.loop.options.group + "-" + instance;
-  // Static membership: a restarted instance takes its partitions back at once, without a rebalance.
-  settings.loop.group_instance_id = "sync-" + instance;
   settings.loop.topics = {topics.events, topics.requests};
   // Requests are what a user waits for: they overtake a backlog of bulk upstream events.
   settings.priority_topics = {topics.requests};
@@ -58,6 +48,11 @@ int main(int argc, char** argv) {
                                 {topics.results, "anilibria.sync_results"}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("sync", options, [&](anipipe::runtime::WorkerContext ctx) {
+    // The instance id (given, or a leased slot) is stable across restarts: a restarted instance
+    // fences its predecessor's open transaction, and as a static member takes its partitions back
+    // at once, without a rebalance.
+    settings.transactional_id = "anipipe-sync-" + settings.loop.options.group + "-" + ctx.instance_id;
+    settings.loop.group_instance_id = ctx.group_instance_id;
     anipipe::sync::TitleFetcher fetcher(upstream_url, http, fetch_concurrency, &ctx.metrics.registry());
     anipipe::sync::SyncHandler handler(options.kafka, sync, fetcher, ctx.stop);
     anipipe::runtime::TransactionalLoop loop(std::move(settings), handler, ctx.schemas, ctx.metrics);

@@ -23,9 +23,10 @@ simdjson::dom::parser& record_parser() {
 }
 
 /// Event kinds that say a title changed without carrying it: the full title must be fetched.
+/// "reconcile" is the sweep's: look at this title again, whatever changed.
 bool kind_needs_fetch(std::string_view kind) {
   return kind == "episode_published" || kind == "playlist_update" || kind == "title_update" || kind == "encode_end" ||
-         kind == "encode_finish" || kind == "title_removed";
+         kind == "encode_finish" || kind == "title_removed" || kind == "reconcile";
 }
 
 std::string result_json(std::string_view correlation, std::int64_t id, std::string_view status, std::string_view reason,
@@ -66,6 +67,8 @@ SyncHandler::Observed SyncHandler::observe(const kafka::Message& record) {
   }
   std::string_view kind;
   if (!root["kind"].get_string().get(kind)) o.kind = kind;
+  bool complete = false;
+  if (!root["episodes_complete"].get_bool().get(complete)) o.complete = complete;
   simdjson::dom::element title;
   if (root["title"].get(title)) return o;
   try {
@@ -86,6 +89,13 @@ SyncHandler::Observed SyncHandler::take_observed(const kafka::Message& record) {
   return observe(record);
 }
 
+bool SyncHandler::needs_fetch(const Observed& o) const {
+  if (!o.error.empty()) return false;
+  if (o.request) return o.force || !fresh(o.title_id);
+  if (o.snapshot) return !o.complete && may_hide_changes(state_.find(o.title_id), *o.snapshot);
+  return kind_needs_fetch(o.kind);
+}
+
 bool SyncHandler::fresh(std::int64_t id) const {
   auto it = fetched_at_.find(id);
   return it != fetched_at_.end() && Clock::now() - it->second < options_.fresh_for;
@@ -99,8 +109,7 @@ void SyncHandler::prepare_batch(const std::vector<kafka::Message>& batch) {
   for (const auto& record : batch) {
     // Parsed once here; handle() takes the result instead of parsing the record again.
     auto o = observe(record);
-    const bool needed = o.error.empty() && (o.request ? (o.force || !fresh(o.title_id)) : (!o.snapshot && kind_needs_fetch(o.kind)));
-    if (needed && seen.insert(o.title_id).second) ids.push_back(o.title_id);
+    if (needs_fetch(o) && seen.insert(o.title_id).second) ids.push_back(o.title_id);
     ObservedKey key{o.request, record.partition(), record.offset()};
     observed_.insert_or_assign(std::move(key), std::move(o));
   }
@@ -169,9 +178,9 @@ Handled SyncHandler::handle(const kafka::Message& record) {
 }
 
 bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish,
-                              std::vector<kafka::OutRecord>& out, std::size_t* new_episodes) {
+                              std::vector<kafka::OutRecord>& out, std::size_t* new_episodes, bool announce) {
   const auto* known = state_.find(doc.id);
-  auto change = compare(known, doc, util::now_rfc3339());
+  auto change = compare(known, doc, util::now_rfc3339(), announce);
   if (new_episodes) *new_episodes = change.new_episodes.size();
   const std::string key = std::to_string(doc.id);
   if (!change.changed) {
@@ -193,20 +202,35 @@ bool SyncHandler::remove_title(std::int32_t partition, std::int64_t id, std::vec
 }
 
 Handled SyncHandler::on_event(const kafka::Message& record, const Observed& o) {
-  std::vector<kafka::OutRecord> out;
-  if (o.snapshot) {
+  if (o.snapshot && !needs_fetch(o)) {
+    std::vector<kafka::OutRecord> out;
     apply_title(record.partition(), *o.snapshot, false, out, nullptr);
     return Handled::done(std::move(out));
   }
-  if (!kind_needs_fetch(o.kind)) return Handled::done();  // encode progress, torrents: nothing in the catalog changes
+  if (!o.snapshot && !kind_needs_fetch(o.kind)) return Handled::done();  // encode progress, torrents: nothing in the catalog changes
+  return apply_fetched(record, o);
+}
+
+Handled SyncHandler::apply_fetched(const kafka::Message& record, const Observed& o) {
   auto it = fetched_.find(o.title_id);
   if (it == fetched_.end()) return Handled::retry_later("title " + std::to_string(o.title_id) + " was not fetched");
   const Fetched& f = it->second;
+  std::vector<kafka::OutRecord> out;
   switch (f.status) {
-    case Fetched::Status::found: apply_title(record.partition(), *f.title, false, out, nullptr); break;
+    case Fetched::Status::found: {
+      // A title the sweep finds that the catalog never had: its history is not news.
+      const bool announce = o.kind != "reconcile" || state_.find(o.title_id);
+      apply_title(record.partition(), o.snapshot ? with_observation(*f.title, *o.snapshot) : *f.title, false, out, nullptr, announce);
+      break;
+    }
     case Fetched::Status::gone: remove_title(record.partition(), o.title_id, out); break;
     case Fetched::Status::unavailable: return Handled::retry_later(f.reason);
-    case Fetched::Status::malformed: return Handled::dead_letter(f.reason);
+    case Fetched::Status::malformed:
+      if (!o.snapshot) return Handled::dead_letter(f.reason);
+      // What the observation itself says still stands; the sweep repairs the rest later.
+      spdlog::warn("{}; taking the observed snapshot of title {} as it is", f.reason, o.title_id);
+      apply_title(record.partition(), *o.snapshot, false, out, nullptr);
+      break;
   }
   return Handled::done(std::move(out));
 }

@@ -1,10 +1,14 @@
 #pragma once
 // sync's per-record logic, inside the exactly-once loop:
-//   upstream event with a title snapshot   -> compare with the catalog -> titles + new_episode;
+//   upstream event with a complete title   -> compare with the catalog -> titles + new_episode;
+//   upstream event with a partial title (v1 lists only the latest episode) that may hide changes
+//   (title_change.hpp: may_hide_changes)   -> fetch the full release, then the same;
 //   upstream event that only says something changed (an episode published, an encode finished, a
-//   title removed)                         -> fetch the full title from the upstream, then the same;
+//   title removed, a reconciliation sweep) -> fetch the full title from the upstream, then the same;
 //   sync request                           -> fetch (unless fetched within --fresh-for and not
 //                                             forced), the same, and one result in sync_results.
+// An episode is new once per (title, ordinal). A title first seen through the sweep enters the
+// catalog quietly (its history is not news); everything else new is announced.
 // Fetches for a whole batch go out together before it is handled (prepare_batch), many in flight.
 // The upstream down: events retry (the partition pauses, others move on, nothing is skipped);
 // requests retry until --request-wait has passed since they were published, then get
@@ -62,6 +66,7 @@ private:
     std::int64_t title_id = 0;
     std::string kind;
     std::optional<catalog::TitleDocument> snapshot;  // events: the carried title, if any
+    bool complete = false;                             // the snapshot lists every episode (episodes_complete)
     bool force = false;
     std::string correlation_id;
   };
@@ -74,7 +79,12 @@ private:
   /// Applies an observed title: the catalog's new version and new episodes, if anything changed.
   /// True if the catalog changed (titles + new_episode records in out).
   bool apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish, std::vector<kafka::OutRecord>& out,
-                   std::size_t* new_episodes);
+                   std::size_t* new_episodes, bool announce = true);
+  /// Whether handling this record needs the full release from the upstream.
+  bool needs_fetch(const Observed& o) const;
+  /// An event whose title must come from the upstream: the fetched release (with what a partial
+  /// snapshot saw) into the catalog, a tombstone if it is gone, a retry while it is unavailable.
+  runtime::Handled apply_fetched(const kafka::Message& record, const Observed& o);
   /// The title is gone upstream: a tombstone if the catalog had it.
   bool remove_title(std::int32_t partition, std::int64_t id, std::vector<kafka::OutRecord>& out);
   bool fresh(std::int64_t id) const;

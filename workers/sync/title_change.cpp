@@ -1,6 +1,7 @@
 #include "title_change.hpp"
 
 #include "catalog/title_json.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::sync {
 namespace {
@@ -21,14 +22,40 @@ std::string new_episode_json(const catalog::TitleDocument& t, const catalog::Epi
   return out;
 }
 
+bool newer(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+  const auto ta = a ? util::parse_rfc3339(*a) : std::nullopt;
+  if (!ta) return false;
+  const auto tb = b ? util::parse_rfc3339(*b) : std::nullopt;
+  return !tb || *ta > *tb;
+}
+
 }  // namespace
 
-TitleChange compare(const catalog::TitleDocument* known, const catalog::TitleDocument& observed, std::string_view detected_at) {
+bool may_hide_changes(const catalog::TitleDocument* known, const catalog::TitleDocument& seen) {
+  if (!known) return true;
+  for (const auto& e : seen.episodes)
+    if (!known->find_ordinal(e.ordinal)) return true;
+  if (seen.episodes_total && seen.episodes_total != known->episodes_total) return true;
+  return newer(seen.fresh_at, known->fresh_at);
+}
+
+catalog::TitleDocument with_observation(const catalog::TitleDocument& fetched, const catalog::TitleDocument& seen) {
+  // merge() keeps the known (here: the observation's) episodes the incoming release lacks, and
+  // takes everything else from the release.
+  auto doc = catalog::merge(seen, fetched);
+  if (newer(seen.fresh_at, doc.fresh_at)) doc.fresh_at = seen.fresh_at;
+  return doc;
+}
+
+TitleChange compare(const catalog::TitleDocument* known, const catalog::TitleDocument& observed, std::string_view detected_at,
+                    bool announce) {
   TitleChange c;
-  c.merged = known ? catalog::merge(*known, observed) : observed;
+  // Merged even with nothing known: an observation listing one ordinal twice keeps one of them.
+  c.merged = catalog::merge(known ? *known : catalog::TitleDocument{}, observed);
   if (known && c.merged == *known) return c;
   c.changed = true;
   c.merged_json = c.merged.to_json();
+  if (!announce) return c;
   for (const auto* e : catalog::new_episodes(known, c.merged)) c.new_episodes.push_back(new_episode_json(c.merged, *e, detected_at));
   return c;
 }

@@ -47,12 +47,55 @@ TEST_CASE("a new episode (fractional too) is announced once, old ones never agai
   CHECK_FALSE(again.changed);
 }
 
+TEST_CASE("an episode re-uploaded under a new id is a change with no new_episode") {
+  auto known = title(e1 + "," + e2);
+  auto c = compare(&known, title(R"({"id":"e2-reupload","ordinal":2,"name":"Two"})"), "2025-01-16T08:20:00Z");
+  CHECK(c.changed);
+  CHECK(c.new_episodes.empty());
+  CHECK(c.merged_json.find("e2-reupload") != std::string::npos);
+  CHECK(c.merged_json.find(R"("id":"e2")") == std::string::npos);
+}
+
 TEST_CASE("a metadata change without new episodes is a change with no new_episode") {
   auto known = title(e1);
   auto c = compare(&known, title(e1, "finished"), "2025-01-16T08:20:00Z");
   CHECK(c.changed);
   CHECK(c.new_episodes.empty());
   CHECK(c.merged_json.find(R"("status":"finished")") != std::string::npos);
+}
+
+TEST_CASE("a partial observation may hide changes: a title never seen, a new ordinal, episodes_total, a newer fresh_at") {
+  using anipipe::sync::may_hide_changes;
+  auto with = [](const std::string& episodes, const std::string& extra) {
+    return TitleDocument::parse(R"({"id":9873,"alias":"a","names":{"ru":"А"},"genres":[],"episodes":[)" + episodes + "]" + extra + "}");
+  };
+  const auto known = with(e1 + "," + e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T08:00:00+00:00")");
+  CHECK(may_hide_changes(nullptr, with(e2, "")));
+  CHECK(may_hide_changes(&known, with(e25, R"(,"episodes_total":12,"fresh_at":"2025-01-16T08:00:00+00:00")")));
+  CHECK(may_hide_changes(&known, with(e2, R"(,"episodes_total":13,"fresh_at":"2025-01-16T08:00:00+00:00")")));
+  CHECK(may_hide_changes(&known, with(e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T09:00:00+00:00")")));
+  // What the catalog already has, seen again (or only its metadata changed): the snapshot says it all.
+  CHECK_FALSE(may_hide_changes(&known, with(e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T08:00:00+00:00")")));
+  CHECK_FALSE(may_hide_changes(&known, with(e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T07:00:00+00:00")")));
+  CHECK_FALSE(may_hide_changes(&known, with("", "")));
+}
+
+TEST_CASE("the full release decides, plus what the observation saw that its listing lacks") {
+  const auto fetched = TitleDocument::parse(R"({"id":9873,"alias":"a","names":{"ru":"Full"},"genres":[],"episodes":[)" + e1 + "," + e2 +
+                                            R"(],"fresh_at":"2025-01-16T08:00:00+00:00"})");
+  const auto seen = TitleDocument::parse(R"({"id":9873,"alias":"a","names":{"ru":"Seen"},"genres":[],"episodes":[)" + e25 +
+                                         R"(],"fresh_at":"2025-01-16T08:05:00+00:00"})");
+  auto doc = anipipe::sync::with_observation(fetched, seen);
+  CHECK(doc.name_ru == "Full");
+  REQUIRE(doc.episodes.size() == 3);
+  CHECK(doc.episodes[2].ordinal == 2.5);
+  CHECK(doc.fresh_at == std::optional<std::string>("2025-01-16T08:05:00+00:00"));
+}
+
+TEST_CASE("a title the sweep brings in is taken quietly: catalog yes, announcements no") {
+  auto c = compare(nullptr, title(e1 + "," + e2), "2025-01-16T08:20:00Z", false);
+  CHECK(c.changed);
+  CHECK(c.new_episodes.empty());
 }
 
 TEST_CASE("catalog state follows the changelog and forgets revoked partitions") {
