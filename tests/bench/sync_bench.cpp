@@ -1,8 +1,10 @@
 // anipipe-bench-sync: the pieces scripts/bench-sync drives.
-//   snapshots TOPIC N           produce N snapshot-carrying upstream events (N titles, 3 episodes each)
+//   snapshots TOPIC N           produce N complete snapshots (N titles, every episode listed: no fetch)
+//   partial TOPIC FIRST N       produce N releases/latest snapshots (the latest episode only) of titles
+//                               FIRST..FIRST+N-1 that the upstream has and the catalog does not: each is fetched
 //   requests TOPIC FIRST N      produce N forced sync requests for titles FIRST..FIRST+N-1
-//   await TOPIC N TIMEOUT_S     read TOPIC (read_committed) until N records; print the rate between
-//                               the first and the last arrival (the producer's start-up excluded)
+//   await TOPIC N TIMEOUT_S [ALREADY]  read TOPIC (read_committed) until N records past the ALREADY
+//                               it held before; print the rate between the first and the last arrival
 //   fetch URL FIRST N CONC      the upstream alone: fetch N titles, CONC in flight, with sync's fetcher
 // Each prints one JSON line.
 #include <chrono>
@@ -18,16 +20,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string snapshot(int title) {
+std::string snapshot(int title, bool complete = true) {
   const std::string t = std::to_string(title);
   std::string eps;
-  for (int e = 1; e <= 3; ++e)
-    eps += std::string(e == 1 ? "" : ",") + R"({"id":"t)" + t + "-e" + std::to_string(e) + R"(","ordinal":)" + std::to_string(e) +
+  for (int e = complete ? 1 : 3; e <= 3; ++e)
+    eps += std::string(eps.empty() ? "" : ",") + R"({"id":")" + t + "-ep-" + std::to_string(e) + R"(","ordinal":)" + std::to_string(e) +
            R"(,"name":"Серия )" + std::to_string(e) + R"(","duration":1440,"hls":{"480":"https://cache.example/videos/media/ts/)" + t +
            "/" + std::to_string(e) + R"(/480/x.m3u8","720":"https://cache.example/videos/media/ts/)" + t + "/" +
            std::to_string(e) + R"(/720/x.m3u8"},"updated_at":"2025-01-16T08:20:00Z"})";
   return R"({"event_id":"0123456789abcdef0123456789abcdef","kind":"release_changed","title_id":)" + t +
-         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1","endpoint":"/anime/releases/latest"},"title":{"id":)" + t +
+         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1","endpoint":"/anime/releases/latest"},)" +
+         (complete ? R"("episodes_complete":true,)" : "") + R"("title":{"id":)" + t +
          R"(,"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":"Title )" + t +
          R"(","alternative":null},"type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Комедия","Романтика"],)"
          R"("description":"Описание тайтла, достаточно длинное, чтобы документ был похож на настоящий.","poster":{"src":"/storage/releases/posters/)" +
@@ -36,7 +39,8 @@ std::string snapshot(int title) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: anipipe-bench-sync snapshots TOPIC N | requests TOPIC FIRST N | await TOPIC N TIMEOUT_S | fetch URL FIRST N CONC\n");
+  std::fprintf(stderr, "usage: anipipe-bench-sync snapshots TOPIC N | partial TOPIC FIRST N | requests TOPIC FIRST N | "
+                       "await TOPIC N TIMEOUT_S [ALREADY] | fetch URL FIRST N CONC\n");
   return 2;
 }
 
@@ -55,6 +59,14 @@ int main(int argc, char** argv) {
     std::printf("{\"produced\":%d,\"bytes_per_event\":%zu,\"seconds\":%.3f,\"per_s\":%.0f}\n", n, snapshot(n).size(), s, n / s);
     return 0;
   }
+  if (cmd == "partial" && argc == 5) {
+    const int first = std::atoi(argv[3]), n = std::atoi(argv[4]);
+    std::vector<Produced> records;
+    for (int i = first; i < first + n; ++i) records.push_back({std::to_string(i), snapshot(i, false)});
+    produce_all(argv[2], records);
+    std::printf("{\"produced\":%d}\n", n);
+    return 0;
+  }
   if (cmd == "requests" && argc == 5) {
     const int first = std::atoi(argv[3]), n = std::atoi(argv[4]);
     std::vector<Produced> records;
@@ -66,15 +78,17 @@ int main(int argc, char** argv) {
     std::printf("{\"produced\":%d}\n", n);
     return 0;
   }
-  if (cmd == "await" && argc == 5) {
-    const std::size_t n = std::strtoull(argv[3], nullptr, 10);
+  if (cmd == "await" && (argc == 5 || argc == 6)) {
+    // ALREADY: records the topic held before this step; the rate counts only the ones after them.
+    const std::size_t already = argc == 6 ? std::strtoull(argv[5], nullptr, 10) : 0;
+    const std::size_t n = std::strtoull(argv[3], nullptr, 10) + already;
     Clock::time_point first{}, last{};
     std::size_t seen = 0;
     auto got = consume_until(
         argv[2],
         [&](const std::vector<Received>& r) {
           if (r.size() != seen) {
-            if (seen == 0) first = Clock::now();
+            if (seen <= already && r.size() > already) first = Clock::now();
             last = Clock::now();
             seen = r.size();
           }
@@ -82,7 +96,8 @@ int main(int argc, char** argv) {
         },
         std::chrono::seconds(std::atoi(argv[4])));
     const double s = std::chrono::duration<double>(last - first).count();
-    std::printf("{\"records\":%zu,\"seconds\":%.3f,\"per_s\":%.0f}\n", got.size(), s, got.size() > 1 ? (got.size() - 1) / s : 0.0);
+    const std::size_t counted = got.size() > already ? got.size() - already : 0;
+    std::printf("{\"records\":%zu,\"seconds\":%.3f,\"per_s\":%.0f}\n", counted, s, counted > 1 ? (counted - 1) / s : 0.0);
     return got.size() >= n ? 0 : 1;
   }
   if (cmd == "fetch" && argc == 6) {

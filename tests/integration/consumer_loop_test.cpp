@@ -144,6 +144,9 @@ TEST_CASE("retry_later pauses and retries the record without skipping it - outpu
 
 TEST_CASE("SIGTERM finishes in-flight work, commits exactly what is done, and leaves the group in time") {
   auto s = make_setup("shutdown", 1);
+  // A dynamic member: it leaves the group on close. (A static member - the default - stays
+  // listed so that its restart takes its partitions back at once: failover_test.cpp.)
+  s.extra_args = {"--static-membership", "false"};
   std::vector<Produced> in;
   for (int i = 0; i < 40; ++i) in.push_back({"k", cmd("s-" + std::to_string(i), "sleep:100")});
   produce_all(s.input_topic, in);

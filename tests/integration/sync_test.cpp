@@ -43,6 +43,7 @@ struct SyncSetup {
   }
 };
 
+/// A snapshot that lists every episode of the title (sync takes it as it is, no fetch).
 std::string event(int title, const std::vector<int>& episodes, const std::string& status = "ongoing") {
   std::string eps;
   for (int e : episodes)
@@ -50,7 +51,7 @@ std::string event(int title, const std::vector<int>& episodes, const std::string
            R"(","ordinal":)" + std::to_string(e) + "}";
   const std::string t = std::to_string(title);
   return R"({"event_id":"0123456789abcdef0123456789abcdef","kind":"release_changed","title_id":)" + t +
-         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"title":{"id":)" + t + R"(,"alias":"t)" + t +
+         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"episodes_complete":true,"title":{"id":)" + t + R"(,"alias":"t)" + t +
          R"(","names":{"ru":"T"},"type":null,"year":null,"season":null,"status":")" + status +
          R"(","genres":[],"episodes":[)" + eps + R"(],"updated_at":null,"source":"v1"}})";
 }

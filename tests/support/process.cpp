@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,57 @@
 extern char** environ;
 
 namespace anipipe::testing {
+namespace {
+
+// Children still running, so that a test that crashes or is interrupted does not leave workers
+// behind it (their destructors never run then): a fatal signal kills them first, then goes on to
+// whatever handled it before (doctest reports the crash).
+constexpr int kMaxChildren = 512;
+std::atomic<pid_t> g_children[kMaxChildren];
+struct sigaction g_previous[32];
+constexpr int kFatalSignals[] = {SIGTERM, SIGINT, SIGSEGV, SIGABRT, SIGBUS, SIGFPE};
+
+extern "C" void kill_children_then_chain(int sig) {
+  for (auto& c : g_children)
+    if (const pid_t pid = c.load(); pid > 0) ::kill(pid, SIGKILL);
+  const auto& prev = g_previous[sig];
+  if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction) {
+    prev.sa_sigaction(sig, nullptr, nullptr);
+    return;
+  }
+  if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr) {
+    prev.sa_handler(sig);
+    return;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void track(pid_t pid) {
+  static const bool installed = [] {
+    for (int sig : kFatalSignals) {
+      struct sigaction sa {};
+      sa.sa_handler = kill_children_then_chain;
+      sigemptyset(&sa.sa_mask);
+      sigaction(sig, &sa, &g_previous[sig]);
+    }
+    return true;
+  }();
+  (void)installed;
+  for (auto& c : g_children) {
+    pid_t empty = 0;
+    if (c.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+void untrack(pid_t pid) {
+  for (auto& c : g_children) {
+    pid_t mine = pid;
+    if (c.compare_exchange_strong(mine, 0)) return;
+  }
+}
+
+}  // namespace
 
 Process::Process(std::vector<std::string> argv, std::string log_file) : log_file_(std::move(log_file)) {
   posix_spawn_file_actions_t actions;
@@ -27,6 +79,7 @@ Process::Process(std::vector<std::string> argv, std::string log_file) : log_file
   const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0] + ": " + std::to_string(rc));
+  track(pid_);
 }
 
 Process::~Process() {
@@ -46,6 +99,7 @@ std::optional<int> Process::wait_for(std::chrono::milliseconds timeout) {
   do {
     int st = 0;
     if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      untrack(pid_);
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       return status_;
     }

@@ -129,8 +129,8 @@ bool V1Poller::catch_up(const std::atomic<bool>& stop) {
   }
   const auto started = std::chrono::steady_clock::now();
   const std::size_t events_before = publisher_.stats().events;
-  spdlog::info("catching up to the high-water mark {} ({}): paging /anime/catalog/releases newest first", mark_.to_string(),
-               catch_up_owed_);
+  spdlog::debug("catching up to the high-water mark {} ({}): paging /anime/catalog/releases newest first", mark_.to_string(),
+                catch_up_owed_);
   const char* endpoint = "/anime/catalog/releases";
   const std::string origin = std::string("upstream:") + endpoint;
   int pages = 0;
@@ -168,9 +168,13 @@ bool V1Poller::catch_up(const std::atomic<bool>& stop) {
     }
   }
   if (stop.load()) return false;
-  spdlog::info("caught up: {} page(s), {} release(s) at or newer than the mark, {} new event(s) in {} ms", pages, newer,
-               publisher_.stats().events - events_before,
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  // A page tied at the mark is looked at again every poll until a newer release tops it; say
+  // only what found something.
+  const auto found = publisher_.stats().events - events_before;
+  spdlog::log(found > 0 ? spdlog::level::info : spdlog::level::debug,
+              "caught up to the high-water mark {} ({}): {} page(s), {} release(s) at or newer than the mark, {} new event(s) in {} ms",
+              mark_.to_string(), catch_up_owed_, pages, newer, found,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   catch_up_owed_ = nullptr;
   return true;
 }

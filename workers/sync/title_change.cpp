@@ -36,6 +36,10 @@ bool may_hide_changes(const catalog::TitleDocument* known, const catalog::TitleD
   for (const auto& e : seen.episodes)
     if (!known->find_ordinal(e.ordinal)) return true;
   if (seen.episodes_total && seen.episodes_total != known->episodes_total) return true;
+  // A listing without episodes (the catalog walk) cannot show a new one, and fresh_at has whole
+  // seconds: two uploads within the second the catalog's version has look the same. Unless it is
+  // older than that version, look.
+  if (seen.episodes.empty()) return !seen.fresh_at || !newer(known->fresh_at, seen.fresh_at);
   return newer(seen.fresh_at, known->fresh_at);
 }
 

@@ -28,7 +28,8 @@ TitleChange compare(const catalog::TitleDocument* known, const catalog::TitleDoc
 /// Whether an observation that carries only part of a title (v1's releases/latest and schedule
 /// items list only the latest episode) may hide what happened since the catalog's version - a
 /// title never seen, an episode the catalog lacks (were there others before it?), a changed
-/// episodes_total, a newer fresh_at - so that sync fetches the full release before deciding.
+/// episodes_total, a newer fresh_at, no episodes at all and a fresh_at not older than the
+/// catalog's - so that sync fetches the full release before deciding.
 /// Taking such a snapshot as the whole truth loses the first of two episodes uploaded between
 /// two polls.
 bool may_hide_changes(const catalog::TitleDocument* known, const catalog::TitleDocument& seen);

@@ -77,7 +77,11 @@ TEST_CASE("a partial observation may hide changes: a title never seen, a new ord
   // What the catalog already has, seen again (or only its metadata changed): the snapshot says it all.
   CHECK_FALSE(may_hide_changes(&known, with(e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T08:00:00+00:00")")));
   CHECK_FALSE(may_hide_changes(&known, with(e2, R"(,"episodes_total":12,"fresh_at":"2025-01-16T07:00:00+00:00")")));
-  CHECK_FALSE(may_hide_changes(&known, with("", "")));
+  // A listing without episodes (the catalog walk) cannot show a new one: unless it is older than
+  // the catalog's version, look - even at the same fresh_at (whole seconds).
+  CHECK(may_hide_changes(&known, with("", R"(,"episodes_total":12,"fresh_at":"2025-01-16T08:00:00+00:00")")));
+  CHECK(may_hide_changes(&known, with("", "")));
+  CHECK_FALSE(may_hide_changes(&known, with("", R"(,"episodes_total":12,"fresh_at":"2025-01-16T07:59:59+00:00")")));
 }
 
 TEST_CASE("the full release decides, plus what the observation saw that its listing lacks") {
