@@ -53,6 +53,15 @@ std::size_t count_episode(const std::vector<Received>& events, const std::string
   return n;
 }
 
+/// Events from the polls, without the catch-up's walk of the catalog (after a start or a failed
+/// poll, ingest pages back through /anime/catalog/releases to its high-water mark).
+std::vector<Received> from_polls(const std::vector<Received>& events) {
+  std::vector<Received> out;
+  for (const auto& e : events)
+    if (e.value && e.value->find(R"("endpoint":"/anime/catalog/releases")") == std::string::npos) out.push_back(e);
+  return out;
+}
+
 bool unique_event_ids(const std::vector<Received>& events) {
   std::set<std::string> ids;
   for (const auto& e : events) ids.insert(field(*e.value, "event_id"));
@@ -101,7 +110,9 @@ TEST_CASE("ingest: a new episode appears once per endpoint, re-polls add nothing
   const int polls_now = up.requests();
   REQUIRE(eventually([&] { return up.requests() >= polls_now + 6; }, 20s));
   auto final_events = consume(s.topic, 1000, 3s);
-  CHECK(final_events.size() == settled.size() + 2);
+  CHECK(from_polls(final_events).size() == settled.size() + 2);
+  // The restart caught up to its high-water mark once: the one release, observed in the catalog.
+  CHECK(final_events.size() - from_polls(final_events).size() == 1);
   CHECK(count_episode(final_events, ep3) == 2);
   CHECK(unique_event_ids(final_events));
   CHECK(consume(s.dlq, 1, 1s).empty());
@@ -133,8 +144,8 @@ TEST_CASE("ingest: 500s, 429 with Retry-After, slow and truncated responses are 
   const int polls = up.requests();
   REQUIRE(eventually([&] { return up.requests() >= polls + 6; }, 20s));
   auto all = consume(s.topic, 1000, 3s);
-  CHECK(all.size() == expected);
-  CHECK(unique_event_ids(all));
+  CHECK(from_polls(all).size() == expected);
+  CHECK(unique_event_ids(all));  // the catch-ups after the failed polls announced nothing twice
 
   auto dlq = consume(s.dlq, 1, 10s);
   REQUIRE(dlq.size() == 1);

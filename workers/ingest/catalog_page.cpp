@@ -22,8 +22,14 @@ CatalogPage fetch_catalog_page(http::Client& client, int page, int limit, const 
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   simdjson::dom::array data;
-  if (parser.parse(res.body).get(root) || root["data"].get_array().get(data)) {
+  if (auto err = parser.parse(res.body).get(root)) {
+    out.error = std::string("the catalog's answer is not JSON: ") + simdjson::error_message(err);
+    out.malformed_body = std::move(res.body);
+    return out;
+  }
+  if (root["data"].get_array().get(data)) {
     out.error = "the catalog's answer is not {\"data\": [...]}";
+    out.malformed_body = std::move(res.body);
     return out;
   }
   for (auto item : data) {

@@ -21,6 +21,7 @@ struct CatalogItem {
 struct CatalogPage {
   bool ok = false;
   std::string error;  // !ok: why
+  std::string malformed_body;  // !ok because the answer was not the catalog's JSON: the body, for the DLQ
   std::vector<CatalogItem> items;
   bool last = true;   // no page after this one
 };

@@ -144,6 +144,12 @@ bool V1Poller::catch_up(const std::atomic<bool>& stop) {
     }
     auto p = fetch_catalog_page(client_, page, options_.catchup_page_size, "FRESH_AT_DESC", &stop);
     if (!p.ok) {
+      if (!p.malformed_body.empty()) {
+        // Kept for inspection, as a broken poll is; the catch-up starts again next round.
+        upstream::Normalized bad;
+        bad.reason = "page " + std::to_string(page) + " of " + endpoint + ": " + p.error;
+        publisher_.publish(std::move(bad), p.malformed_body, "v1", origin);
+      }
       spdlog::warn("catch-up: page {} of {} failed ({}); it starts again next round", page, endpoint, p.error);
       catchups_.Add({{"outcome", "failed"}}).Increment();
       return false;
