@@ -345,11 +345,14 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, {"today": today, "tomorrow": [], "yesterday": []}
             if path.startswith("/api/v1/anime/releases/"):
                 key = path.rsplit("/", 1)[1]
-                for r in state["releases"].values():
-                    if str(r["id"]) == key or r.get("alias") == key:
-                        full = {k: v for k, v in r.items() if k != "latest_episode"}
-                        full["episodes"] = copy.deepcopy(state["episodes"].get(r["id"], []))
-                        return 200, full
+                # By id first (a dict lookup: sweeps fetch every title of a large catalog), then by alias.
+                r = state["releases"].get(int(key)) if key.isdigit() else None
+                if r is None:
+                    r = next((x for x in state["releases"].values() if x.get("alias") == key), None)
+                if r is not None:
+                    full = {k: v for k, v in r.items() if k != "latest_episode"}
+                    full["episodes"] = copy.deepcopy(state["episodes"].get(r["id"], []))
+                    return 200, full
                 return 404, {"error": {"code": 404, "message": "Release not found"}}
         return 404, {"error": {"code": 404, "message": "Not found"}}
 

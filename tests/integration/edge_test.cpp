@@ -26,6 +26,7 @@
 #include "fake_upstream.hpp"
 #include "json/schema.hpp"
 #include "kafka_helpers.hpp"
+#include "pipeline.hpp"
 #include "process.hpp"
 #include "raw_http.hpp"
 #include "util/base64.hpp"
@@ -78,15 +79,8 @@ struct EdgeSetup {
                                   "https://site.example"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     edge = std::make_unique<Process>(argv, dir + "/edge.log");
-    const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    REQUIRE(eventually([&] {
-      std::ifstream in(edge->log_file());
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      std::smatch m;
-      if (!std::regex_search(text, m, listening)) return false;
-      port = std::stoi(m[1]);
-      return true;
-    }, 30s));
+    port = listening_port(*edge, 30s);
+    REQUIRE(port > 0);
     REQUIRE(eventually([&] { return get("/ready").status == 200; }, 60s));
   }
   RawResponse get(const std::string& target, const std::map<std::string, std::string>& headers = {}) const {

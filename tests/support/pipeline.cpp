@@ -93,16 +93,8 @@ std::unique_ptr<Process> Pipeline::start_edge(const std::string& log, int& port,
             "--threads", "2"},
            extra),
       dir_ + "/" + log);
-  const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
-  const bool up = eventually([&] {
-    std::ifstream in(edge->log_file());
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    std::smatch m;
-    if (!std::regex_search(text, m, listening)) return false;
-    port = std::stoi(m[1]);
-    return true;
-  }, std::chrono::seconds(30));
-  if (!up || !eventually([&] { return raw_http(port, http_request("GET", "/ready")).status == 200; }, std::chrono::seconds(60)))
+  port = listening_port(*edge, std::chrono::seconds(30));
+  if (!port || !eventually([&] { return raw_http(port, http_request("GET", "/ready")).status == 200; }, std::chrono::seconds(60)))
     throw std::runtime_error("the edge did not get ready: " + edge->log_tail());
   return edge;
 }
@@ -152,6 +144,20 @@ std::vector<Announcement> Pipeline::announcements_until(const std::function<bool
     return done(last);
   }, timeout);
   return last;
+}
+
+int listening_port(const Process& edge, std::chrono::milliseconds timeout) {
+  const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  int port = 0;
+  eventually([&] {
+    std::ifstream in(edge.log_file());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::smatch m;
+    if (!std::regex_search(text, m, listening)) return false;
+    port = std::stoi(m[1]);
+    return true;
+  }, timeout);
+  return port;
 }
 
 std::vector<double> ordinals_of(const std::vector<Announcement>& all, std::int64_t title_id) {

@@ -75,6 +75,10 @@ private:
   std::unique_ptr<FakeUpstream> upstream_;
 };
 
+/// The port the edge says it listens on ("listening on http://127.0.0.1:<port>" in its log); 0 if
+/// it did not say so within timeout.
+int listening_port(const Process& edge, std::chrono::milliseconds timeout);
+
 /// Announcements of one title, in order, by ordinal.
 std::vector<double> ordinals_of(const std::vector<Announcement>& all, std::int64_t title_id);
 /// (title, ordinal) announced more than once, with their counts.

@@ -61,11 +61,10 @@ std::string ReconcileSweep::new_sweep_id(const std::string& who) { return util::
 void ReconcileSweep::observe(std::int64_t id, const std::string& sweep_id, SweepResult& r, const std::atomic<bool>& stop) {
   // Paced: every observation costs sync one call to the upstream.
   if (options_.titles_per_second > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    if (next_at_ > now) {
-      while (!stop.load() && std::chrono::steady_clock::now() < next_at_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    next_at_ = std::max(now, next_at_) + std::chrono::microseconds(static_cast<std::int64_t>(1e6 / options_.titles_per_second));
+    for (auto now = std::chrono::steady_clock::now(); now < next_at_ && !stop.load(); now = std::chrono::steady_clock::now())
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next_at_ - now, std::chrono::milliseconds(100)));
+    next_at_ = std::max(std::chrono::steady_clock::now(), next_at_) +
+               std::chrono::microseconds(static_cast<std::int64_t>(1e6 / options_.titles_per_second));
   }
   upstream::UpstreamEvent e;
   e.kind = "reconcile";

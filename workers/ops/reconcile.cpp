@@ -6,6 +6,7 @@
 #include "event_publisher.hpp"
 #include "json/schema.hpp"
 #include "kafka/producer.hpp"
+#include "log/log.hpp"
 #include "metrics/metrics.hpp"
 #include "recent_event_ids.hpp"
 #include "runtime/shutdown.hpp"
@@ -15,6 +16,8 @@ namespace anipipe::ops {
 int reconcile(const kafka::Settings& kafka, ReconcileOptions o) {
   if (o.titles.empty() && o.upstream_url.empty())
     throw std::invalid_argument("a whole sweep needs --upstream-url (the v1 API root ingest polls); or name titles with --title");
+  // Progress as JSON lines on stderr; stdout carries the result line alone.
+  log::init("ops", "info");
   const auto& stop = runtime::install_shutdown_handlers();
   auto schemas = json::SchemaRegistry::load_directories(o.schema_dirs);
   metrics::Metrics metrics("ops", "off");
