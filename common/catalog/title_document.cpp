@@ -80,7 +80,7 @@ std::optional<std::int64_t> parse_title_id(std::string_view text) {
   std::int64_t id = 0;
   const auto* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, id);
-  if (text.empty() || ec != std::errc{} || p != end || id < 1) return std::nullopt;
+  if (text.empty() || text.front() == '0' || ec != std::errc{} || p != end || id < 1 || id > kMaxTitleId) return std::nullopt;
   return id;
 }
 

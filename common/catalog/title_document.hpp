@@ -55,8 +55,13 @@ struct TitleDocument {
   std::optional<double> last_ordinal() const;
 };
 
+/// The largest title id: 2^53 - 1, the largest integer every JSON reader (JavaScript's included)
+/// holds exactly. The schemas say the same (maximum).
+inline constexpr std::int64_t kMaxTitleId = 9007199254740991;
+
 /// A title id as records are keyed by it (anilibria.titles, anilibria.new_episode, ...) and as URLs
-/// name it: a positive decimal integer and nothing else; nullopt otherwise.
+/// name it: a positive decimal integer up to kMaxTitleId in its canonical form (no sign, no
+/// leading zero: "01" is not title 1) and nothing else; nullopt otherwise.
 std::optional<std::int64_t> parse_title_id(std::string_view text);
 
 /// What an observation adds to what is known: the incoming document's fields win; episodes are

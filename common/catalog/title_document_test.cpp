@@ -93,4 +93,10 @@ TEST_CASE("parse_title_id: positive decimal integers only") {
   CHECK_FALSE(parse_title_id("-5"));
   CHECK_FALSE(parse_title_id("12abc"));
   CHECK_FALSE(parse_title_id("99999999999999999999"));
+  // One form per id, and only ids every JSON reader holds exactly.
+  CHECK_FALSE(parse_title_id("01"));
+  CHECK_FALSE(parse_title_id("+5"));
+  CHECK(parse_title_id("9007199254740991") == 9007199254740991);
+  CHECK_FALSE(parse_title_id("9007199254740992"));
+  CHECK_FALSE(parse_title_id("9223372036854775807"));
 }

@@ -30,8 +30,21 @@ TEST_CASE("strings are escaped so the result parses back to the same text") {
 }
 
 namespace {
-// The byte-at-a-time escaper the writer's word-at-a-time one must agree with.
-std::string quoted_slowly(std::string_view s) {
+// The byte-at-a-time escaper the writer's word-at-a-time one must agree with: bytes that begin
+// no UTF-8 sequence become U+FFFD first (valid sequences are prefix-free: the shortest valid one wins).
+std::string quoted_slowly(std::string_view raw) {
+  std::string s;
+  for (std::size_t i = 0; i < raw.size();) {
+    std::size_t len = 1;
+    while (len <= 4 && !(i + len <= raw.size() && anipipe::json::is_valid_utf8(raw.substr(i, len)))) ++len;
+    if (len > 4) {
+      s += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      s.append(raw.substr(i, len));
+      i += len;
+    }
+  }
   std::string out = "\"";
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -98,4 +111,16 @@ TEST_CASE("utf-8 validation") {
   CHECK_FALSE(anipipe::json::is_valid_utf8("\xd0"));            // truncated
   CHECK_FALSE(anipipe::json::is_valid_utf8("\xc0\xaf"));        // overlong
   CHECK_FALSE(anipipe::json::is_valid_utf8("\xed\xa0\x80"));    // surrogate
+}
+
+TEST_CASE("a string that is not UTF-8 is written with U+FFFD for each stray byte, never passed through") {
+  std::string out;
+  Writer(out).begin_object().field("detail", std::string_view("unknown parameter \xff\xfe key")).field("ok", "Ёжик \xd0").end_object();
+  CHECK(out == "{\"detail\":\"unknown parameter \xEF\xBF\xBD\xEF\xBF\xBD key\",\"ok\":\"\xd0\x81\xd0\xb6\xd0\xb8\xd0\xba \xEF\xBF\xBD\"}");
+  CHECK(anipipe::json::is_valid_utf8(out));
+  // Keys too; overlong forms and surrogates are not UTF-8 either; escapes still apply after a repair.
+  std::string k;
+  Writer(k).begin_object().field(std::string_view("k\xc0\xaf"), std::string_view("\xed\xa0\x80\"\n")).end_object();
+  CHECK(anipipe::json::is_valid_utf8(k));
+  CHECK(k == "{\"k\xEF\xBF\xBD\xEF\xBF\xBD\":\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\\\"\\n\"}");
 }

@@ -36,7 +36,10 @@ struct Producer::Impl {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     DeliveryResult r;
     r.ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (!r.ok) r.error = rd_kafka_err2str(m->err);
+    if (!r.ok) {
+      r.error = rd_kafka_err2str(m->err);
+      r.possibly_persisted = rd_kafka_message_status(m) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+    }
     r.partition = m->partition;
     r.offset = m->offset;
     const auto opaque = reinterpret_cast<std::uintptr_t>(m->_private);

@@ -25,6 +25,9 @@ class Consumer;
 struct DeliveryResult {
   bool ok = false;
   std::string error;
+  /// A failed record that may have reached the broker all the same (it was in flight when it
+  /// timed out): librdkafka's RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED. False: it certainly did not.
+  bool possibly_persisted = false;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };

@@ -40,13 +40,13 @@ struct TopicFollower::Impl {
 };
 
 TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record,
-                             From from)
+                             From from, std::chrono::milliseconds metadata_timeout)
     : impl_(std::make_unique<Impl>()) {
   impl_->topic = std::move(topic);
   impl_->on_record = std::move(on_record);
   impl_->rk = detail::make_groupless_consumer(settings, "anipipe-topic-follower");
   impl_->meta = detail::make_groupless_consumer(settings, "anipipe-topic-follower");
-  const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, std::chrono::seconds(30));
+  const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, metadata_timeout);
   detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (auto p : partitions) {
     rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset =

@@ -257,7 +257,7 @@ TEST_CASE("an event that breaks the contract is rejected with the reason, the ra
     return ss.str();
   };
   std::string events = read("anilibria.upstream.events.schema.json");
-  const std::string from = R"("title_id": { "type": "integer", "minimum": 1 })";
+  const std::string from = R"("title_id": { "type": "integer", "minimum": 1, "maximum": 9007199254740991 })";
   const auto at = events.find(from);
   REQUIRE(at != std::string::npos);
   events.replace(at, from.size(), R"("title_id": { "type": "integer", "minimum": 1, "maximum": 5000 })");

@@ -20,7 +20,8 @@ std::string base64url_encode(std::string_view in) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  // No padding: base64url in JWS is unpadded (RFC 7515 §2), and one text per value keeps a
+  // signature from being accepted in many spellings.
   if (in.size() % 4 == 1) return std::nullopt;
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cctype>
+
 #include "util/base64.hpp"
 #include "util/hmac.hpp"
 
@@ -22,8 +24,18 @@ JwtResult refuse(JwtResult::Status s, std::string detail) {
 }
 }  // namespace
 
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer";
+  if (authorization.size() <= scheme.size() || authorization[scheme.size()] != ' ') return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return std::nullopt;
+  auto token = authorization.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return token;
+}
+
 JwtResult verify_hs256(std::string_view token, std::string_view secret, std::chrono::system_clock::time_point now,
-                       std::chrono::seconds leeway) {
+                       std::chrono::seconds leeway, JwtRules rules) {
   using S = JwtResult::Status;
   const auto d1 = token.find('.');
   const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
@@ -59,15 +71,22 @@ JwtResult verify_hs256(std::string_view token, std::string_view secret, std::chr
     auto v = p[name];
     if (v.error()) return true;
     double d = 0;
-    if (v.get(d)) return false;
+    // Converting a double outside int64 is undefined behaviour: bound it first (2^53: exact).
+    if (v.get(d) || !(d >= 0 && d <= 9007199254740992.0)) return false;
     out = static_cast<std::int64_t>(d);
     return true;
   };
-  if (!number("exp", r.claims.expires_at) || !number("nbf", r.claims.not_before))
-    return refuse(S::malformed, "exp and nbf must be numbers");
+  if (!number("exp", r.claims.expires_at) || !number("nbf", r.claims.not_before) || !number("iat", r.claims.issued_at))
+    return refuse(S::malformed, "exp, nbf and iat must be numbers of seconds from 0 to 2^53");
   const auto t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (rules.require_exp && !r.claims.expires_at) return refuse(S::malformed, "the JWT must expire (exp)");
   if (r.claims.expires_at && t > *r.claims.expires_at + leeway.count()) return refuse(S::expired, "the JWT has expired");
   if (r.claims.not_before && t + leeway.count() < *r.claims.not_before) return refuse(S::not_yet_valid, "the JWT is not valid yet");
+  if (rules.max_lifetime && r.claims.expires_at) {
+    const auto from = r.claims.issued_at ? *r.claims.issued_at : t;
+    if (*r.claims.expires_at - from > rules.max_lifetime->count() + leeway.count())
+      return refuse(S::too_long_lived, "the JWT lives longer than " + std::to_string(rules.max_lifetime->count()) + " s");
+  }
   return r;
 }
 

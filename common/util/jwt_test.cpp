@@ -54,3 +54,42 @@ TEST_CASE("JWT HS256: claims, scopes, and every way a token is refused") {
                       good.substr(dot);
   CHECK(verify_hs256(forged, "k", now).status == S::bad_signature);
 }
+
+TEST_CASE("JWT: one spelling per signature - padding is refused (RFC 7515 section 2)") {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto good = sign_hs256(R"({"sub":"svc","exp":)" + std::to_string(t + 60) + "}", "k");
+  REQUIRE(verify_hs256(good, "k", now).ok());
+  CHECK(verify_hs256(good + "=", "k", now).status == S::malformed);
+  CHECK(verify_hs256(good + "==", "k", now).status == S::malformed);
+  CHECK_FALSE(base64url_decode("Zm9v="));
+}
+
+TEST_CASE("JWT: service-token rules - exp required, a bounded lifetime, exp and nbf inside the range of exact seconds") {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const JwtRules service{.require_exp = true, .max_lifetime = std::chrono::hours(24)};
+  auto check = [&](const std::string& claims) { return verify_hs256(sign_hs256(claims, "k"), "k", now, std::chrono::seconds(30), service); };
+  CHECK(check(R"({"sub":"svc","exp":)" + std::to_string(t + 3600) + "}").ok());
+  CHECK(check(R"({"sub":"svc"})").status == S::malformed);  // never expires: refused
+  CHECK(verify_hs256(sign_hs256(R"({"sub":"svc"})", "k"), "k", now).ok());  // without the rules: allowed (user tokens)
+  CHECK(check(R"({"sub":"svc","exp":)" + std::to_string(t + 3 * 86400) + "}").status == S::too_long_lived);
+  CHECK(check(R"({"sub":"svc","iat":)" + std::to_string(t - 86400) + R"(,"exp":)" + std::to_string(t + 86400) + "}").status ==
+        S::too_long_lived);
+  CHECK(check(R"({"sub":"svc","iat":)" + std::to_string(t - 600) + R"(,"exp":)" + std::to_string(t + 600) + "}").ok());
+  // Out of range: refused as malformed, never converted with undefined behaviour.
+  for (const char* v : {"1e300", "-1", "9.3e18", "18446744073709551616"}) {
+    CAPTURE(v);
+    CHECK(verify_hs256(sign_hs256(std::string(R"({"exp":)") + v + "}", "k"), "k", now).status == S::malformed);
+    CHECK(verify_hs256(sign_hs256(std::string(R"({"nbf":)") + v + "}", "k"), "k", now).status == S::malformed);
+  }
+}
+
+TEST_CASE("Authorization: the Bearer scheme in any case (RFC 9110 section 11.1), nothing else") {
+  CHECK(bearer_token("Bearer abc") == std::optional<std::string_view>("abc"));
+  CHECK(bearer_token("bearer abc") == std::optional<std::string_view>("abc"));
+  CHECK(bearer_token("BEARER  abc") == std::optional<std::string_view>("abc"));
+  CHECK_FALSE(bearer_token("Basic abc"));
+  CHECK_FALSE(bearer_token("Bearerabc"));
+  CHECK_FALSE(bearer_token(""));
+}

@@ -38,6 +38,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kSecret = "edge-test-secret";
+const std::string kUserSecret = "edge-test-user-secret";  // user tokens have a key of their own
 
 std::string token(const std::string& sub, const std::string& scope, std::int64_t expires_in = 600, const std::string& secret = kSecret) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -72,7 +73,7 @@ struct EdgeSetup {
   }
   void start(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", "127.0.0.1:0",
-                                  "--service-secret", kSecret, "--titles-topic", titles, "--new-episode-topic", new_episode,
+                                  "--service-secret", kSecret, "--user-secret", kUserSecret, "--titles-topic", titles, "--new-episode-topic", new_episode,
                                   "--notifications-topic", notifications, "--sync-requests-topic", requests,
                                   "--sync-results-topic", results, "--subscriptions-topic", subscriptions,
                                   "--cache-invalidations-topic", invalidations, "--threads", "2", "--cors-origins",
@@ -269,7 +270,7 @@ TEST_CASE("edge: the internal API refuses a missing, wrong, expired or forged to
   s.stop();
 }
 
-TEST_CASE("edge: 30 kinds of malformed request each get the right 4xx JSON error and produce nothing") {
+TEST_CASE("edge: 43 kinds of malformed request each get the right 4xx JSON error and produce nothing") {
   EdgeSetup s;
   produce_all(s.titles, {{"1", title_json(1, "Тайтл", "Title", 2025, "winter", "ongoing", "Комедия", 1)}});  // one title to read
   s.start({"--max-body-bytes", "1024"});
@@ -319,8 +320,22 @@ TEST_CASE("edge: 30 kinds of malformed request each get the right 4xx JSON error
                                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 404},
       {"WebSocket with a forged token", "GET /api/anilibria/v2/ws?token=a.b.c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
                                         "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 401},
+      // Found by probing the edge (edge_hardening_test.cpp has a test for each).
+      {"Transfer-Encoding that is not a final chunked", "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400},
+      {"Transfer-Encoding beside Content-Length",
+       "POST /internal/sync/title HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"a query that is not UTF-8", http_request("GET", "/api/anilibria/v2/titles?%ff=1"), 400},
+      {"an id with a leading zero", http_request("GET", "/api/anilibria/v2/titles/01"), 400},
+      {"an id past 2^53", http_request("POST", "/internal/sync/title", json, R"({"title_id":9223372036854775807})"), 422},
+      {"a control character in a subscriber id", http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a\nb"})"), 422},
+      {"a padded token", http_request("GET", "/internal/stats", {{"Authorization", "Bearer " + token("node-backend", "internal") + "="}}), 401},
+      {"a token that never expires",
+       http_request("GET", "/internal/stats", {{"Authorization", "Bearer " + anipipe::util::sign_hs256(R"({"sub":"x","scope":"internal"})", kSecret)}}),
+       401},
+      {"a bad Idempotency-Key", http_request("POST", "/internal/sync/title", [&] { auto h = json; h["Idempotency-Key"] = "no spaces please"; return h; }(),
+                                             R"({"title_id":1})"), 400},
   };
-  CHECK(cases.size() >= 30);
+  CHECK(cases.size() >= 40);
   simdjson::dom::parser p;
   for (const auto& c : cases) {
     INFO(c.name);
@@ -381,7 +396,7 @@ TEST_CASE("edge: a WebSocket client subscribed to a title receives its new episo
   s.start();
   INFO(s.edge->log_tail());
   WsClient anonymous(s.port, "/api/anilibria/v2/ws");
-  WsClient user(s.port, "/api/anilibria/v2/ws?token=" + token("user-42", "user"));
+  WsClient user(s.port, "/api/anilibria/v2/ws?token=" + token("user-42", "user", 600, kUserSecret));
   CHECK_FALSE(anonymous.wait_for(R"("type":"welcome")", 5s).empty());
   CHECK(user.wait_for(R"("type":"welcome")", 5s).find(R"("user":"user-42")") != std::string::npos);
   anonymous.send(R"({"type":"subscribe_title","title_id":77})");

@@ -19,6 +19,9 @@
 
 namespace anipipe::testing {
 
+inline const std::string kEdgeServiceSecret = "pipeline-test-secret";
+inline const std::string kEdgeUserSecret = "pipeline-test-user-secret";
+
 struct PipelineTopics {
   std::string events, requests, titles, new_episode, results, invalidations, subscriptions, notifications, dlq;
 };
@@ -56,8 +59,10 @@ public:
   std::unique_ptr<Process> start_sync(const std::string& log, const std::vector<std::string>& extra = {}) const;
   std::unique_ptr<Process> start_cache(const std::string& log, const std::vector<std::string>& extra = {}) const;
   std::unique_ptr<Process> start_notify(const std::string& log, const std::vector<std::string>& extra = {}) const;
-  /// The edge on a free port (set in `port` once it listens), ready (catalog loaded) within 60 s or it throws.
-  std::unique_ptr<Process> start_edge(const std::string& log, int& port, const std::vector<std::string>& extra = {}) const;
+  /// The edge on a free port (set in `port` once it listens), ready (catalog loaded) within 60 s
+  /// or it throws; with wait_ready false, once it listens. Its keys: kEdgeServiceSecret, kEdgeUserSecret.
+  std::unique_ptr<Process> start_edge(const std::string& log, int& port, const std::vector<std::string>& extra = {},
+                                      bool wait_ready = true) const;
   /// The ops CLI against this pipeline's topics (reconcile, groups, ...).
   CommandResult ops(const std::vector<std::string>& args) const;
 

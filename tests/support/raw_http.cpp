@@ -20,23 +20,59 @@ std::string http_request(const std::string& method, const std::string& target, c
   return r + "\r\n" + body;
 }
 
-RawResponse raw_http(int port, const std::string& request) {
-  RawResponse out;
+int connect_from(int port, const std::string& source, int rcvbuf) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return out;
+  if (fd < 0) return -1;
+  // Before connect: the window the client advertises is set by then.
+  if (rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 || ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    ::close(fd);
+    return -1;
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return out;
+    return -1;
   }
-  for (std::size_t sent = 0; sent < request.size();) {
-    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
+  return fd;
+}
+
+bool send_all(int fd, std::string_view data) {
+  for (std::size_t sent = 0; sent < data.size();) {
+    const auto n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
     sent += static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+Drained drain(int fd, std::chrono::milliseconds timeout) {
+  Drained out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[65536];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      out.closed = true;
+      break;
+    }
+    out.data.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+RawResponse raw_http(int port, const std::string& request, const std::string& source) {
+  RawResponse out;
+  const int fd = connect_from(port, source);
+  if (fd < 0) return out;
+  send_all(fd, request);
   std::string data;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   std::size_t header_end = std::string::npos, want = std::string::npos;

@@ -24,6 +24,17 @@ inline std::string genre(std::string_view g) { return "anilibria:v2:genre:" + st
 /// SET of ids per status (ongoing, finished, announced, unknown).
 inline std::string status(std::string_view s) { return "anilibria:v2:status:" + std::string(s); }
 
+/// Where cache keeps its own bookkeeping. No invalidation and no rebuild deletes under it: without
+/// it a worker would re-read everything (the partition markers) or let an older write win (the
+/// version guard).
+inline constexpr std::string_view kBookkeeping = "anilibria:cache:";
+
+/// An invalidation already applied, by its correlation id (the edge's Idempotency-Key): a retried
+/// request, or a record delivered twice, is applied once. Kept a day.
+inline std::string applied_invalidation(std::string_view correlation_id) {
+  return "anilibria:cache:invalidation:" + std::string(correlation_id);
+}
+
 /// cache's bookkeeping per title: the version applied and what its index entries were built from.
 inline std::string meta(std::int64_t id) { return "anilibria:cache:meta:" + std::to_string(id); }
 

@@ -316,8 +316,25 @@ void CacheWriter::add_invalidation(std::string_view json, Pending& pending, std:
   // Schema-checked already: scope and its field are there.
   const std::string_view scope = root["scope"].get_string().value_unsafe();
   const std::string channel(keys::kInvalidateChannel);
+  // Applied once per correlation id: a caller that retried (the edge told it "pending"), or the
+  // record consumed again after a crash, finds it done. Checked before, marked after the effect:
+  // a crash in between applies it again, which is at-least-once, never lost.
+  std::string_view correlation;
+  std::string applied;
+  if (!root["correlation_id"].get_string().get(correlation) && !correlation.empty()) {
+    applied = keys::applied_invalidation(correlation);
+    flush(pending);
+    if (redis_.command({"EXISTS", applied}).integer == 1) {
+      spdlog::info("invalidation {} was applied already; skipped", correlation);
+      return;
+    }
+  }
   if (scope == "key") {
     const std::string key(root["key"].get_string().value_unsafe());
+    if (std::string_view(key).starts_with(keys::kBookkeeping)) {
+      error = "invalidating cache's own bookkeeping (" + std::string(keys::kBookkeeping) + "*) is refused";
+      return;
+    }
     commands.push_back({"DEL", key});
     commands.push_back({"PUBLISH", channel, publish_json(scope, "key", key, std::nullopt, std::nullopt)});
   } else if (scope == "title") {
@@ -327,10 +344,13 @@ void CacheWriter::add_invalidation(std::string_view json, Pending& pending, std:
   } else {
     const std::string pattern(root["pattern"].get_string().value_unsafe());
     flush(pending);  // what came before the pattern is applied before it
-    const auto n = delete_matching(redis_, pattern);
+    // Never the bookkeeping, even for "anilibria:*": a clear empties the cache, it does not make
+    // every worker re-read the whole catalog.
+    const auto n = delete_matching(redis_, pattern, keys::kBookkeeping);
     commands.push_back({"PUBLISH", channel, publish_json(scope, "pattern", pattern, std::nullopt, n)});
     spdlog::info("invalidated {} key(s) matching {}", n, pattern);
   }
+  if (!applied.empty()) commands.push_back({"SET", applied, "1", "EX", "86400"});
 }
 
 runtime::BatchResult CacheWriter::handle_batch(const std::vector<const kafka::Message*>& records) {

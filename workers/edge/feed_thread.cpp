@@ -8,16 +8,7 @@ using namespace std::chrono_literals;
 
 FeedThread::FeedThread(const kafka::Settings& settings, std::string topic, kafka::TopicFollower::From from,
                        std::function<void(const kafka::Message&)> on_record)
-    : topic_(std::move(topic)), on_record_(std::move(on_record)) {
-  follower_ = std::make_unique<kafka::TopicFollower>(settings, topic_, [this](const kafka::Message& m) {
-    try {
-      on_record_(m);
-      ++applied_;
-    } catch (const std::exception& e) {
-      ++rejected_;
-      spdlog::warn("{}[{}]@{} skipped: {}", m.topic(), m.partition(), m.offset(), e.what());
-    }
-  }, from);
+    : settings_(settings), topic_(std::move(topic)), from_(from), on_record_(std::move(on_record)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -36,6 +27,24 @@ bool FeedThread::wait_ready(std::chrono::milliseconds timeout) const {
 }
 
 void FeedThread::run() {
+  // The topic's partitions need the broker: asked here, not in the constructor, and again until
+  // they come (a short wait each, so a shutdown is not held up).
+  while (!stop_.load() && !follower_) {
+    try {
+      follower_ = std::make_unique<kafka::TopicFollower>(settings_, topic_, [this](const kafka::Message& m) {
+        try {
+          on_record_(m);
+          ++applied_;
+        } catch (const std::exception& e) {
+          ++rejected_;
+          spdlog::warn("{}[{}]@{} skipped: {}", m.topic(), m.partition(), m.offset(), e.what());
+        }
+      }, from_, 2s);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: cannot follow it yet ({}); trying again", topic_, e.what());
+      std::this_thread::sleep_for(500ms);
+    }
+  }
   // The first catch-up decides readiness; a broker that is not there yet is waited for.
   while (!stop_.load() && !ready_.load()) {
     try {

@@ -2,6 +2,8 @@
 // One topic followed on a thread of its own (kafka::TopicFollower): the catalog from the whole
 // of anilibria.titles, the live pushes and request-reply from the end of their topics. ready()
 // once the first catch-up is done (for the catalog: every title present at start is loaded).
+// Everything that needs the broker happens on that thread, retried until it works: an edge
+// started during a broker outage listens at once (not ready, /ready says so) instead of failing.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -32,7 +34,9 @@ public:
 private:
   void run();
 
+  kafka::Settings settings_;
   std::string topic_;
+  kafka::TopicFollower::From from_;
   std::function<void(const kafka::Message&)> on_record_;
   std::unique_ptr<kafka::TopicFollower> follower_;
   std::atomic<bool> ready_{false}, stop_{false};

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <thread>
 #include <variant>
@@ -46,6 +47,48 @@ template <class T> std::optional<T> parse_int(std::string_view s) {
 }
 
 std::string correlation_id() { return "edge-" + util::random_hex(32); }
+
+/// The caller's Idempotency-Key as the write's correlation id (so a retry is recognisable to the
+/// consumers, which drop what they already applied), or a new one. nullopt: not a usable key.
+std::optional<std::string> correlation_for(const HttpRequest& r) {
+  if (r.idempotency_key.empty()) return correlation_id();
+  if (r.idempotency_key.size() > 100 || !std::all_of(r.idempotency_key.begin(), r.idempotency_key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+      }))
+    return std::nullopt;
+  return std::string(r.idempotency_key);
+}
+
+HttpResponse bad_idempotency_key() {
+  return Api::error(400, "invalid_idempotency_key", "Idempotency-Key is 1 to 100 letters, digits, '-', '_', '.' or ':'");
+}
+
+/// What a write that did not simply succeed answers: 422 (refused by its contract), 503 with
+/// Retry-After (certainly not written: safe to retry), 202 pending (timed out in flight: the
+/// broker may have it; a retry with the same Idempotency-Key is safe). nullopt when written.
+std::optional<HttpResponse> unless_written(const WriteOutcome& w, std::string_view cid) {
+  switch (w.status) {
+    case WriteOutcome::Status::written: return std::nullopt;
+    case WriteOutcome::Status::invalid: return Api::error(422, "invalid_body", w.detail);
+    case WriteOutcome::Status::unavailable: {
+      auto r = Api::error(503, "unavailable", "not written, and it will not be: " + w.detail);
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+    case WriteOutcome::Status::pending: {
+      std::string out;
+      json::Writer(out).begin_object().field("correlation_id", cid).field("status", "pending")
+          .field("detail", "the broker may or may not have it (" + w.detail + "); retrying with Idempotency-Key: " + std::string(cid) +
+                               " is safe")
+          .end_object();
+      HttpResponse r;
+      r.status = 202;
+      r.body = std::move(out);
+      return r;
+    }
+  }
+  return std::nullopt;
+}
 
 HttpResponse json_response(int status, std::string body) {
   HttpResponse r;
@@ -119,8 +162,11 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std:
 
 Api::Api(ApiSettings settings, ApiParts parts)
     : settings_(std::move(settings)), parts_(std::move(parts)), per_ip_(settings_.ip_rate, settings_.ip_burst),
-      per_user_(settings_.user_rate, settings_.user_burst) {
-  if (settings_.user_secret.empty()) settings_.user_secret = settings_.service_secret;
+      per_user_(settings_.user_rate, settings_.user_burst), miss_budget_(settings_.misses) {
+  // One key for both would let whoever mints user tokens mint internal ones.
+  if (!settings_.user_secret.empty() && settings_.user_secret == settings_.service_secret)
+    throw std::invalid_argument("--user-secret must differ from --service-secret: a user-token key must not open the internal API");
+  if (parts_.registry) metrics_ = std::make_unique<EdgeMetrics>(*parts_.registry);
 }
 
 HttpResponse Api::error(int status, std::string_view code, std::string_view detail) {
@@ -156,9 +202,9 @@ std::optional<HttpResponse> Api::rate_limit(const HttpRequest& request, const Se
   };
   if (auto wait = per_ip_.acquire(request.client_ip); wait.count() > 0) return refuse(wait, "address");
   if (per_user_.enabled() && token) {
-    // A user token is only checked again when users have a key of their own.
-    const bool separate_user_key = settings_.user_secret != settings_.service_secret;
-    const auto user = token->ok() || !separate_user_key ? *token : util::verify_hs256(request.authorization.substr(7), settings_.user_secret);
+    // A service token names its caller; otherwise the token may be a user's.
+    const auto bearer = util::bearer_token(request.authorization);
+    const auto user = token->ok() || settings_.user_secret.empty() || !bearer ? *token : util::verify_hs256(*bearer, settings_.user_secret);
     if (user.ok() && !user.claims.subject.empty())
       if (auto wait = per_user_.acquire("user:" + user.claims.subject); wait.count() > 0) return refuse(wait, "user");
   }
@@ -176,8 +222,9 @@ HttpResponse Api::route(const HttpRequest& request) {
     return r;
   }
   ServiceToken token;
-  if (request.authorization.starts_with("Bearer "))
-    token = util::verify_hs256(request.authorization.substr(7), settings_.service_secret);
+  if (const auto bearer = util::bearer_token(request.authorization))
+    token = util::verify_hs256(*bearer, settings_.service_secret, std::chrono::system_clock::now(), 30s,
+                               {.require_exp = true, .max_lifetime = settings_.service_token_max_lifetime});
   if (auto limited = rate_limit(request, token)) return *limited;
 
   if (path == "/health") return json_response(200, R"({"status":"ok"})");
@@ -206,7 +253,7 @@ HttpResponse Api::route(const HttpRequest& request) {
     if (path.size() <= base.size() + 1) return titles(request, q == std::string_view::npos ? "" : request.target.substr(q + 1), v1);
     const auto id_text = path.substr(base.size() + 1);
     const auto id = catalog::parse_title_id(id_text);
-    if (!id || *id > (std::int64_t{1} << 53)) return error(400, "invalid_id", "a title id is a positive integer");
+    if (!id) return error(400, "invalid_id", "a title id is a positive integer up to 2^53 - 1, written without leading zeros");
     if (q != std::string_view::npos && q + 1 < request.target.size())
       return error(400, "unknown_parameter", "a single title takes no query parameters");
     return title(request, *id, v1);
@@ -221,6 +268,9 @@ HttpResponse Api::titles(const HttpRequest& request, std::string_view query_text
   TitleQuery query;
   std::vector<std::string_view> seen;
   for (const auto& [k, v] : *params) {
+    // Percent-decoding can make any bytes; what the catalog compares and what errors echo is text.
+    if (!json::is_valid_utf8(k) || !json::is_valid_utf8(v))
+      return error(400, "invalid_query", "the query string decodes to something that is not UTF-8 (parameter " + k + ")");
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) return error(400, "duplicate_parameter", "parameter " + k + " given twice");
     seen.push_back(k);
     if (k == "page") {
@@ -292,41 +342,9 @@ HttpResponse Api::title(const HttpRequest& request, std::int64_t id, bool v1) {
     ++hits_;
   } else {
     ++misses_;
-    // Not in the catalog: ask sync for it and wait briefly (request-reply on sync_results).
-    const auto cid = correlation_id();
-    auto waiter = parts_.replies.expect(cid);
-    std::string value;
-    json::Writer(value).begin_object().field("title_id", id).field("force", false).field("priority", "high")
-        .field("requested_by", "edge").field("correlation_id", cid).end_object();
-    const auto started = std::chrono::steady_clock::now();
-    const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
-                                             kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
-    if (written.status != WriteOutcome::Status::written) {
-      parts_.replies.wait(waiter, 0ms);
-      return error(503, "unavailable", "title " + std::to_string(id) + " is not in the catalog and a sync could not be requested: " +
-                                           written.detail);
-    }
-    const auto reply = parts_.replies.wait(waiter, settings_.miss_wait);
-    std::string status;
-    if (reply) {
-      simdjson::dom::element doc;
-      std::string_view s;
-      if (!t_parser.parse(*reply).get(doc) && !doc["status"].get(s)) status = s;
-    }
-    if (status == "changed" || status == "unchanged") {
-      // The catalog follows anilibria.titles: the title arrives a moment after the reply.
-      while (!(entry = parts_.catalog.find(id)) && std::chrono::steady_clock::now() - started < settings_.miss_wait)
-        std::this_thread::sleep_for(5ms);
-    }
-    if (!entry) {
-      if (status == "upstream_unavailable") {
-        auto r = error(503, "upstream_unavailable", "title " + std::to_string(id) + " is not in the catalog and the upstream is unavailable");
-        r.headers.emplace_back("Retry-After", "5");
-        return r;
-      }
-      return error(404, "not_found", status.empty() ? "title " + std::to_string(id) + " is not in the catalog; a sync was requested (" + cid + ")"
-                                                    : "title " + std::to_string(id) + " does not exist upstream");
-    }
+    auto found = missing_title(request, id);
+    if (auto* refused = std::get_if<HttpResponse>(&found)) return std::move(*refused);
+    entry = std::get<std::shared_ptr<const CatalogEntry>>(std::move(found));
   }
   const auto& etag = entry->etag;
   if (etag_matches(request.if_none_match, etag)) {
@@ -341,14 +359,102 @@ HttpResponse Api::title(const HttpRequest& request, std::int64_t id, bool v1) {
   return r;
 }
 
+std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_title(const HttpRequest& request, std::int64_t id) {
+  using Outcome = MissBudget::Outcome;
+  using Kind = MissBudget::Ticket::Kind;
+  const auto count = [this](std::string_view outcome) {
+    if (metrics_) metrics_->miss(outcome);
+  };
+  const auto not_found = [&](std::string detail) { return error(404, "not_found", std::move(detail)); };
+  const auto unavailable = [&](int status, std::string code, std::string detail) {
+    auto r = error(status, code, std::move(detail));
+    r.headers.emplace_back("Retry-After", status == 503 && code == "upstream_unavailable" ? "5" : "1");
+    return r;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  // The catalog follows anilibria.titles: a synced title arrives a moment after the reply.
+  const auto await_catalog = [&] {
+    std::shared_ptr<const CatalogEntry> e;
+    while (!(e = parts_.catalog.find(id)) && std::chrono::steady_clock::now() - started < settings_.miss_wait)
+      std::this_thread::sleep_for(5ms);
+    return e;
+  };
+  auto ticket = miss_budget_.admit(id, request.client_ip);
+  switch (ticket.kind) {
+    case Kind::known_missing:
+      count("hit_negative");
+      return not_found("title " + std::to_string(id) + " does not exist upstream (asked moments ago)");
+    case Kind::over_address:
+      count("refused");
+      return unavailable(429, "too_many_misses", "too many reads of unknown titles from this address at once");
+    case Kind::over_total:
+      count("refused");
+      return unavailable(503, "too_many_misses", "too many reads of unknown titles at once");
+    case Kind::follower: {
+      count("coalesced");
+      const auto outcome = miss_budget_.wait(ticket, settings_.miss_wait);
+      if (outcome == Outcome::found)
+        if (auto e = await_catalog()) return e;
+      if (outcome == Outcome::unavailable)
+        return unavailable(503, "upstream_unavailable", "title " + std::to_string(id) + " is not in the catalog and could not be synced");
+      return not_found("title " + std::to_string(id) + " is not in the catalog");
+    }
+    case Kind::leader: break;
+  }
+  // The leader: ask sync for it and wait briefly (request-reply on sync_results).
+  const auto cid = correlation_id();
+  auto waiter = parts_.replies.expect(cid);
+  std::string value;
+  json::Writer(value).begin_object().field("title_id", id).field("force", false).field("priority", "high")
+      .field("requested_by", "edge").field("correlation_id", cid).end_object();
+  const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
+                                           kafka::EventHeaders::new_root("edge", cid));
+  if (written.status != WriteOutcome::Status::written) {
+    parts_.replies.wait(waiter, 0ms);
+    miss_budget_.finish(ticket, Outcome::unavailable);
+    count("unavailable");
+    return unavailable(503, "unavailable",
+                       "title " + std::to_string(id) + " is not in the catalog and a sync could not be requested: " + written.detail);
+  }
+  const auto reply = parts_.replies.wait(waiter, settings_.miss_wait);
+  std::string status;
+  if (reply) {
+    simdjson::dom::element doc;
+    std::string_view s;
+    if (!t_parser.parse(*reply).get(doc) && !doc["status"].get(s)) status = s;
+  }
+  if (status == "changed" || status == "unchanged") {
+    miss_budget_.finish(ticket, Outcome::found);
+    count("synced");
+    if (auto e = await_catalog()) return e;
+    return not_found("title " + std::to_string(id) + " was synced and is on its way to the catalog; ask again (" + cid + ")");
+  }
+  if (status == "upstream_unavailable") {
+    miss_budget_.finish(ticket, Outcome::unavailable);
+    count("unavailable");
+    return unavailable(503, "upstream_unavailable", "title " + std::to_string(id) + " is not in the catalog and the upstream is unavailable");
+  }
+  if (status == "not_found") {
+    miss_budget_.finish(ticket, Outcome::not_found);  // remembered: the next read is answered at once
+    count("not_found");
+    return not_found("title " + std::to_string(id) + " does not exist upstream");
+  }
+  miss_budget_.finish(ticket, Outcome::unavailable);
+  count("unavailable");
+  return not_found("title " + std::to_string(id) + " is not in the catalog; a sync was requested (" + cid + ")");
+}
+
 bool Api::may_block(const HttpRequest& request) const {
   const auto q = request.target.find('?');
   const auto path = request.target.substr(0, q);
-  if (path == "/internal/sync/title") return true;
+  // Every internal write waits for Kafka's acknowledgement: during a broker outage, up to the
+  // answer's deadline. Never on an I/O thread, where it would stall every other client.
+  if (path.starts_with("/internal/") && request.method != "GET") return true;
   for (const auto base : {kV2, kV1}) {
     if (path.size() <= base.size() + 1 || !path.starts_with(base) || path[base.size()] != '/') continue;
     const auto id = catalog::parse_title_id(path.substr(base.size() + 1));
-    return id && !parts_.catalog.find(*id);
+    // A recent "not found" is answered from memory, right here.
+    return id && !parts_.catalog.find(*id) && !miss_budget_.known_missing(*id);
   }
   return false;
 }
@@ -421,26 +527,25 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
   const auto& obj = std::get<simdjson::dom::object>(body);
   if (auto f = unknown_field(obj, {"title_id", "force", "priority"})) return error(422, "invalid_body", "unknown field " + *f);
   std::int64_t id = 0;
-  if (obj["title_id"].get(id) || id < 1) return error(422, "invalid_body", "title_id must be a positive integer");
+  if (obj["title_id"].get(id) || id < 1 || id > catalog::kMaxTitleId)
+    return error(422, "invalid_body", "title_id must be a positive integer up to 2^53 - 1");
   bool force = false;
   if (auto f = obj["force"]; f.error() != simdjson::NO_SUCH_FIELD && f.get(force)) return error(422, "invalid_body", "force must be a boolean");
   std::string_view priority = "normal";
   if (auto p = obj["priority"]; p.error() != simdjson::NO_SUCH_FIELD && p.get(priority))
     return error(422, "invalid_body", "priority must be a string");
-  const auto cid = correlation_id();
+  const auto maybe_cid = correlation_for(request);
+  if (!maybe_cid) return bad_idempotency_key();
+  const auto& cid = *maybe_cid;
   std::string value;
   json::Writer(value).begin_object().field("title_id", id).field("force", force).field("priority", priority)
       .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
   auto waiter = wait.count() > 0 ? parts_.replies.expect(cid) : nullptr;
   const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
-                                           kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
-  if (written.status == WriteOutcome::Status::invalid) {
+                                           kafka::EventHeaders::new_root("edge", cid));
+  if (auto refused = unless_written(written, cid)) {
     if (waiter) parts_.replies.wait(waiter, 0ms);
-    return error(422, "invalid_body", written.detail);
-  }
-  if (written.status != WriteOutcome::Status::written) {
-    if (waiter) parts_.replies.wait(waiter, 0ms);
-    return error(503, "unavailable", "the sync request could not be published: " + written.detail);
+    return *refused;
   }
   if (waiter)
     if (auto reply = parts_.replies.wait(waiter, wait)) return json_response(200, *reply);
@@ -459,14 +564,15 @@ HttpResponse Api::cache_clear(const HttpRequest& request, const util::JwtClaims&
   bool confirm = false;
   if (obj["confirm"].get(confirm) || !confirm)
     return error(400, "confirmation_required", "clearing a cache needs \"confirm\": true");
-  const auto cid = correlation_id();
+  const auto maybe_cid = correlation_for(request);
+  if (!maybe_cid) return bad_idempotency_key();
+  const auto& cid = *maybe_cid;
   std::string value;
   json::Writer(value).begin_object().field("scope", "pattern").field("pattern", pattern)
       .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
   const auto written = parts_.writer.write(settings_.topics.cache_invalidations, "anilibria.cache_invalidations", std::string(pattern),
-                                           value, kafka::EventHeaders::new_root("edge", cid), settings_.produce_timeout);
-  if (written.status == WriteOutcome::Status::invalid) return error(422, "invalid_body", written.detail);
-  if (written.status != WriteOutcome::Status::written) return error(503, "unavailable", written.detail);
+                                           value, kafka::EventHeaders::new_root("edge", cid));
+  if (auto refused = unless_written(written, cid)) return *refused;
   std::string out;
   json::Writer(out).begin_object().field("correlation_id", cid).field("status", "accepted").end_object();
   return json_response(202, std::move(out));
@@ -480,10 +586,12 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
   if (auto f = subscribe ? unknown_field(obj, {"title_id", "subscriber_id", "channels"}) : unknown_field(obj, {"title_id", "subscriber_id"}))
     return error(422, "invalid_body", "unknown field " + *f);
   std::int64_t id = 0;
-  if (obj["title_id"].get(id) || id < 1) return error(422, "invalid_body", "title_id must be a positive integer");
+  if (obj["title_id"].get(id) || id < 1 || id > catalog::kMaxTitleId)
+    return error(422, "invalid_body", "title_id must be a positive integer up to 2^53 - 1");
   std::string_view who;
-  if (obj["subscriber_id"].get(who) || who.empty() || who.size() > 128 || who.find(':') != std::string_view::npos)
-    return error(422, "invalid_body", "subscriber_id must be 1 to 128 bytes without ':'");
+  if (obj["subscriber_id"].get(who) || who.empty() || who.size() > 128 || who.find(':') != std::string_view::npos ||
+      std::any_of(who.begin(), who.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return error(422, "invalid_body", "subscriber_id must be 1 to 128 bytes without ':' or control characters");
   const auto key = std::to_string(id) + ":" + std::string(who);
   std::optional<std::string> value;
   if (subscribe) {
@@ -493,10 +601,12 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
     if (auto c = obj["channels"]; c.error() != simdjson::NO_SUCH_FIELD) w.key("channels").raw(simdjson::minify(c.value_unsafe()));
     w.field("created_at", util::now_rfc3339()).end_object();
   }
+  // A subscription is a key and its latest value (compacted): writing it twice is writing it once.
+  const auto maybe_cid = correlation_for(request);
+  if (!maybe_cid) return bad_idempotency_key();
   const auto written = parts_.writer.write(settings_.topics.subscriptions, "anilibria.subscriptions", key, value,
-                                           kafka::EventHeaders::new_root("edge"), settings_.produce_timeout);
-  if (written.status == WriteOutcome::Status::invalid) return error(422, "invalid_body", written.detail);
-  if (written.status != WriteOutcome::Status::written) return error(503, "unavailable", written.detail);
+                                           kafka::EventHeaders::new_root("edge", *maybe_cid));
+  if (auto refused = unless_written(written, *maybe_cid)) return *refused;
   std::string out;
   json::Writer(out).begin_object().field("title_id", id).field("subscriber_id", who)
       .field("status", subscribe ? "subscribed" : "unsubscribed").end_object();
@@ -526,8 +636,9 @@ HttpResponse Api::metrics_text() {
 }
 
 std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocket_user(const HttpRequest& request) {
-  std::string_view token;
-  if (request.authorization.starts_with("Bearer ")) token = request.authorization.substr(7);
+  // An upgrade is a request like any other: it counts against the address's rate.
+  if (auto limited = rate_limit(request, std::nullopt)) return {std::nullopt, std::move(*limited)};
+  std::string_view token = util::bearer_token(request.authorization).value_or(std::string_view());
   std::string from_query;
   if (const auto q = request.target.find('?'); token.empty() && q != std::string_view::npos) {
     const auto params = parse_query(request.target.substr(q + 1));
@@ -537,6 +648,8 @@ std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocke
     token = from_query;
   }
   if (token.empty()) return {std::nullopt, std::nullopt};  // anonymous: title pushes only
+  if (settings_.user_secret.empty())
+    return {std::nullopt, error(401, "unauthorized", "this edge takes no user tokens (no --user-secret): connect without one")};
   const auto v = util::verify_hs256(token, settings_.user_secret);
   if (!v.ok()) return {std::nullopt, error(401, "unauthorized", v.detail)};
   if (v.claims.subject.empty()) return {std::nullopt, error(401, "unauthorized", "the token names no user (sub)")};

@@ -7,14 +7,18 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "edge_metrics.hpp"
 #include "event_writer.hpp"
 #include "live_hub.hpp"
+#include "miss_budget.hpp"
 #include "rate_limiter.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
@@ -29,7 +33,8 @@ struct HttpRequest {
   std::string_view target;  // origin-form: "/api/anilibria/v2/titles?page=2"
   std::string_view body;
   std::string_view authorization, if_none_match, origin, content_type;
-  std::string client_ip;
+  std::string_view idempotency_key;  // Idempotency-Key: the caller's name for a write it may retry
+  std::string client_ip;             // the client (a trusted proxy's forwarded address, client_address.hpp)
 };
 
 struct HttpResponse {
@@ -48,12 +53,14 @@ struct ApiTopics {
 struct ApiSettings {
   ApiTopics topics;
   std::string service_secret;          // HS256 key of service tokens (internal API)
-  std::string user_secret;             // HS256 key of user tokens (WebSocket); the service key if empty
+  std::string user_secret;             // HS256 key of user tokens (WebSocket); empty: none accepted. Never the service key.
+  std::chrono::seconds service_token_max_lifetime{86'400};  // a service token must expire within this
   std::string service_scope = "internal";
   std::chrono::milliseconds miss_wait{3'000};      // an unknown id: how long to wait for its sync
   std::chrono::milliseconds max_wait{30'000};      // the most ?wait= may ask
   std::chrono::milliseconds produce_timeout{5'000};
   std::vector<std::string> cors_origins;           // "*" for any
+  MissBudget::Options misses;                      // reads of unknown titles (miss_budget.hpp)
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
   std::string demo_page;  // HTML served at GET /demo when not empty
@@ -83,6 +90,11 @@ public:
   std::pair<std::optional<std::string>, std::optional<HttpResponse>> websocket_user(const HttpRequest& request);
   /// CORS headers for this request's Origin (empty if it is not allowed).
   std::vector<std::pair<std::string, std::string>> cors_headers(std::string_view origin) const;
+  /// Null without a registry.
+  EdgeMetrics* metrics() { return metrics_.get(); }
+  void count_refused_connection() {
+    if (metrics_) metrics_->refused_connection();
+  }
 
   static HttpResponse error(int status, std::string_view code, std::string_view detail);
 
@@ -92,6 +104,8 @@ private:
   HttpResponse route(const HttpRequest& request);
   HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);
   HttpResponse title(const HttpRequest& request, std::int64_t id, bool v1);
+  /// A read of a title the catalog lacks: the entry once it arrives, or the response saying why not.
+  std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> missing_title(const HttpRequest& request, std::int64_t id);
   HttpResponse internal(const HttpRequest& request, std::string_view path, const ServiceToken& token);
   HttpResponse sync_title(const HttpRequest& request, const util::JwtClaims& caller);
   HttpResponse cache_clear(const HttpRequest& request, const util::JwtClaims& caller);
@@ -104,6 +118,8 @@ private:
   ApiSettings settings_;
   ApiParts parts_;
   RateLimiter per_ip_, per_user_;
+  std::unique_ptr<EdgeMetrics> metrics_;
+  mutable MissBudget miss_budget_;
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, requests_{0};
 };
 

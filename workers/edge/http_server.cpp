@@ -14,9 +14,13 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <mutex>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
+#include "client_address.hpp"
+#include "edge_metrics.hpp"
 #include "json/json_writer.hpp"
 
 namespace anipipe::edge {
@@ -29,9 +33,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-HttpRequest view_of(const http::request<http::string_body>& req, const std::string& client_ip) {
-  auto field = [&](http::field f) {
-    auto it = req.find(f);
+HttpRequest view_of(const http::request<http::string_body>& req, const std::string& peer, const TrustedProxies& proxies) {
+  auto field = [&](auto name) {
+    auto it = req.find(name);
     return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
   };
   HttpRequest r;
@@ -42,7 +46,8 @@ HttpRequest view_of(const http::request<http::string_body>& req, const std::stri
   r.if_none_match = field(http::field::if_none_match);
   r.origin = field(http::field::origin);
   r.content_type = field(http::field::content_type);
-  r.client_ip = client_ip;
+  r.idempotency_key = field("Idempotency-Key");
+  r.client_ip = proxies.client(peer, field("X-Forwarded-For"), field(http::field::forwarded));
   return r;
 }
 
@@ -63,14 +68,53 @@ http::response<http::string_body> to_beast(HttpResponse r, unsigned version, boo
   return res;
 }
 
+// Open connections, in total and per peer address. A connection holds its slot (the shared
+// pointer) for its whole life, over the upgrade to a WebSocket too.
+class ConnectionLimits {
+public:
+  ConnectionLimits(std::size_t total, std::size_t per_address) : total_max_(total), per_address_max_(per_address) {}
+  using Slot = std::shared_ptr<void>;
+  /// Null when a limit is reached. exempt: no per-address limit (a trusted proxy speaks for many).
+  Slot admit(const std::string& address, bool exempt) {
+    std::lock_guard lock(mutex_);
+    auto& mine = per_address_[address];
+    if (total_ >= total_max_ || (!exempt && mine >= per_address_max_)) {
+      if (mine == 0) per_address_.erase(address);
+      return nullptr;
+    }
+    ++mine;
+    ++total_;
+    // Not null (a null shared_ptr reads as "refused"); the deleter gives the slot back.
+    return Slot(static_cast<void*>(this), [this, address](void*) {
+      std::lock_guard lock(mutex_);
+      --total_;
+      if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+    });
+  }
+  std::size_t open() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+private:
+  const std::size_t total_max_, per_address_max_;
+  mutable std::mutex mutex_;
+  std::size_t total_ = 0;
+  std::unordered_map<std::string, std::size_t> per_address_;
+};
+
 // One WebSocket connection: subscribe_title / unsubscribe_title in, pushes out.
 class WsSession : public LiveSink, public std::enable_shared_from_this<WsSession> {
 public:
-  WsSession(tcp::socket&& socket, const ServerSettings& settings, LiveHub& hub, std::optional<std::string> user)
-      : ws_(std::move(socket)), settings_(settings), hub_(hub), user_(std::move(user)) {}
+  WsSession(tcp::socket&& socket, const ServerSettings& settings, LiveHub& hub, std::optional<std::string> user, ConnectionLimits::Slot slot,
+            EdgeMetrics* metrics)
+      : ws_(std::move(socket)), settings_(settings), hub_(hub), user_(std::move(user)), slot_(std::move(slot)), metrics_(metrics) {
+    if (metrics_) metrics_->websocket_opened();
+  }
 
   ~WsSession() override {
     if (id_) hub_.remove(id_);
+    if (metrics_) metrics_->websocket_closed();
   }
 
   void start(http::request<http::string_body> req) {
@@ -129,8 +173,10 @@ private:
     } else if (doc["title_id"].get(title_id) || title_id < 1) {
       reply("error", std::nullopt, "title_id must be a positive integer");
     } else if (type == "subscribe_title") {
-      if (hub_.subscribe(id_, title_id, settings_.ws_max_subscriptions)) reply("subscribed", title_id);
-      else reply("error", title_id, "too many subscriptions on this connection");
+      // An anonymous connection costs nobody anything to open: it gets a smaller share.
+      const auto most = user_ ? settings_.ws_max_subscriptions : settings_.ws_max_subscriptions_anonymous;
+      if (hub_.subscribe(id_, title_id, most)) reply("subscribed", title_id);
+      else reply("error", title_id, "too many subscriptions on this connection (" + std::to_string(most) + ")");
     } else {
       hub_.unsubscribe(id_, title_id);
       reply("unsubscribed", title_id);
@@ -143,6 +189,7 @@ private:
     if (queue_.size() >= settings_.ws_queue_max) {
       // A client that cannot keep up is dropped, not allowed to grow the queue.
       closing_ = true;
+      if (metrics_) metrics_->dropped_slow_client();
       spdlog::info("websocket client dropped: {} messages queued", queue_.size());
       hub_.remove(id_);
       ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "too slow"),
@@ -173,15 +220,17 @@ private:
   simdjson::dom::parser parser_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool closing_ = false;
+  ConnectionLimits::Slot slot_;
+  EdgeMetrics* metrics_;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-  HttpSession(tcp::socket&& socket, const ServerSettings& settings, Api& api, LiveHub& hub, asio::thread_pool& blocking)
-      : stream_(std::move(socket)), settings_(settings), api_(api), hub_(hub), blocking_(blocking) {
+  HttpSession(tcp::socket&& socket, std::string peer, ConnectionLimits::Slot slot, const ServerSettings& settings, Api& api, LiveHub& hub,
+              asio::thread_pool& blocking, const TrustedProxies& proxies)
+      : stream_(std::move(socket)), settings_(settings), api_(api), hub_(hub), blocking_(blocking), proxies_(proxies),
+        peer_(std::move(peer)), slot_(std::move(slot)) {
     beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
-    client_ip_ = ec ? "unknown" : ep.address().to_string();
     stream_.socket().set_option(tcp::no_delay(true), ec);
   }
 
@@ -209,22 +258,34 @@ private:
         return refuse(Api::error(400, "bad_request", "malformed HTTP request: " + ec.message()));
       return close();
     }
+    // RFC 9112 §6.3: a request body is framed by Transfer-Encoding only when its final coding is
+    // chunked, and by nothing else when one is present. Any other Transfer-Encoding (chunked,
+    // identity; xchunked; gzip), or one beside a Content-Length, leaves the body's extent to
+    // guesswork - the bytes after it could be read as a second request (smuggling behind a
+    // proxy) - so it is refused and the connection closed.
+    started_ = std::chrono::steady_clock::now();
+    const bool chunked = parser_->chunked();
     request_ = parser_->release();
+    if (request_.find(http::field::transfer_encoding) != request_.end() &&
+        (!chunked || request_.find(http::field::content_length) != request_.end() || request_.version() < 11))
+      return refuse(Api::error(400, "bad_request",
+                               "Transfer-Encoding must end in chunked, without Content-Length, on HTTP/1.1 (RFC 9112 section 6.3)"));
     stream_.expires_never();
 
     if (websocket::is_upgrade(request_)) {
       const auto target = std::string_view(request_.target().data(), request_.target().size());
       if (target.substr(0, target.find('?')) != settings_.ws_path)
         return refuse(Api::error(404, "not_found", "WebSocket connections go to " + settings_.ws_path));
-      auto [user, refused] = api_.websocket_user(view_of(request_, client_ip_));
+      auto [user, refused] = api_.websocket_user(view_of(request_, peer_, proxies_));
       if (refused) return refuse(std::move(*refused));
-      std::make_shared<WsSession>(stream_.release_socket(), settings_, hub_, std::move(user))->start(std::move(request_));
+      std::make_shared<WsSession>(stream_.release_socket(), settings_, hub_, std::move(user), std::move(slot_), api_.metrics())
+          ->start(std::move(request_));
       return;
     }
-    const auto view = view_of(request_, client_ip_);
+    const auto view = view_of(request_, peer_, proxies_);
     if (api_.may_block(view)) {
       asio::post(blocking_, [self = shared_from_this()] {
-        auto response = self->api_.handle(view_of(self->request_, self->client_ip_));
+        auto response = self->api_.handle(view_of(self->request_, self->peer_, self->proxies_));
         asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
       });
       return;
@@ -233,13 +294,24 @@ private:
   }
 
   void respond(HttpResponse r) {
+    if (auto* m = api_.metrics()) {
+      const auto target = std::string_view(request_.target().data(), request_.target().size());
+      m->request(EdgeMetrics::route_of(target.substr(0, target.find('?'))),
+                 std::string_view(request_.method_string().data(), request_.method_string().size()), r.status,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    }
     const bool head = request_.method() == http::verb::head;
     response_ = std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), request_.version(), request_.keep_alive(), head));
+    // A client that does not read (a full receive window) is cut off at the deadline instead of
+    // holding its connection and the response's buffers.
+    stream_.expires_after(settings_.write_timeout);
     http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), response_->keep_alive()));
   }
 
   void refuse(HttpResponse r) {
+    if (auto* m = api_.metrics()) m->request("other", "-", r.status, 0);
     response_ = std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), 11, false, false));
+    stream_.expires_after(settings_.write_timeout);
     http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), false));
   }
 
@@ -260,7 +332,10 @@ private:
   Api& api_;
   LiveHub& hub_;
   asio::thread_pool& blocking_;
-  std::string client_ip_;
+  const TrustedProxies& proxies_;
+  std::string peer_;
+  ConnectionLimits::Slot slot_;
+  std::chrono::steady_clock::time_point started_{};
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
@@ -273,20 +348,44 @@ struct HttpServer::Impl {
   ServerSettings settings;
   Api& api;
   LiveHub& hub;
+  TrustedProxies proxies;
+  ConnectionLimits limits;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::thread_pool blocking;
   std::vector<std::thread> threads;
 
   Impl(ServerSettings s, Api& a, LiveHub& h)
-      : settings(std::move(s)), api(a), hub(h), ioc(static_cast<int>(settings.threads)), blocking(settings.blocking_threads) {}
+      : settings(std::move(s)), api(a), hub(h), proxies(settings.trusted_proxies),
+        limits(settings.max_connections, settings.max_connections_per_ip), ioc(static_cast<int>(settings.threads)),
+        blocking(settings.blocking_threads) {}
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<HttpSession>(std::move(socket), settings, api, hub, blocking)->start();
+      if (!ec) admit(std::move(socket));
       accept();
     });
+  }
+
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    const auto ep = socket.remote_endpoint(ec);
+    if (ec) return;
+    auto peer = ep.address().to_string();
+    auto slot = limits.admit(peer, proxies.contains(peer));
+    if (!slot) {
+      // Over a limit: one short answer, written without waiting (a full socket just loses it), and closed.
+      api.count_refused_connection();
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\n"
+          "Content-Length: 68\r\n\r\n{\"error\":\"too_many_connections\",\"detail\":\"connection limit reached\"}";
+      socket.non_blocking(true, ec);
+      socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+      socket.shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
+    std::make_shared<HttpSession>(std::move(socket), std::move(peer), std::move(slot), settings, api, hub, blocking, proxies)->start();
   }
 };
 

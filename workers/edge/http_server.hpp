@@ -1,9 +1,13 @@
 #pragma once
 // The edge's one port: HTTP/1.1 keep-alive and WebSocket (Boost.Beast on Asio), a thread per
-// core. Requests that may wait on Kafka (Api::may_block) run on a separate pool so a slow sync
-// never holds an I/O thread. Limits: body size (413), header size (431), a read deadline per
-// request, and per WebSocket connection a bounded send queue (a client that cannot keep up is
-// disconnected rather than buffered) and ping/pong keep-alive.
+// core. Requests that may wait on Kafka (Api::may_block: every internal write, a sync, an unknown
+// title) run on a separate pool so neither a slow sync nor a broker outage holds an I/O thread.
+// Limits: connections in total and per address (beyond them a connection gets a 503 and is
+// closed), body size (413), header size (431), a read deadline per request, a write deadline per
+// response (a client that does not read is cut off, not buffered for), message framing exactly as
+// RFC 9112 has it (a Transfer-Encoding that is not a final chunked is a 400 and the connection
+// closes: its body cannot be told from a next request), and per WebSocket connection a bounded
+// send queue (a client that cannot keep up is disconnected) and ping/pong keep-alive.
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -22,8 +26,13 @@ struct ServerSettings {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds write_timeout{10'000};  // to send a whole response
+  std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_ip = 128;          // a trusted proxy's own address has no such limit
+  std::string trusted_proxies;                       // client_address.hpp
   std::size_t ws_queue_max = 256;       // messages waiting for a slow WebSocket client
-  std::size_t ws_max_subscriptions = 1'000;
+  std::size_t ws_max_subscriptions = 1'000;           // an authenticated connection
+  std::size_t ws_max_subscriptions_anonymous = 100;   // a connection without a user token
   std::chrono::seconds ws_idle_timeout{30};  // pings after half of it; closed without a pong
   std::string ws_path = "/api/anilibria/v2/ws";
 };

@@ -63,6 +63,7 @@ std::size_t LiveHub::deliver_to(const Index& index, const Key& key, const std::s
         if (auto s = c->second.sink.lock()) sinks.push_back(std::move(s));
   }
   for (auto& s : sinks) s->push(message);  // outside the lock: a sink may call back into the hub
+  if (auto* m = metrics_.load(); m && !sinks.empty()) m->pushed(static_cast<double>(sinks.size()));
   return sinks.size();
 }
 

@@ -2,6 +2,7 @@
 // Who is listening on the WebSocket: per title (subscribe_title) and per user (an authenticated
 // connection gets its own anilibria.notifications). The feeds publish; each connection's sink
 // queues the message on its own strand, bounded (a slow client is dropped, not buffered).
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <set>
 #include <string>
+
+#include "edge_metrics.hpp"
 
 namespace anipipe::edge {
 
@@ -31,6 +34,8 @@ public:
   std::size_t publish_title(std::int64_t title_id, const std::shared_ptr<const std::string>& message);
   std::size_t publish_user(const std::string& user, const std::shared_ptr<const std::string>& message);
   std::size_t connections() const;
+  /// Counts pushes there from now on (set once the metrics exist; the feeds may already run).
+  void set_metrics(EdgeMetrics* metrics) { metrics_ = metrics; }
 
 private:
   struct Connection {
@@ -47,6 +52,7 @@ private:
   std::map<Id, Connection> connections_;
   std::map<std::int64_t, std::set<Id>> by_title_;
   std::map<std::string, std::set<Id>, std::less<>> by_user_;
+  std::atomic<EdgeMetrics*> metrics_{nullptr};
 };
 
 }  // namespace anipipe::edge

@@ -56,8 +56,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", server.threads, "I/O threads (0: one per core)")->envname("ANIPIPE_EDGE_THREADS")->capture_default_str();
   app.add_option("--service-secret", api.service_secret, "HS256 key of service tokens for /internal/* (required)")
       ->envname("ANIPIPE_EDGE_SERVICE_SECRET")->required();
-  app.add_option("--user-secret", api.user_secret, "HS256 key of user tokens on the WebSocket (default: the service key)")
+  app.add_option("--user-secret", api.user_secret,
+                 "HS256 key of user tokens on the WebSocket (empty: anonymous connections only); must differ from --service-secret")
       ->envname("ANIPIPE_EDGE_USER_SECRET");
+  std::int64_t service_token_max_lifetime_s = api.service_token_max_lifetime.count();
+  app.add_option("--service-token-max-lifetime-s", service_token_max_lifetime_s,
+                 "A service token must expire (exp) within this many seconds of its iat (or of now)")
+      ->envname("ANIPIPE_EDGE_SERVICE_TOKEN_MAX_LIFETIME_S")->capture_default_str()->check(CLI::Range(1, 31'536'000));
   app.add_option("--service-scope", api.service_scope, "Scope a service token must carry")->envname("ANIPIPE_EDGE_SERVICE_SCOPE")
       ->capture_default_str();
   app.add_option("--cors-origins", cors, "Comma-separated allowed origins, or * (empty: no CORS headers)")->envname("ANIPIPE_EDGE_CORS_ORIGINS");
@@ -73,10 +78,36 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(100, 600'000));
   app.add_option("--miss-wait-ms", miss_wait_ms, "How long a read of an unknown title waits for its sync")->envname("ANIPIPE_EDGE_MISS_WAIT_MS")
       ->capture_default_str()->check(CLI::Range(0, 60'000));
+  std::int64_t write_ack_timeout_ms = api.produce_timeout.count();
+  app.add_option("--write-ack-timeout-ms", write_ack_timeout_ms,
+                 "How long an internal write waits for Kafka's acknowledgement; after it the record is never sent (503)")
+      ->envname("ANIPIPE_EDGE_WRITE_ACK_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(100, 300'000));
+  std::int64_t write_timeout_ms = server.write_timeout.count();
+  app.add_option("--write-timeout-ms", write_timeout_ms, "Deadline to send a whole response (a client that does not read is cut off)")
+      ->envname("ANIPIPE_EDGE_WRITE_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(100, 600'000));
+  app.add_option("--max-connections", server.max_connections, "Open connections in all (beyond: 503 and closed)")
+      ->envname("ANIPIPE_EDGE_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  app.add_option("--max-connections-per-ip", server.max_connections_per_ip, "Open connections per client address (a trusted proxy: no limit)")
+      ->envname("ANIPIPE_EDGE_MAX_CONNECTIONS_PER_IP")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  app.add_option("--trusted-proxies", server.trusted_proxies,
+                 "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For / Forwarded name the client")
+      ->envname("ANIPIPE_EDGE_TRUSTED_PROXIES");
+  app.add_option("--miss-per-address", api.misses.per_address, "Reads of unknown titles in flight per client address")
+      ->envname("ANIPIPE_EDGE_MISS_PER_ADDRESS")->capture_default_str()->check(CLI::Range(1, 10'000));
+  app.add_option("--miss-total", api.misses.total, "Reads of unknown titles in flight in all (each holds a blocking thread)")
+      ->envname("ANIPIPE_EDGE_MISS_TOTAL")->capture_default_str()->check(CLI::Range(1, 10'000));
+  std::int64_t miss_negative_ttl_ms = api.misses.negative_ttl.count();
+  app.add_option("--miss-negative-ttl-ms", miss_negative_ttl_ms, "How long a title the upstream does not have is answered 404 from memory")
+      ->envname("ANIPIPE_EDGE_MISS_NEGATIVE_TTL_MS")->capture_default_str()->check(CLI::Range(0, 86'400'000));
+  app.add_option("--blocking-threads", server.blocking_threads, "Threads for requests that wait on Kafka (internal writes, syncs, misses)")
+      ->envname("ANIPIPE_EDGE_BLOCKING_THREADS")->capture_default_str()->check(CLI::Range(1, 1'024));
   app.add_option("--ws-queue-max", server.ws_queue_max, "Messages queued for one WebSocket client before it is dropped")
       ->envname("ANIPIPE_EDGE_WS_QUEUE_MAX")->capture_default_str()->check(CLI::Range(1, 1'000'000));
-  app.add_option("--ws-max-subscriptions", server.ws_max_subscriptions, "Titles one WebSocket connection may subscribe to")
+  app.add_option("--ws-max-subscriptions", server.ws_max_subscriptions, "Titles one authenticated WebSocket connection may subscribe to")
       ->envname("ANIPIPE_EDGE_WS_MAX_SUBSCRIPTIONS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  app.add_option("--ws-max-subscriptions-anonymous", server.ws_max_subscriptions_anonymous,
+                 "Titles one anonymous WebSocket connection may subscribe to")
+      ->envname("ANIPIPE_EDGE_WS_MAX_SUBSCRIPTIONS_ANONYMOUS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
   app.add_option("--titles-topic", titles_topic)->envname("ANIPIPE_EDGE_TITLES_TOPIC")->capture_default_str();
   app.add_option("--new-episode-topic", new_episode_topic)->envname("ANIPIPE_EDGE_NEW_EPISODE_TOPIC")->capture_default_str();
   app.add_option("--notifications-topic", notifications_topic)->envname("ANIPIPE_EDGE_NOTIFICATIONS_TOPIC")->capture_default_str();
@@ -95,6 +126,10 @@ int main(int argc, char** argv) {
   server.address = listen.substr(0, colon);
   server.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
   server.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+  server.write_timeout = std::chrono::milliseconds(write_timeout_ms);
+  api.produce_timeout = std::chrono::milliseconds(write_ack_timeout_ms);
+  api.misses.negative_ttl = std::chrono::milliseconds(miss_negative_ttl_ms);
+  api.service_token_max_lifetime = std::chrono::seconds(service_token_max_lifetime_s);
   api.demo_page = edge::kDemoPage;
   api.miss_wait = std::chrono::milliseconds(miss_wait_ms);
   for (std::size_t i = 0; i < cors.size();) {
@@ -128,9 +163,11 @@ int main(int argc, char** argv) {
       if (m.key() && m.value()) hub.publish_user(std::string(*m.key()), push_message("notification", std::nullopt, m.value()));
     });
     edge::SyncReplies replies(feeds, results_topic);
-    edge::EventWriter writer(options.kafka, ctx.schemas, "edge");
+    edge::EventWriter writer(options.kafka, ctx.schemas, "edge", api.produce_timeout);
     edge::Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), [&] { return titles.ready(); },
                             [&] { return titles.lag(); }});
+    hub.set_metrics(handler.metrics());
+    writer.set_metrics(handler.metrics());
     edge::HttpServer http(server, handler, hub);
     const auto port = http.start();
     spdlog::info("listening on http://{}:{} ({} I/O threads); catalog loading from {}", server.address, port,

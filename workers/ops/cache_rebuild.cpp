@@ -92,7 +92,7 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   // cache's own bookkeeping stays: partition markers (running workers must not replay on top) and
   // per-title versions (the guard, and what each title's index entries were built from, so a
   // worker's write racing the wipe cannot leave an index entry nobody knows about).
-  const std::string keep = "anilibria:cache:";
+  const std::string keep(cache::keys::kBookkeeping);
   const auto deleted = cache::CacheWriter::delete_matching(redis, std::string(cache::keys::kNamespace) + "*", keep);
   std::fprintf(stderr, "cache rebuild: deleted %zu key(s) under %s* (kept %s*)\n", deleted, std::string(cache::keys::kNamespace).c_str(),
                keep.c_str());
