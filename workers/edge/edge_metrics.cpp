@@ -1,5 +1,7 @@
 #include "edge_metrics.hpp"
 
+#include <vector>
+
 namespace anipipe::edge {
 
 namespace {
@@ -29,9 +31,20 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                             .Help("Records produced and not yet acknowledged (a broker outage shows here)").Register(r).Add({})) {}
 
 void EdgeMetrics::request(std::string_view route, std::string_view method, int status, double seconds) {
-  const std::string code = std::to_string(status);
+  // Every request passes here on an I/O thread: each thread remembers the series it used, so the
+  // shared list (and its lock) is only visited for a combination the thread has not seen yet.
+  struct Seen {
+    const EdgeMetrics* owner;
+    std::string route, method;
+    int status;
+    Series* series;
+  };
+  thread_local std::vector<Seen> seen;
   Series* s = nullptr;
-  {
+  for (const auto& x : seen)
+    if (x.owner == this && x.status == status && x.route == route && x.method == method) s = x.series;
+  if (!s) {
+    const std::string code = std::to_string(status);
     std::lock_guard lock(mutex_);
     for (auto& x : series_)
       if (x.route == route && x.method == method && x.status == code) s = &x;
@@ -41,6 +54,7 @@ void EdgeMetrics::request(std::string_view route, std::string_view method, int s
       series_.push_back({std::string(route), std::string(method), code, &count, &hist});
       s = &series_.back();
     }
+    seen.push_back({this, std::string(route), std::string(method), status, s});
   }
   s->count->Increment();
   s->latency->Observe(seconds);
