@@ -59,6 +59,7 @@ EventHeaders EventHeaders::child(std::string_view producer, std::string_view sch
   }
   h.schema = std::string(schema);
   h.schema_version = std::to_string(schema_version);
+  h.observed_at = observed_at;
   return h;
 }
 

@@ -15,6 +15,9 @@ struct EventHeaders {
   std::string schema;          // topic whose schema the value follows, e.g. "anilibria.titles"
   std::string schema_version;  // decimal
   std::string producer;        // worker name
+  /// When the upstream change behind this record was observed (unix ms, decimal), carried from
+  /// ingest's live observations through every output they cause: freshness is measured by it.
+  std::string observed_at;
 
   /// A new root trace (correlation id = trace id unless given). The trace id is random unless a
   /// valid one is given: ingest uses the content-derived event id, so duplicates share a trace.
@@ -41,6 +44,7 @@ inline constexpr const char* correlation_id = "correlation-id";
 inline constexpr const char* schema = "schema";
 inline constexpr const char* schema_version = "schema-version";
 inline constexpr const char* producer = "producer";
+inline constexpr const char* observed_at = "observed-at";
 }  // namespace header_names
 
 }  // namespace anipipe::kafka

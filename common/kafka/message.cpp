@@ -48,6 +48,7 @@ EventHeaders Message::event_headers() const {
   h.schema = get(header_names::schema);
   h.schema_version = get(header_names::schema_version);
   h.producer = get(header_names::producer);
+  h.observed_at = get(header_names::observed_at);
   return h;
 }
 

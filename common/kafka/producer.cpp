@@ -112,7 +112,8 @@ void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
                                     {header_names::correlation_id, &rec.headers.correlation_id},
                                     {header_names::schema, &rec.headers.schema},
                                     {header_names::schema_version, &rec.headers.schema_version},
-                                    {header_names::producer, &rec.headers.producer}})
+                                    {header_names::producer, &rec.headers.producer},
+                                    {header_names::observed_at, &rec.headers.observed_at}})
     if (!value->empty()) headers.push_back({name, *value});
   for (const auto& [n, v] : rec.extra_headers) headers.push_back({n.c_str(), v});
   RecordView view{rec.topic, {}, {}, headers, rec.partition};

@@ -1,5 +1,6 @@
 #include "kafka/topic_reader.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -52,6 +53,35 @@ std::size_t read_to_end(const Settings& settings, const std::string& topic, std:
   }
   rd_kafka_consumer_close(rk.get());
   return count;
+}
+
+Readable readable_from(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from,
+                       std::int64_t cap, std::chrono::milliseconds timeout) {
+  Readable out;
+  auto rk = detail::make_groupless_consumer(settings, "anipipe-topic-reader");
+  const auto [lo, hi] = detail::watermarks(rk.get(), topic, partition, timeout);
+  const auto start = std::max(from, lo);
+  if (start >= hi) return out;
+  detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = start;
+  if (auto err = rd_kafka_assign(rk.get(), assignment.get()))
+    throw std::runtime_error(std::string("assign failed: ") + rd_kafka_err2str(err));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* raw = rd_kafka_consumer_poll(rk.get(), 100);
+    if (!raw) continue;
+    Message m(raw);
+    if (m.is_partition_eof()) break;
+    if (m.is_error()) throw std::runtime_error("reading " + topic + ": " + m.error());
+    if (out.records == 0) out.first_timestamp_ms = m.timestamp_ms();
+    if (++out.records >= cap) {
+      out.capped = m.offset() + 1 < hi;
+      break;
+    }
+    if (m.offset() + 1 >= hi) break;
+  }
+  rd_kafka_consumer_close(rk.get());
+  return out;
 }
 
 }  // namespace anipipe::kafka

@@ -75,6 +75,7 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
 
     auto span = span_of(batch);
     for (const auto& m : batch) metrics_.record_in(m.topic());
+    for (const auto& m : batch) metrics_.consumed(m.topic(), m.partition(), m.timestamp_ms());
     std::vector<std::pair<const kafka::Message*, std::string>> dead;
     std::vector<const kafka::Message*> valid;
     for (const auto& m : batch) {
@@ -117,6 +118,9 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
       span.erase(tp);
     }
     for (const auto& [tp, s] : span) consumer_->store_offset(tp, s.next);
+    if (!settings_.loop.freshness_stage.empty())
+      for (const auto* m : valid)
+        if (auto at = m->header(kafka::header_names::observed_at)) metrics_.observe_freshness(settings_.loop.freshness_stage, *at);
   }
   arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));
   consumer_->close();  // final revoke commits what was stored

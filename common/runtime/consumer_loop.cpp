@@ -56,6 +56,7 @@ void ConsumerLoop::process(const kafka::Message& msg) {
     rewound_to_.erase(rw);
   }
   metrics_.record_in(tp.topic);
+  metrics_.consumed(tp.topic, tp.partition, msg.timestamp_ms());
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
 
   if (auto reason = contract_.reject_input(msg)) return finish(msg, Handled::dead_letter(std::move(*reason)));

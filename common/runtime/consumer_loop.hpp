@@ -37,6 +37,9 @@ struct LoopSettings {
   /// Topic -> schema name where they differ (a renamed or per-environment topic); by default a
   /// topic's schema has the topic's name, and the DLQ topic always uses anilibria.dlq's.
   std::map<std::string, std::string, std::less<>> schema_names;
+  /// Where this worker's effects of an upstream change land, for anipipe_freshness_seconds
+  /// (catalog, redis, webhook); empty: not measured here. Counted once a record's effects are done.
+  std::string freshness_stage;
 };
 
 /// How soon a held partition whose rewind did not land (it raced a rebalance) tries again.

@@ -38,6 +38,7 @@ TransactionalLoop::~TransactionalLoop() = default;
 bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason) {
   const auto tp = msg.topic_partition();
   metrics_.record_in(tp.topic);
+  metrics_.consumed(tp.topic, tp.partition, msg.timestamp_ms());
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
   auto dead_letter = [&](const std::string& reason) {
     spdlog::warn("dead-lettering: {}", reason);
@@ -139,6 +140,15 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
       if (!next.empty()) producer_->send_offsets_to_transaction(*consumer_, next, 30s);
       const auto offsets_at = std::chrono::steady_clock::now();
       producer_->commit_transaction(60s);
+      if (!settings_.loop.freshness_stage.empty()) {
+        // The effects of the batch's upstream observations are in the catalog now: once per observation.
+        std::string last;
+        for (const auto& out : outputs)
+          if (!out.headers.observed_at.empty() && out.headers.observed_at != last) {
+            last = out.headers.observed_at;
+            metrics_.observe_freshness(settings_.loop.freshness_stage, last);
+          }
+      }
       const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
       spdlog::debug("transaction of {} record(s): offsets {:.1f} ms, commit {:.1f} ms", batch.size(), ms(handled_at, offsets_at),
                     ms(offsets_at, std::chrono::steady_clock::now()));

@@ -1,6 +1,8 @@
 // anipipe-ops topics apply/diff against the real broker, on a catalog of this test's own topics.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <thread>
 
@@ -8,10 +10,13 @@
 #include "util/clock.hpp"
 
 #include "kafka/admin.hpp"
+#include "kafka/producer.hpp"
 #include "kafka_helpers.hpp"
+#include "probe.hpp"
 #include "process.hpp"
 
 using namespace anipipe::testing;
+using namespace std::chrono_literals;
 
 namespace {
 std::string write_catalog(const std::string& dir, const std::string& a, const std::string& b, int a_partitions,
@@ -149,4 +154,136 @@ TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a ti
   CHECK(run_command({ops, "replay", "--group", group, "--topic", topic, "--to", "earliest"}).exit_code == 0);
   CHECK(lag() == 10);
   CHECK(run_command({ops, "groups", "reset", "--group", group, "--topic", topic, "--to", "someday"}).exit_code == 2);
+}
+
+namespace {
+
+std::string probe_cmd(const std::string& id, const std::string& action) {
+  return R"({"id":")" + id + R"(","action":")" + action + R"("})";
+}
+
+}  // namespace
+
+TEST_CASE("ops dlq: list and filter dead letters, show one, re-drive them to their source - dry run, notes, and a loop guard") {
+  anipipe::testing::ProbeSetup s;
+  s.input_topic = unique_name("dlq-in");
+  s.output_topic = unique_name("dlq-out");
+  s.dlq_topic = unique_name("dlq");
+  s.group = unique_name("dlq-group");
+  s.dir = make_temp_dir("dlq");
+  create_topic(s.input_topic, 2);
+  create_topic(s.output_topic, 2);
+  create_topic(s.dlq_topic, 1);
+  produce_all(s.input_topic, {{"a", probe_cmd("a", "dead")}, {"b", probe_cmd("b", "ok")}, {"c", probe_cmd("c", "dead")}});
+  auto probe = start_probe(s, "p1");
+  INFO(probe->log_tail());
+  REQUIRE(consume(s.dlq_topic, 2, 30s).size() == 2);
+  const auto ops = ops_binary();
+  auto dlq = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{ops, "dlq"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--topic", s.dlq_topic});
+    return run_command(argv);
+  };
+  const auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+  };
+
+  auto list = dlq({"list"});
+  INFO(list.output);
+  CHECK(list.exit_code == 0);
+  CHECK(list.output.find("2 dead letter(s)") != std::string::npos);
+  CHECK(list.output.find(s.input_topic) != std::string::npos);
+  CHECK(dlq({"list", "--worker", "probe"}).output.find("2 dead letter(s)") != std::string::npos);
+  CHECK(dlq({"list", "--worker", "sync"}).output.find("0 dead letter(s)") != std::string::npos);
+  CHECK(dlq({"list", "--error", "no such error text"}).output.find("0 dead letter(s)") != std::string::npos);
+  CHECK(dlq({"list", "--limit", "1"}).output.find("1 dead letter(s)") != std::string::npos);
+  CHECK(dlq({"list", "--since", "2099-01-01T00:00:00Z"}).output.find("0 dead letter(s)") != std::string::npos);
+  auto as_json = dlq({"list", "--json"});
+  CHECK(as_json.output.find(R"("redrive_count":0)") != std::string::npos);
+  auto show = dlq({"show", "0"});
+  CHECK(show.exit_code == 0);
+  CHECK(show.output.find(R"("action":"dead")") != std::string::npos);  // the original value
+  CHECK(show.output.find("envelope:") != std::string::npos);
+  CHECK(dlq({"show", "99"}).exit_code == 1);
+
+  // A dry run publishes nothing.
+  auto dry = dlq({"redrive", "--dry-run"});
+  CHECK(count(dry.output, "would redrive") == 2);
+  std::this_thread::sleep_for(1s);
+  CHECK(consume(s.dlq_topic, 10, 3s).size() == 2);
+
+  // Re-driven: the probe fails them again (redrive 1), and a second run does not send the same
+  // dead letters twice; the new ones go round until --max-redrives refuses them.
+  std::size_t dlq_records = 2;
+  for (int round = 1; round <= 3; ++round) {
+    INFO("round " << round);
+    auto r = dlq({"redrive", "--source-topic", s.input_topic, "--max-redrives", "3"});
+    CHECK(r.exit_code == 0);
+    CHECK(count(r.output, "redriven ") == 2);
+    dlq_records += 4;  // two notes, and the two records failed again
+    REQUIRE(consume(s.dlq_topic, dlq_records, 30s).size() == dlq_records);
+  }
+  auto refused = dlq({"redrive", "--max-redrives", "3"});
+  CHECK(refused.exit_code == 1);
+  CHECK(count(refused.output, "refused ") == 2);
+  CHECK(count(refused.output, "re-driven already") == 6);
+  auto listed = dlq({"list"});
+  CHECK(listed.output.find("(re-driven 1x)") != std::string::npos);
+  CHECK(listed.output.find("8 dead letter(s)") != std::string::npos);  // notes are not dead letters
+  // Every pass of the record through the worker: the original, and three re-drives.
+  std::size_t dead_a = 0;
+  for (const auto& r : consume(s.dlq_topic, 100, 3s))
+    dead_a += r.key == "a" && r.value->find("re-driven to") == std::string::npos;
+  CHECK(dead_a == 4);
+  probe->signal(SIGTERM);
+  CHECK(exit_problem(*probe, 30s) == "");
+}
+
+TEST_CASE("ops groups lag: a caught-up group on a transactional topic reads 0, and lag has seconds") {
+  const auto topic = unique_name("txn-lag");
+  const auto group = unique_name("txn-lag-group");
+  create_topic(topic, 1);
+  anipipe::kafka::Producer::Options po;
+  po.transactional_id = unique_name("txn-lag-producer");
+  anipipe::kafka::Producer producer(test_kafka_settings(), po);
+  producer.init_transactions(30s);
+  for (int t = 0; t < 3; ++t) {  // three transactions: three commit markers among the offsets
+    producer.begin_transaction();
+    for (int i = 0; i < 4; ++i) producer.produce({topic, "k", "{\"n\":" + std::to_string(i) + "}", {}, -1, {}});
+    producer.commit_transaction(30s);
+  }
+  {
+    anipipe::kafka::Consumer::Options o;
+    o.group_id = group;
+    o.topics = {topic};
+    anipipe::kafka::Consumer c(test_kafka_settings(), o);
+    int n = 0;
+    eventually([&] {
+      auto m = c.poll(100ms);
+      if (m && !m->is_error()) {
+        c.store_offset(m->topic_partition(), m->offset() + 1);
+        ++n;
+      }
+      return n >= 12;
+    }, 30s);
+    REQUIRE(n == 12);
+    c.commit();
+    c.close();
+  }
+  auto lag = run_command({ops_binary(), "groups", "lag", "--group", group, "--topic", topic, "--json"});
+  INFO(lag.output);
+  CHECK(lag.output.find(R"("total_lag":0,)") != std::string::npos);  // markers are not records
+  auto text = run_command({ops_binary(), "groups", "lag", "--group", group, "--topic", topic});
+  CHECK(text.output.find("total lag: 0 record(s)") != std::string::npos);
+  // Two records nobody read yet, two seconds old: lag in records and in seconds.
+  produce_all(topic, {{"k", "{}"}, {"k", "{}"}});
+  std::this_thread::sleep_for(2s);
+  lag = run_command({ops_binary(), "groups", "lag", "--group", group, "--topic", topic, "--json"});
+  CHECK(lag.output.find(R"("total_lag":2,)") != std::string::npos);
+  const auto at = lag.output.find(R"("max_lag_seconds":)");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(lag.output.substr(at + 18)) >= 1.5);
 }

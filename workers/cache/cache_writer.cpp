@@ -9,6 +9,7 @@
 
 #include "cache_keys.hpp"
 #include "catalog/title_document.hpp"
+#include "title_meta.hpp"
 #include "title_view.hpp"
 #include "catalog/title_v1.hpp"
 #include "json/json_writer.hpp"
@@ -17,44 +18,6 @@
 namespace anipipe::cache {
 
 namespace {
-
-// Bookkeeping per title (keys::meta): partition, offset, alias, status, genres, separated by
-// ASCII unit separators (none of them can occur in these fields' JSON-decoded text in practice;
-// a genre containing one would only split into two index entries).
-constexpr char kSep = '\x1f';
-constexpr char kListSep = '\x1e';
-
-struct Meta {
-  std::string partition, alias, status;
-  std::int64_t offset = -1;
-  std::vector<std::string> genres;
-};
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  for (std::size_t start = 0;;) {
-    const auto at = s.find(sep, start);
-    out.emplace_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return out;
-    start = at + 1;
-  }
-}
-
-std::optional<Meta> parse_meta(const redis::Reply& r) {
-  if (r.type != redis::Reply::Type::string) return std::nullopt;
-  auto f = split(r.str, kSep);
-  if (f.size() < 2) return std::nullopt;
-  Meta m;
-  m.partition = f[0];
-  m.offset = std::strtoll(f[1].c_str(), nullptr, 10);
-  if (f.size() >= 5) {
-    m.alias = f[2];
-    m.status = f[3];
-    m.genres = split(f[4], kListSep);
-  }
-  return m;
-}
 
 double updated_score(const TitleView& t) {
   const auto& at = t.updated_at ? t.updated_at : t.fresh_at;
@@ -148,10 +111,10 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
   auto read = redis_.pipeline({watch, mget});
   if (read[0].is_error() || read[1].type != redis::Reply::Type::array || read[1].elements.size() != titles.size())
     throw redis::Unavailable("reading the title bookkeeping failed: " + (read[0].is_error() ? read[0].str : read[1].str));
-  std::vector<std::optional<Meta>> metas;
+  std::vector<std::optional<TitleMeta>> metas;
   redis::Command alias_get{"MGET"};
   for (auto& r : read[1].elements) {
-    metas.push_back(parse_meta(r));
+    metas.push_back(TitleMeta::parse(r));
     if (metas.back() && !metas.back()->alias.empty()) alias_get.push_back(keys::alias(metas.back()->alias));
   }
   std::set<std::string> owned_aliases;  // alias keys that point at their title now
@@ -188,19 +151,14 @@ bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
       del.push_back(own(keys::v1_title(t.id)));
       zrem.push_back(id);
       // Remembered a week, so an older write arriving late cannot resurrect the title.
-      tomb_metas.push_back({"SET", own(keys::meta(t.id)), own(std::to_string(t.partition) + kSep + std::to_string(t.offset)), "EX", "604800"});
+      tomb_metas.push_back({"SET", own(keys::meta(t.id)), own(TitleMeta::dead(t.partition, t.offset)), "EX", "604800"});
       continue;
     }
-    std::string genres;
-    for (const auto& g : t.genres) {
-      if (!genres.empty()) genres += kListSep;
-      genres += g;
-      sadd[keys::genre(g)].push_back(id);
-    }
+    for (const auto& g : t.genres) sadd[keys::genre(g)].push_back(id);
     sadd[keys::status(t.status)].push_back(id);
     mset.insert(mset.end(), {own(keys::v2_title(t.id)), t.v2, own(keys::v1_title(t.id)), t.v1, own(keys::alias(t.alias)), id,
                              own(keys::meta(t.id)),
-                             own(std::to_string(t.partition) + kSep + std::to_string(t.offset) + kSep + t.alias + kSep + t.status + kSep + genres)});
+                             own(TitleMeta::live(t.partition, t.offset, t.alias, t.status, t.genres))});
     zadd.push_back(t.score);
     zadd.push_back(id);
   }

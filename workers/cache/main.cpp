@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   auto redis_options = anipipe::redis::Options::parse(redis_url);
   redis_options.connect_timeout = redis_options.command_timeout = std::chrono::milliseconds(redis_timeout_ms);
   settings.loop.topics = {topics.titles, topics.invalidations};
+  settings.loop.freshness_stage = "redis";
   settings.loop.tombstone_topics = {topics.titles};
   settings.loop.schema_names = {{topics.titles, "anilibria.titles"}, {topics.invalidations, "anilibria.cache_invalidations"}};
   const auto options = settings.loop.options;

@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
       const auto id = title_id_of(m.key());
       if (!id || !m.value()) return;
       const auto sent = hub.publish_title(*id, push_message("new_episode", id, m.value()));
+      if (sent > 0) ctx.metrics.observe_freshness("websocket", m.header(kafka::header_names::observed_at).value_or(""));
       spdlog::debug("new_episode of title {} pushed to {} connection(s), {} ms after it was produced", *id, sent,
                     util::now_unix_ms() - m.timestamp_ms());
     });

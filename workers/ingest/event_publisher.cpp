@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "runtime/dead_letter.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::ingest {
 
@@ -64,14 +65,21 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
   char key[24];
   const auto key_end = std::to_chars(key, key + sizeof key, n.title_id).ptr;
   char traceparent[kafka::kTraceparentSize];
+  // A live observation (a poll, a WebSocket frame) says when it was seen, for the freshness of its
+  // effects downstream; a replay's or a sweep's time is no upstream change's.
+  char observed[24];
+  const bool live = source == "v1" || source == "v3";
+  const auto observed_end = live ? std::to_chars(observed, observed + sizeof observed, util::now_unix_ms()).ptr : observed;
   const kafka::RecordView::Header headers[] = {
       {kafka::header_names::traceparent, kafka::write_traceparent(id, traceparent)},
       {kafka::header_names::correlation_id, id},
       {kafka::header_names::schema, "anilibria.upstream.events"},
       {kafka::header_names::schema_version, schema_version_text_},
       {kafka::header_names::producer, "ingest"},
+      {kafka::header_names::observed_at, std::string_view(observed, static_cast<std::size_t>(observed_end - observed))},
   };
-  producer_.produce(kafka::RecordView{options_.topic, std::string_view(key, static_cast<std::size_t>(key_end - key)), n.json, headers},
+  const std::span<const kafka::RecordView::Header> sent(headers, live ? std::size(headers) : std::size(headers) - 1);
+  producer_.produce(kafka::RecordView{options_.topic, std::string_view(key, static_cast<std::size_t>(key_end - key)), n.json, sent},
                     *this);
 }
 
@@ -93,6 +101,8 @@ void EventPublisher::dead_letter(std::int64_t title_id, std::string_view reason,
                                  std::string_view origin) {
   ++stats_.rejected;
   count(source, "rejected");
+  // By origin without its line number ("upstream:/anime/releases/latest", "replay:file.ndjson"): few series.
+  metrics_.dead_lettered(origin.substr(0, origin.find(':', origin.find(':') + 1)));
   spdlog::warn("dead-lettering upstream message from {}: {}", origin, reason);
   std::optional<std::string_view> key;
   std::string key_text;

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   }
 
   settings.loop.topics = {new_episode_topic};
+  // A batch is done once its webhook calls were acknowledged (and its fan-out produced).
+  settings.loop.freshness_stage = webhook.url.empty() ? "notified" : "webhook";
   settings.loop.schema_names = {{new_episode_topic, "anilibria.new_episode"}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("notify", options, [&](anipipe::runtime::WorkerContext ctx) {

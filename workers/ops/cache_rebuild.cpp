@@ -4,6 +4,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <memory>
 #include <deque>
 #include <exception>
@@ -12,8 +15,9 @@
 #include <thread>
 #include <utility>
 
-#include "cache_keys.hpp"
 #include "cache_writer.hpp"
+#include "catalog/title_document.hpp"
+#include "stale_sweep.hpp"
 #include "kafka/topic_reader.hpp"
 #include "rebuild_progress.hpp"
 #include "redis/client.hpp"
@@ -89,14 +93,6 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   cache::CacheTopics topics;
   topics.titles = o.titles_topic;
 
-  // cache's own bookkeeping stays: partition markers (running workers must not replay on top) and
-  // per-title versions (the guard, and what each title's index entries were built from, so a
-  // worker's write racing the wipe cannot leave an index entry nobody knows about).
-  const std::string keep(cache::keys::kBookkeeping);
-  const auto deleted = cache::CacheWriter::delete_matching(redis, std::string(cache::keys::kNamespace) + "*", keep);
-  std::fprintf(stderr, "cache rebuild: deleted %zu key(s) under %s* (kept %s*)\n", deleted, std::string(cache::keys::kNamespace).c_str(),
-               keep.c_str());
-
   const auto marks = admin.watermarks(o.titles_topic);
   std::uint64_t total = 0;
   std::vector<std::int32_t> partitions;
@@ -105,8 +101,10 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
     total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w.second - w.first));
   }
   Progress progress("cache rebuild", total, o.progress_bar);
-  std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> position{0};  // offsets passed, summed over partitions
   std::uint64_t done = 0, titles = 0, tombstones = 0, unusable = 0;
+  std::map<std::int32_t, std::int64_t> read_to;     // per partition: the offset after the last record read
+  std::unordered_map<std::int64_t, bool> alive;     // per title: is its last record read a document?
 
   // This thread writes Redis; a reader thread reads and parses the topic.
   BatchHandoff handoff;
@@ -118,13 +116,21 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
           kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
           [&](const kafka::Message& m) {
             ++done;
+            const auto at = marks.find(m.partition());
+            auto& to = read_to[m.partition()];
+            const std::int64_t from = std::max(to, at == marks.end() ? 0 : at->second.first);
+            const std::int64_t end = at == marks.end() ? from : std::min(m.offset() + 1, at->second.second);
+            if (end > from) position += static_cast<std::uint64_t>(end - from);
+            to = std::max(to, m.offset() + 1);
             const auto value = m.value();
-            if (auto error = cache::CacheWriter::add_title(m.key().value_or(""), m.partition(), m.offset(), value, batch)) {
+            const auto key = m.key().value_or("");
+            if (auto error = cache::CacheWriter::add_title(key, m.partition(), m.offset(), value, batch)) {
               ++unusable;
               std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
                            static_cast<long long>(m.offset()), error->c_str());
             } else {
               ++(value ? titles : tombstones);
+              alive[*catalog::parse_title_id(key)] = value.has_value();
             }
             if (batch.size() >= o.batch && !handoff.put(std::exchange(batch, {}))) throw std::runtime_error("writer stopped");
           },
@@ -149,9 +155,7 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   auto apply = [&](cache::CacheWriter& w) {
     try {
       while (auto batch = handoff.take()) {
-        const std::size_t n = batch->size();
         flush_with_retries(w, *batch);
-        applied += n;
       }
     } catch (...) {
       std::lock_guard lock(error_mutex);
@@ -165,7 +169,7 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   std::atomic<bool> finished{false};
   progress_thread = std::thread([&] {
     while (!finished.load()) {
-      progress.update(applied.load());
+      progress.update(std::min(total, position.load()));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
@@ -176,11 +180,24 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   reader.join();
   if (writer_error) std::rethrow_exception(writer_error);
   if (reader_error) std::rethrow_exception(reader_error);
-  const double s = progress.finish(done);
-  std::printf("{\"records\":%llu,\"titles\":%llu,\"tombstones\":%llu,\"unusable\":%llu,\"deleted_keys\":%zu,\"seconds\":%.3f,"
-              "\"records_per_s\":%.0f}\n",
+  // Read to the end: every offset there was is passed, records or markers.
+  const double s = progress.finish(total);
+  const std::uint64_t markers = total > done ? total - done : 0;
+  if (markers)
+    std::fprintf(stderr, "cache rebuild: %llu of %llu offsets held transaction markers or aborted records, not titles\n",
+                 static_cast<unsigned long long>(markers), static_cast<unsigned long long>(total));
+
+  std::unordered_set<std::int64_t> live;
+  for (const auto& [id, is_alive] : alive)
+    if (is_alive) live.insert(id);
+  const auto swept = cache::sweep_stale(*clients[0], *writers[0], live, read_to);
+  std::fprintf(stderr, "cache rebuild: swept %zu title(s) not in the catalog, %zu stale key(s), %zu stale index entr%s\n",
+               swept.titles_retired, swept.keys_deleted, swept.entries_removed, swept.entries_removed == 1 ? "y" : "ies");
+  std::printf("{\"records\":%llu,\"titles\":%llu,\"tombstones\":%llu,\"unusable\":%llu,\"offsets\":%llu,"
+              "\"retired_titles\":%zu,\"stale_keys\":%zu,\"stale_index_entries\":%zu,\"seconds\":%.3f,\"records_per_s\":%.0f}\n",
               static_cast<unsigned long long>(done), static_cast<unsigned long long>(titles),
-              static_cast<unsigned long long>(tombstones), static_cast<unsigned long long>(unusable), deleted, s,
+              static_cast<unsigned long long>(tombstones), static_cast<unsigned long long>(unusable),
+              static_cast<unsigned long long>(total), swept.titles_retired, swept.keys_deleted, swept.entries_removed, s,
               s > 0 ? static_cast<double>(done) / s : 0.0);
   return unusable ? 1 : 0;
 }

@@ -1,13 +1,18 @@
 #pragma once
-// `anipipe-ops cache rebuild`: Redis rebuilt from the compacted anilibria.titles.
-//  1. deletes the anilibria:* namespace (SCAN + UNLINK) except cache's own bookkeeping under
-//     anilibria:cache:* (partition markers, so running workers do not replay on top; per-title
-//     versions, the guard's memory);
-//  2. notes the topic's end offsets *after* the wipe, so every record older than them is this
-//     rebuild's to write, and anything newer is the running workers';
-//  3. replays the topic from its start through cache's own writer, whose per-title version guard
-//     keeps a newer document a worker wrote from being overwritten by an older one.
-// So a rebuild may run while cache workers run and ends with neither stale nor missing titles.
+// `anipipe-ops cache rebuild`: Redis rebuilt from the compacted anilibria.titles while it serves.
+// Nothing is deleted first, so readers (the Node.js back end, the edge) keep reading the seeds' key
+// names and never meet a miss:
+//  1. the topic is replayed from its start over the live keys through cache's own writer, whose
+//     per-title version guard lets no replayed record overwrite a newer one (a running worker's
+//     update, or the same title's later record): every title ends at the catalog's version or newer,
+//     and no reader sees a value go back in time;
+//  2. what the replay cannot overwrite is swept (cache/stale_sweep): keys of titles the catalog no
+//     longer has, index entries of superseded versions, keys that are not cache's layout.
+// A shadow keyspace switched by RENAME was the alternative; it needs every live update applied twice
+// (or lost), and the old values are served until the switch anyway. The guard makes the switch per
+// title, atomic, with no second copy of the cache in memory.
+// Progress counts offsets (a transactional topic's commit markers occupy offsets no reader gets),
+// so a finished rebuild reads 100 %, and the summary says how many offsets held no record.
 #include <cstddef>
 #include <string>
 

@@ -2,7 +2,10 @@
 
 #include <cstdio>
 
+#include "kafka/topic_reader.hpp"
 #include "util/clock.hpp"
+
+#include <algorithm>
 
 namespace anipipe::ops {
 
@@ -27,11 +30,18 @@ int print_group_members(kafka::Admin& admin, const std::string& group) {
   return 0;
 }
 
-int print_group_lag(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics) {
+int print_group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics,
+                    bool json) {
   const auto description = admin.describe_group(group);
-  std::printf("group %s: %s, %zu member(s)\n", group.c_str(), description.state.c_str(), description.members.size());
-  std::printf("%-34s %9s %12s %12s %12s\n", "topic", "partition", "committed", "end", "lag");
+  if (!json) {
+    std::printf("group %s: %s, %zu member(s)\n", group.c_str(), description.state.c_str(), description.members.size());
+    std::printf("%-34s %9s %12s %12s %10s %10s\n", "topic", "partition", "committed", "end", "lag", "lag_s");
+  }
   std::int64_t total = 0;
+  double worst_seconds = 0;
+  bool capped_any = false;
+  const auto now_ms = util::now_unix_ms();
+  std::string rows;
   for (const auto& topic : topics) {
     const auto marks = admin.watermarks(topic);
     std::vector<kafka::TopicPartition> tps;
@@ -41,13 +51,35 @@ int print_group_lag(kafka::Admin& admin, const std::string& group, const std::ve
       auto it = committed.find({topic, p});
       const std::int64_t c = it == committed.end() ? -1 : it->second;
       // Nothing committed yet: the group would start at the beginning (auto.offset.reset=earliest).
-      const std::int64_t lag = lohi.second - (c >= 0 ? c : lohi.first);
-      total += lag;
-      std::printf("%-34s %9d %12s %12lld %12lld\n", topic.c_str(), p, c >= 0 ? std::to_string(c).c_str() : "-",
-                  static_cast<long long>(lohi.second), static_cast<long long>(lag));
+      const auto readable = kafka::readable_from(kafka, topic, p, c >= 0 ? c : lohi.first);
+      const double seconds = readable.records > 0 && readable.first_timestamp_ms > 0
+                                 ? std::max<double>(0, static_cast<double>(now_ms - readable.first_timestamp_ms) / 1000.0)
+                                 : 0.0;
+      total += readable.records;
+      worst_seconds = std::max(worst_seconds, seconds);
+      capped_any |= readable.capped;
+      const std::string lag = (readable.capped ? ">=" : "") + std::to_string(readable.records);
+      if (json) {
+        char row[512];
+        std::snprintf(row, sizeof row, R"(%s{"topic":"%s","partition":%d,"committed":%lld,"end":%lld,"lag":%lld,"lag_capped":%s,"lag_seconds":%.3f})",
+                      rows.empty() ? "" : ",", topic.c_str(), p, static_cast<long long>(c), static_cast<long long>(lohi.second),
+                      static_cast<long long>(readable.records), readable.capped ? "true" : "false", seconds);
+        rows += row;
+      } else {
+        std::printf("%-34s %9d %12s %12lld %10s %10.1f\n", topic.c_str(), p, c >= 0 ? std::to_string(c).c_str() : "-",
+                    static_cast<long long>(lohi.second), lag.c_str(), seconds);
+      }
     }
   }
-  std::printf("total lag: %lld\n", static_cast<long long>(total));
+  if (json) {
+    std::printf(R"({"group":"%s","state":"%s","members":%zu,"partitions":[%s],"total_lag":%lld,"total_lag_capped":%s,"max_lag_seconds":%.3f})" "\n",
+                group.c_str(), description.state.c_str(), description.members.size(), rows.c_str(), static_cast<long long>(total),
+                capped_any ? "true" : "false", worst_seconds);
+  } else {
+    std::printf("total lag: %s%lld record(s), oldest unread %.1f s (records a read_committed reader would read: transaction markers "
+                "are not counted)\n",
+                capped_any ? ">=" : "", static_cast<long long>(total), worst_seconds);
+  }
   return 0;
 }
 

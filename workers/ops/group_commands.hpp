@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kafka/admin.hpp"
+#include "kafka/settings.hpp"
 
 namespace anipipe::ops {
 
@@ -21,8 +22,12 @@ std::optional<ResetTarget> parse_reset_target(std::string_view text);
 /// Prints the group's state and members: instance id (static members), client, host and the
 /// partitions each holds; returns 0.
 int print_group_members(kafka::Admin& admin, const std::string& group);
-/// Prints committed offset, end and lag per partition and in total; returns 0.
-int print_group_lag(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics);
+/// Prints committed offset, end and lag per partition and in total, in records and in seconds.
+/// Lag counts what a read_committed reader would read (transaction markers are no records: a
+/// caught-up group reads 0 on a transactional topic), exactly up to 10,000 per partition and
+/// "≥" beyond; seconds are the age of the oldest unread record. Returns 0.
+int print_group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics,
+                    bool json = false);
 /// Moves the group's offsets on the topics. Refuses (exit 1) while the group has live members.
 int reset_group(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics, ResetTarget to,
                 bool dry_run);

@@ -7,6 +7,7 @@
 //   replay        the same, by the name ops look for
 //   groups describe  a group's members: instance ids, hosts, partitions
 //   cache rebuild Redis rebuilt from anilibria.titles, with progress
+//   dlq list|show|redrive  dead letters: filter, inspect, publish back to their source (loop-guarded)
 //   reconcile     the reconciliation sweep now: every upstream title (or the ones named) observed
 //                 again, for sync to repair what drifted
 #include <CLI/CLI.hpp>
@@ -20,7 +21,9 @@
 #include "kafka/admin.hpp"
 #include "cache_rebuild.hpp"
 #include "group_commands.hpp"
+#include "dlq_commands.hpp"
 #include "reconcile.hpp"
+#include "util/clock.hpp"
 #include "topic_catalog.hpp"
 #include "topic_plan.hpp"
 
@@ -145,6 +148,8 @@ int main(int argc, char** argv) {
   auto* groups = app.add_subcommand("groups", "Consumer groups: lag, and offset resets for replays");
   groups->require_subcommand(1);
   auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition");
+  bool lag_json = false;
+  lag_cmd->add_flag("--json", lag_json, "One JSON object instead of the table");
   auto* describe_cmd = groups->add_subcommand("describe", "Members: instance id (static members), client, host, partitions");
   describe_cmd->add_option("--group", group, "Consumer group id")->required();
   auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
@@ -163,14 +168,44 @@ int main(int argc, char** argv) {
   anipipe::ops::CacheRebuildOptions rebuild;
   auto* cache_cmd = app.add_subcommand("cache", "Redis, as the cache workers keep it");
   cache_cmd->require_subcommand(1);
-  auto* rebuild_cmd = cache_cmd->add_subcommand("rebuild", "Delete the anilibria:* namespace and replay anilibria.titles into Redis "
-                                                           "(safe while cache workers run)");
+  auto* rebuild_cmd = cache_cmd->add_subcommand("rebuild", "Replay anilibria.titles over the live keys (readers never miss; "
+                                                           "nothing goes back in time), then sweep what the catalog "
+                                                           "no longer has (safe while cache workers run)");
   rebuild_cmd->add_option("--redis-url", rebuild.redis_url, "redis://[:password@]host[:port][/db]")->envname("ANIPIPE_REDIS_URL")
       ->capture_default_str();
   rebuild_cmd->add_option("--titles-topic", rebuild.titles_topic)->envname("ANIPIPE_CACHE_TITLES_TOPIC")->capture_default_str();
   rebuild_cmd->add_option("--batch", rebuild.batch, "Titles per Redis pipeline")->capture_default_str()->check(CLI::Range(1, 100000));
   rebuild_cmd->add_option("--connections", rebuild.connections, "Redis connections applying batches at once")
       ->capture_default_str()->check(CLI::Range(1, 64));
+
+  std::string dlq_topic = "anilibria.dlq", dlq_since, dlq_which;
+  anipipe::ops::DlqFilter dlq_filter;
+  anipipe::ops::RedriveOptions redrive;
+  bool dlq_json = false;
+  auto* dlq_cmd = app.add_subcommand("dlq", "Dead letters: list and filter, show one, re-drive to the source topic");
+  dlq_cmd->require_subcommand(1);
+  dlq_cmd->add_option("--topic", dlq_topic, "The dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
+  auto* dlq_list_cmd = dlq_cmd->add_subcommand("list", "One line per dead letter, oldest first: time, partition:offset, source, worker, "
+                                                      "key, error");
+  auto* dlq_show_cmd = dlq_cmd->add_subcommand("show", "A dead letter's envelope and original value");
+  dlq_show_cmd->add_option("offset", dlq_which, "OFFSET, or PARTITION:OFFSET")->required();
+  auto* dlq_redrive_cmd = dlq_cmd->add_subcommand("redrive", "Publish the original records back to their source topics "
+                                                            "(a dlq-redrive-count header; refused past --max-redrives)");
+  for (auto* cmd : {dlq_list_cmd, dlq_redrive_cmd}) {
+    cmd->add_option("--source-topic", dlq_filter.source_topic, "Only dead letters from this topic");
+    cmd->add_option("--worker", dlq_filter.worker, "Only dead letters of this worker (ingest, sync, cache, notify)");
+    cmd->add_option("--error", dlq_filter.error_contains, "Only dead letters whose error contains this");
+    cmd->add_option("--since", dlq_since, "Only dead letters at or after this RFC 3339 time");
+    cmd->add_option("--limit", dlq_filter.limit, "The newest N of them");
+  }
+  dlq_list_cmd->add_flag("--json", dlq_json, "A JSON array instead of lines");
+  dlq_redrive_cmd->add_option("--max-redrives", redrive.max_redrives, "Refuse a record already re-driven this often")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  dlq_redrive_cmd->add_flag("--dry-run", redrive.dry_run, "Print what would be re-driven, publish nothing");
+  dlq_redrive_cmd->add_flag("--again", redrive.again, "Re-drive what was re-driven before as well");
+  dlq_redrive_cmd->add_option("--schema-dir", redrive.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
+      ->envname("ANIPIPE_SCHEMA_DIR");
+  for (auto* cmd : {dlq_list_cmd, dlq_show_cmd, dlq_redrive_cmd}) cmd->fallthrough();
 
   anipipe::ops::ReconcileOptions reconcile;
   auto* reconcile_cmd = app.add_subcommand("reconcile", "Run the reconciliation sweep now: an observation of every upstream title "
@@ -199,9 +234,19 @@ int main(int argc, char** argv) {
     if (*list_cmd) return list(admin, targs);
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
-    if (*lag_cmd) return anipipe::ops::print_group_lag(admin, group, group_topics);
+    if (*lag_cmd) return anipipe::ops::print_group_lag(kafka, admin, group, group_topics, lag_json);
     if (*describe_cmd) return anipipe::ops::print_group_members(admin, group);
     if (*reconcile_cmd) return anipipe::ops::reconcile(kafka, reconcile);
+    if (*dlq_list_cmd || *dlq_redrive_cmd) {
+      if (!dlq_since.empty()) {
+        const auto t = anipipe::util::parse_rfc3339(dlq_since);
+        if (!t) throw std::invalid_argument("--since must be an RFC 3339 time, not '" + dlq_since + "'");
+        dlq_filter.since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+      }
+      return *dlq_list_cmd ? anipipe::ops::dlq_list(kafka, dlq_topic, dlq_filter, dlq_json)
+                           : anipipe::ops::dlq_redrive(kafka, dlq_topic, dlq_filter, redrive);
+    }
+    if (*dlq_show_cmd) return anipipe::ops::dlq_show(kafka, dlq_topic, dlq_which);
     if (*rebuild_cmd) {
       rebuild.progress_bar = isatty(STDERR_FILENO) != 0;
       return anipipe::ops::rebuild_cache(kafka, admin, rebuild);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   anipipe::config::parse_or_exit(app, argc, argv);
 
   settings.loop.topics = {topics.events, topics.requests};
+  settings.loop.freshness_stage = "catalog";
   // Requests are what a user waits for: they overtake a backlog of bulk upstream events.
   settings.priority_topics = {topics.requests};
   settings.loop.schema_names = {{topics.events, "anilibria.upstream.events"}, {topics.requests, "anilibria.sync_requests"},
