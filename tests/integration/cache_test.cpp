@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "kafka/producer.hpp"
 #include "kafka_helpers.hpp"
 #include "process.hpp"
 #include "redis/client.hpp"
@@ -428,4 +429,36 @@ TEST_CASE("cache: a rebuild while serving: a reader polling 100 titles never see
   s.redis.command({"DEL", "other-app:" + std::to_string(base)});
   cache->signal(SIGTERM);
   CHECK(exit_problem(*cache, 30s) == "");
+}
+
+TEST_CASE("cache: a rebuild of a transactional titles topic (commit markers among the offsets) ends at 100 %") {
+  CacheSetup s;
+  const auto base = fresh_base();
+  anipipe::kafka::Producer::Options po;
+  po.transactional_id = unique_name("cache-txn-producer");
+  anipipe::kafka::Producer producer(test_kafka_settings(), po);
+  producer.init_transactions(30s);
+  Catalog all;
+  for (int t = 0; t < 20; ++t) {  // as sync writes the catalog: a transaction per batch
+    producer.begin_transaction();
+    for (int i = 0; i < 10; ++i) {
+      const auto id = base + t * 10 + i;
+      all[id] = title_json(id, "t-" + std::to_string(id), "Драма");
+      producer.produce({s.titles, std::to_string(id), all[id], {}, -1, {}});
+    }
+    producer.commit_transaction(30s);
+  }
+  auto rebuild = start_rebuild(s, "rebuild.log");
+  REQUIRE(exit_problem(*rebuild, 120s) == "");
+  const auto log = rebuild->log_tail(4000);
+  INFO(log);
+  // 200 records and a marker per transaction on every partition it wrote: all offsets passed.
+  const auto at = log.find("\"offsets\":");
+  REQUIRE(at != std::string::npos);
+  const auto offsets = std::stoll(log.substr(at + 10));
+  CHECK(offsets >= 220);
+  CHECK(log.find("cache rebuild: done, " + std::to_string(offsets) + "/" + std::to_string(offsets) + " (100%)") != std::string::npos);
+  CHECK(log.find(std::to_string(offsets - 200) + " of " + std::to_string(offsets) + " offsets held transaction markers") != std::string::npos);
+  CHECK(log.find("\"records\":200,\"titles\":200") != std::string::npos);
+  CHECK(differences(s.redis, all) == 0);
 }
