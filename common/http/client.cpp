@@ -239,7 +239,9 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
       impl_->drop();
       count("transport");
       last_kind = HttpError::Kind::transport;
-      last_error = e.what();
+      // A system_error's what() carries Boost's source location; people need the reason.
+      const auto* system = dynamic_cast<const boost::system::system_error*>(&e);
+      last_error = system ? system->code().message() : e.what();
     }
     breaker_->on_failure();
     if (attempt > options_.max_retries) break;

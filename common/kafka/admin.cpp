@@ -1,8 +1,11 @@
 #include "kafka/admin.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "kafka/conf.hpp"
+#include "kafka/topic_metadata.hpp"
 
 namespace anipipe::kafka {
 
@@ -159,16 +162,44 @@ void Admin::alter_topic_configs(const std::string& topic, const std::map<std::st
 }
 
 std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> Admin::watermarks(const std::string& topic) {
-  const auto topics = list_topics();
-  auto it = topics.find(topic);
-  if (it == topics.end()) throw std::runtime_error("topic " + topic + " does not exist");
+  const auto ids = detail::partitions_of(impl_->rk.get(), topic, impl_->timeout);
   std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> out;
-  for (std::int32_t p = 0; p < it->second; ++p) {
-    int64_t lo = 0, hi = 0;
-    if (auto err = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), p, &lo, &hi, static_cast<int>(impl_->timeout.count())))
-      throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err));
-    out[p] = {lo, hi};
-  }
+  for (const auto& [tp, marks] : watermarks(std::map<std::string, int>{{topic, static_cast<int>(ids.size())}})) out[tp.partition] = marks;
+  return out;
+}
+
+std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> Admin::watermarks(const std::map<std::string, int>& topics) {
+  // ListOffsets with the special times "earliest" and "latest" for every partition: batched per
+  // broker, where query_watermark_offsets asks twice per partition.
+  auto ask = [&](std::int64_t which) {
+    detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(16));
+    for (const auto& [topic, count] : topics)
+      for (int p = 0; p < count; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = which;
+    std::map<TopicPartition, std::int64_t> out;
+    if (list->cnt == 0) return out;
+    // A topic created a moment ago may not have its leaders yet: asked again within the timeout.
+    const auto deadline = std::chrono::steady_clock::now() + impl_->timeout;
+    for (;;) {
+      auto err = rd_kafka_offsets_for_times(impl_->rk.get(), list.get(), static_cast<int>(impl_->timeout.count()));
+      const rd_kafka_topic_partition_t* failed = nullptr;
+      for (int i = 0; !err && i < list->cnt; ++i)
+        if (list->elems[i].err) failed = &list->elems[i];
+      if (!err && !failed) break;
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw std::runtime_error("watermarks" + (failed ? " of " + std::string(failed->topic) + "[" + std::to_string(failed->partition) + "]" : std::string()) +
+                                 ": " + rd_kafka_err2str(err ? err : failed->err));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      for (int i = 0; i < list->cnt; ++i) {
+        list->elems[i].offset = which;
+        list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+      }
+    }
+    for (int i = 0; i < list->cnt; ++i) out[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
+    return out;
+  };
+  const auto low = ask(RD_KAFKA_OFFSET_BEGINNING), high = ask(RD_KAFKA_OFFSET_END);
+  std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> out;
+  for (const auto& [tp, lo] : low) out[tp] = {lo, high.at(tp)};
   return out;
 }
 
@@ -185,6 +216,20 @@ std::map<std::int32_t, std::int64_t> Admin::offsets_for_time(const std::string& 
     // -1: no record that late; start after everything there is.
     out[e.partition] = e.offset >= 0 ? e.offset : marks.at(e.partition).second;
   }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Admin::list_groups() {
+  rd_kafka_ListConsumerGroups(impl_->rk.get(), impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS).get(), impl_->queue.get());
+  auto ev = impl_->wait(RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, "list groups");
+  const auto* result = rd_kafka_event_ListConsumerGroups_result(ev.get());
+  size_t n = 0;
+  const auto** groups = rd_kafka_ListConsumerGroups_result_valid(result, &n);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < n; ++i)
+    out.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]),
+                     rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(groups[i])));
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -55,9 +55,14 @@ public:
 
   /// Low and high watermark of every partition of a topic.
   std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic);
+  /// The same for many topics (name -> partition count, as list_topics gives) in two requests a
+  /// broker, not two a partition: a cluster's every topic at once.
+  std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> watermarks(const std::map<std::string, int>& topics);
   /// Per partition, the first offset whose timestamp is at or after unix_ms (the high watermark if none).
   std::map<std::int32_t, std::int64_t> offsets_for_time(const std::string& topic, std::int64_t unix_ms);
 
+  /// Every consumer group the cluster knows: id and state.
+  std::vector<std::pair<std::string, std::string>> list_groups();
   GroupDescription describe_group(const std::string& group_id);
   /// Committed offsets of a group (-1 where none).
   std::map<TopicPartition, std::int64_t> group_offsets(const std::string& group_id, const std::vector<TopicPartition>& tps);

@@ -3,6 +3,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "kafka/admin.hpp"
 #include "kafka/producer.hpp"
 #include "kafka_helpers.hpp"
+#include "pipeline.hpp"
 #include "probe.hpp"
 #include "process.hpp"
 
@@ -255,24 +258,7 @@ TEST_CASE("ops groups lag: a caught-up group on a transactional topic reads 0, a
     for (int i = 0; i < 4; ++i) producer.produce({topic, "k", "{\"n\":" + std::to_string(i) + "}", {}, -1, {}});
     producer.commit_transaction(30s);
   }
-  {
-    anipipe::kafka::Consumer::Options o;
-    o.group_id = group;
-    o.topics = {topic};
-    anipipe::kafka::Consumer c(test_kafka_settings(), o);
-    int n = 0;
-    eventually([&] {
-      auto m = c.poll(100ms);
-      if (m && !m->is_error()) {
-        c.store_offset(m->topic_partition(), m->offset() + 1);
-        ++n;
-      }
-      return n >= 12;
-    }, 30s);
-    REQUIRE(n == 12);
-    c.commit();
-    c.close();
-  }
+  REQUIRE(commit_first(topic, group, 12, 30s) == 12);
   auto lag = run_command({ops_binary(), "groups", "lag", "--group", group, "--topic", topic, "--json"});
   INFO(lag.output);
   CHECK(lag.output.find(R"("total_lag":0,)") != std::string::npos);  // markers are not records
@@ -286,4 +272,67 @@ TEST_CASE("ops groups lag: a caught-up group on a transactional topic reads 0, a
   const auto at = lag.output.find(R"("max_lag_seconds":)");
   REQUIRE(at != std::string::npos);
   CHECK(std::stod(lag.output.substr(at + 18)) >= 1.5);
+}
+
+TEST_CASE("ops page in headless Chromium: a group's lag, a dead letter listed and re-driven (dry run, then for real), a screenshot") {
+  // A group three records behind on a topic of its own.
+  const auto run = unique_name("page");  // every name of this test starts so: the page's filter
+  const auto lag_topic = run + ".lag";
+  const auto lag_group = run + ".lag-group";
+  create_topic(lag_topic, 1);
+  produce_all(lag_topic, {{"1", "{}"}, {"2", "{}"}, {"3", "{}"}, {"4", "{}"}, {"5", "{}"}});
+  REQUIRE(commit_first(lag_topic, lag_group, 2, 30s) == 2);
+  // A dead letter written by a real worker (the probe), and the page's DLQ on its topic.
+  ProbeSetup s;
+  s.input_topic = run + ".in";
+  s.output_topic = run + ".out";
+  s.dlq_topic = run + ".dlq";
+  s.group = run + ".group";
+  s.dir = make_temp_dir("ops-page");
+  create_topic(s.input_topic, 1);
+  create_topic(s.output_topic, 1);
+  create_topic(s.dlq_topic, 1);
+  auto probe = start_probe(s, "p1");
+  INFO(probe->log_tail());
+  produce_all(s.input_topic, {{"ok-1", probe_cmd("ok-1", "ok")}, {"poison", probe_cmd("poison", "dead")}});
+  REQUIRE(consume(s.dlq_topic, 1, 30s).size() == 1);
+
+  Process serve({ops_binary(), "--brokers", test_kafka_settings().brokers, "serve", "--listen", "127.0.0.1:0", "--dlq-topic", s.dlq_topic},
+                s.dir + "/serve.log");
+  const int port = listening_port(serve, 30s);
+  INFO(serve.log_tail());
+  REQUIRE(port > 0);
+  const std::string shot = s.dir + "/ops-page.png";
+  const auto url = "http://127.0.0.1:" + std::to_string(port) + "/?group=" + lag_group + "&filter=" + run + "&tail=" + s.input_topic;
+  const auto r = run_command({"/usr/bin/env", "node", source_dir() + "/tests/node/ops_page.js", url, "0:0", shot}, 120s);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find(R"("lag_total":"3")") != std::string::npos);
+  CHECK(r.output.find(R"("lag_rows":1,)") != std::string::npos);
+  CHECK(r.output.find(R"("status":"")") != std::string::npos);  // no panel failed to load
+  CHECK(r.output.find(R"("dlq_rows":1,)") != std::string::npos);
+  CHECK(r.output.find(R"("dry_run":["would redrive"])") != std::string::npos);
+  CHECK(r.output.find(R"("done":"Re-driven: 1, refused: 0, failed: 0")") != std::string::npos);
+  CHECK(r.output.find(R"("topic_rows":4,)") != std::string::npos);  // the filter: this test's four topics
+  CHECK(r.output.find(R"("group_rows":2,)") != std::string::npos);  // and its two groups
+  CHECK(r.output.find(R"("tail_rows":3,)") != std::string::npos);  // the input topic's tail: two records and the re-driven one
+
+  // The re-driven record went back to its source with the count, and the worker saw it again.
+  const auto input = consume(s.input_topic, 3, 30s);
+  REQUIRE(input.size() == 3);
+  CHECK(input[2].key == std::optional<std::string>("poison"));
+  const auto count_header = input[2].headers.find("dlq-redrive-count");
+  REQUIRE(count_header != input[2].headers.end());
+  CHECK(count_header->second == "1");
+  const auto letters = consume(s.dlq_topic, 3, 30s);
+  REQUIRE(letters.size() == 3);  // the first dead letter, the re-drive note, the second failure
+  CHECK(std::count_if(letters.begin(), letters.end(), [](const Received& x) {
+    return x.value && x.value->find(R"("redrive_count":1)") != std::string::npos && x.value->find("re-driven to") == std::string::npos; }) == 1);
+
+  CHECK(screenshot_problem(shot) == "");
+  keep_artifact(shot, "anipipe-ops-page.png");
+  serve.signal(SIGTERM);
+  CHECK(exit_problem(serve, 30s) == "");
+  probe->signal(SIGTERM);
+  CHECK(exit_problem(*probe, 30s) == "");
 }

@@ -52,6 +52,24 @@ std::vector<Received> consume(const std::string& topic, std::size_t expect, std:
                        read_committed);
 }
 
+std::size_t commit_first(const std::string& topic, const std::string& group, std::size_t count, std::chrono::milliseconds timeout) {
+  kafka::Consumer::Options o;
+  o.group_id = group;
+  o.topics = {topic};
+  kafka::Consumer consumer(test_kafka_settings(), o);
+  std::size_t n = 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (n < count && std::chrono::steady_clock::now() < deadline) {
+    auto m = consumer.poll(std::chrono::milliseconds(100));
+    if (!m || m->is_error()) continue;
+    consumer.store_offset(m->topic_partition(), m->offset() + 1);
+    ++n;
+  }
+  consumer.commit();
+  consumer.close();
+  return n;
+}
+
 std::vector<Received> consume_until(const std::string& topic, const std::function<bool(const std::vector<Received>&)>& done,
                                     std::chrono::milliseconds timeout, bool read_committed) {
   kafka::Consumer::Options o;
@@ -71,7 +89,7 @@ std::vector<Received> consume_until(const std::string& topic, const std::functio
     r.offset = m->offset();
     r.timestamp_ms = m->timestamp_ms();
     for (const char* h : {"traceparent", "correlation-id", "schema", "schema-version", "producer", "dlq-source-topic",
-                          "dlq-source-partition", "dlq-source-offset", "dlq-error", "dlq-worker"})
+                          "dlq-source-partition", "dlq-source-offset", "dlq-error", "dlq-worker", "dlq-redrive-count"})
       if (auto v = m->header(h)) r.headers[h] = std::string(*v);
     out.push_back(std::move(r));
   }

@@ -47,6 +47,11 @@ std::vector<Received> consume(const std::string& topic, std::size_t expect, std:
 std::vector<Received> consume_until(const std::string& topic, const std::function<bool(const std::vector<Received>&)>& done,
                                     std::chrono::milliseconds timeout, bool read_committed = true);
 
+/// Reads `topic` as `group` and commits the offsets of the first `count` records it gets (one
+/// partition: the first `count`), then leaves: the group is `end - count` behind. Returns how many
+/// it committed (fewer if `timeout` passed first).
+std::size_t commit_first(const std::string& topic, const std::string& group, std::size_t count, std::chrono::milliseconds timeout);
+
 /// Paths of the binaries under test (set by CMake).
 std::string probe_binary();
 std::string ops_binary();

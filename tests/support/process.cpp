@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -136,6 +137,21 @@ std::string exit_problem(Process& p, std::chrono::milliseconds timeout) {
   if (code == 0) return "";
   return (code ? "exited with " + std::to_string(*code) : std::string("still running")) + "; " + p.log_file() +
          " ends with:\n" + p.log_tail(3000);
+}
+
+std::string screenshot_problem(const std::string& path) {
+  std::ifstream png(path, std::ios::binary);
+  if (!png) return "no file " + path;
+  std::string head(8, '\0');
+  png.read(head.data(), 8);
+  if (head != std::string("\x89PNG\r\n\x1a\n", 8)) return path + " is not a PNG";
+  png.seekg(0, std::ios::end);
+  const auto size = static_cast<long long>(png.tellg());
+  return size > 5000 ? std::string() : path + " has only " + std::to_string(size) + " bytes";
+}
+
+void keep_artifact(const std::string& path, const std::string& name) {
+  std::filesystem::copy_file(path, std::filesystem::temp_directory_path() / name, std::filesystem::copy_options::overwrite_existing);
 }
 
 std::string make_temp_dir(const std::string& prefix) {

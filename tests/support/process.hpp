@@ -54,6 +54,11 @@ bool eventually(F&& condition, std::chrono::milliseconds timeout) {
   return condition();
 }
 
+/// "" if `path` is a PNG of more than 5,000 bytes (a page, not a blank), else what is wrong.
+std::string screenshot_problem(const std::string& path);
+/// Copies a test's artifact to $TMPDIR/<name>, where people find the last run's.
+void keep_artifact(const std::string& path, const std::string& name);
+
 /// A fresh directory under $TMPDIR for one test's files.
 std::string make_temp_dir(const std::string& prefix);
 

@@ -22,6 +22,7 @@
 #include "rate_limiter.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
+#include "http/query.hpp"
 #include "util/jwt.hpp"
 
 namespace prometheus { class Registry; }
@@ -123,7 +124,6 @@ private:
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, requests_{0};
 };
 
-/// Query string pairs, percent-decoded ('+' is a space); nullopt on a malformed escape.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
+using http::parse_query;
 
 }  // namespace anipipe::edge

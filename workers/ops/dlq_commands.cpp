@@ -96,6 +96,17 @@ kafka::OutRecord note_for(const DeadLetter& d, const std::string& dlq_topic, int
   return note;
 }
 
+const char* outcome_name(RedriveOutcome::Kind k) {
+  switch (k) {
+    case RedriveOutcome::Kind::redriven: return "redriven";
+    case RedriveOutcome::Kind::would_redrive: return "would redrive";
+    case RedriveOutcome::Kind::refused: return "refused";
+    case RedriveOutcome::Kind::skipped: return "skipped";
+    case RedriveOutcome::Kind::failed: return "failed";
+  }
+  return "?";
+}
+
 }  // namespace
 
 bool DlqFilter::matches(const DeadLetter& d) const {
@@ -104,6 +115,7 @@ bool DlqFilter::matches(const DeadLetter& d) const {
   if (!worker.empty() && d.worker != worker) return false;
   if (!error_contains.empty() && d.error.find(error_contains) == std::string::npos) return false;
   if (since_ms > 0 && d.timestamp_ms < since_ms) return false;
+  if (record && (d.partition != record->first || d.offset != record->second)) return false;
   return true;
 }
 
@@ -127,6 +139,39 @@ std::vector<const DeadLetter*> select(const std::vector<DeadLetter>& all, const 
   return out;
 }
 
+std::pair<std::int32_t, std::int64_t> parse_dlq_place(const std::string& which) {
+  std::int32_t partition = 0;
+  std::int64_t offset = -1;
+  const auto colon = which.find(':');
+  try {
+    std::size_t used = 0;
+    if (colon != std::string::npos) {
+      partition = std::stoi(which.substr(0, colon), &used);
+      if (used != colon) throw std::invalid_argument("partition");
+    }
+    const auto tail = which.substr(colon == std::string::npos ? 0 : colon + 1);
+    offset = std::stoll(tail, &used);
+    if (used != tail.size() || offset < 0 || partition < 0) throw std::invalid_argument("offset");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("a dead letter is named OFFSET or PARTITION:OFFSET, not '" + which + "'");
+  }
+  return {partition, offset};
+}
+
+void write_json(json::Writer& w, const DeadLetter& d, bool full) {
+  w.begin_object().field("partition", static_cast<std::int64_t>(d.partition)).field("offset", d.offset)
+      .field("time", when(d.timestamp_ms)).field("source_topic", d.source_topic)
+      .field("source_partition", static_cast<std::int64_t>(d.source_partition)).field("source_offset", d.source_offset)
+      .field("worker", d.worker).field("error", d.error).field("key", d.key)
+      .field("redrive_count", static_cast<std::int64_t>(d.redrive_count)).field("redriven", static_cast<std::int64_t>(d.redriven));
+  if (full) {
+    w.field("failed_at", d.failed_at).field("envelope", d.envelope).field("value", d.value);
+    w.key("headers").begin_object().field("traceparent", d.headers.traceparent).field("correlation_id", d.headers.correlation_id)
+        .field("schema", d.headers.schema).field("producer", d.headers.producer).end_object();
+  }
+  w.end_object();
+}
+
 int dlq_list(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, bool json) {
   const auto all = read_dead_letters(kafka, dlq_topic);
   const auto chosen = select(all, filter);
@@ -134,16 +179,7 @@ int dlq_list(const kafka::Settings& kafka, const std::string& dlq_topic, const D
     std::string out;
     json::Writer w(out);
     w.begin_array();
-    for (const auto* d : chosen) {
-      w.begin_object().field("partition", static_cast<std::int64_t>(d->partition)).field("offset", d->offset)
-          .field("time", when(d->timestamp_ms)).field("source_topic", d->source_topic)
-          .field("source_partition", static_cast<std::int64_t>(d->source_partition)).field("source_offset", d->source_offset)
-          .field("worker", d->worker).field("error", d->error);
-      if (d->key) w.field("key", *d->key);
-      else w.key("key").null();
-      w.field("redrive_count", static_cast<std::int64_t>(d->redrive_count)).field("redriven", static_cast<std::int64_t>(d->redriven))
-          .end_object();
-    }
+    for (const auto* d : chosen) write_json(w, *d, false);
     w.end_array();
     std::printf("%s\n", out.c_str());
     return 0;
@@ -157,15 +193,7 @@ int dlq_list(const kafka::Settings& kafka, const std::string& dlq_topic, const D
 }
 
 int dlq_show(const kafka::Settings& kafka, const std::string& dlq_topic, const std::string& which) {
-  std::int32_t partition = 0;
-  std::int64_t offset = -1;
-  const auto colon = which.find(':');
-  try {
-    if (colon != std::string::npos) partition = std::stoi(which.substr(0, colon));
-    offset = std::stoll(which.substr(colon == std::string::npos ? 0 : colon + 1));
-  } catch (const std::exception&) {
-    throw std::invalid_argument("dlq show takes OFFSET or PARTITION:OFFSET, not '" + which + "'");
-  }
+  const auto [partition, offset] = parse_dlq_place(which);
   for (const auto& d : read_dead_letters(kafka, dlq_topic)) {
     if (d.partition != partition || d.offset != offset) continue;
     std::printf("dead letter %d:%lld at %s\n", d.partition, static_cast<long long>(d.offset), when(d.timestamp_ms).c_str());
@@ -179,35 +207,38 @@ int dlq_show(const kafka::Settings& kafka, const std::string& dlq_topic, const s
   return 1;
 }
 
-int dlq_redrive(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, const RedriveOptions& options) {
+int RedriveReport::count(RedriveOutcome::Kind k) const {
+  return static_cast<int>(std::count_if(outcomes.begin(), outcomes.end(), [&](const RedriveOutcome& o) { return o.kind == k; }));
+}
+
+RedriveReport redrive(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, const RedriveOptions& options) {
   const auto schemas = json::SchemaRegistry::load_directories(options.schema_dirs);
   const auto all = read_dead_letters(kafka, dlq_topic);
   const auto chosen = select(all, filter);
   kafka::Producer producer(kafka);
-  int redriven = 0, refused = 0, skipped = 0, would = 0, failed = 0;
+  RedriveReport report;
+  report.matched = chosen.size();
+  report.dry_run = options.dry_run;
+  using Kind = RedriveOutcome::Kind;
+  auto note = [&](Kind kind, const std::string& id, std::string detail) { report.outcomes.push_back({kind, id, std::move(detail)}); };
   for (const auto* d : chosen) {
     const std::string id = std::to_string(d->partition) + ":" + std::to_string(d->offset);
     if (d->source_partition < 0 || d->source_topic.empty()) {
-      std::printf("skipped %s: it came from %s, not from a topic - fix the cause; the upstream is read again anyway\n", id.c_str(),
-                  d->source_topic.c_str());
-      ++skipped;
+      note(Kind::skipped, id, "it came from " + d->source_topic + ", not from a topic - fix the cause; the upstream is read again anyway");
       continue;
     }
     if (d->redrive_count >= options.max_redrives) {
-      std::printf("refused %s: re-driven %d time(s) already (--max-redrives %d): a poison record is not sent round again\n", id.c_str(),
-                  d->redrive_count, options.max_redrives);
-      ++refused;
+      note(Kind::refused, id, "re-driven " + std::to_string(d->redrive_count) + " time(s) already (--max-redrives " +
+                                  std::to_string(options.max_redrives) + "): a poison record is not sent round again");
       continue;
     }
     if (d->redriven > 0 && !options.again) {
-      std::printf("skipped %s: re-driven already (--again to send it once more)\n", id.c_str());
-      ++skipped;
+      note(Kind::skipped, id, "re-driven already (--again to send it once more)");
       continue;
     }
     if (options.dry_run) {
-      std::printf("would redrive %s -> %s (key %s), redrive %d of at most %d\n", id.c_str(), d->source_topic.c_str(),
-                  d->key.value_or("-").c_str(), d->redrive_count + 1, options.max_redrives);
-      ++would;
+      note(Kind::would_redrive, id, "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " +
+                                       std::to_string(d->redrive_count + 1) + " of at most " + std::to_string(options.max_redrives));
       continue;
     }
     kafka::OutRecord record;
@@ -237,18 +268,34 @@ int dlq_redrive(const kafka::Settings& kafka, const std::string& dlq_topic, cons
       ok = false;
       why = "not acknowledged within 30 s";
     }
-    if (ok) {
-      std::printf("redriven %s -> %s (key %s), redrive %d of at most %d\n", id.c_str(), d->source_topic.c_str(), d->key.value_or("-").c_str(),
-                  d->redrive_count + 1, options.max_redrives);
-      ++redriven;
-    } else {
-      std::printf("failed %s: %s\n", id.c_str(), why.c_str());
-      ++failed;
-    }
+    if (ok)
+      note(Kind::redriven, id, "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " +
+                                   std::to_string(d->redrive_count + 1) + " of at most " + std::to_string(options.max_redrives));
+    else
+      note(Kind::failed, id, why);
   }
-  std::printf(R"({"matched":%zu,"redriven":%d,"would_redrive":%d,"refused":%d,"skipped":%d,"failed":%d,"dry_run":%s})" "\n", chosen.size(),
-              redriven, would, refused, skipped, failed, options.dry_run ? "true" : "false");
-  return refused || failed ? 1 : 0;
+  return report;
+}
+
+void write_json(json::Writer& w, const RedriveReport& r) {
+  using Kind = RedriveOutcome::Kind;
+  w.begin_object().field("matched", static_cast<std::int64_t>(r.matched)).field("redriven", r.count(Kind::redriven))
+      .field("would_redrive", r.count(Kind::would_redrive)).field("refused", r.count(Kind::refused))
+      .field("skipped", r.count(Kind::skipped)).field("failed", r.count(Kind::failed)).field("dry_run", r.dry_run);
+  w.key("records").begin_array();
+  for (const auto& o : r.outcomes)
+    w.begin_object().field("record", o.record).field("outcome", outcome_name(o.kind)).field("detail", o.detail).end_object();
+  w.end_array().end_object();
+}
+
+int dlq_redrive(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, const RedriveOptions& options) {
+  const auto report = redrive(kafka, dlq_topic, filter, options);
+  for (const auto& o : report.outcomes) std::printf("%s %s: %s\n", outcome_name(o.kind), o.record.c_str(), o.detail.c_str());
+  using Kind = RedriveOutcome::Kind;
+  std::printf(R"({"matched":%zu,"redriven":%d,"would_redrive":%d,"refused":%d,"skipped":%d,"failed":%d,"dry_run":%s})" "\n", report.matched,
+              report.count(Kind::redriven), report.count(Kind::would_redrive), report.count(Kind::refused), report.count(Kind::skipped),
+              report.count(Kind::failed), options.dry_run ? "true" : "false");
+  return report.count(Kind::refused) || report.count(Kind::failed) ? 1 : 0;
 }
 
 }  // namespace anipipe::ops

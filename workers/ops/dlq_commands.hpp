@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "json/json_writer.hpp"
 #include "json/schema.hpp"
 #include "kafka/message.hpp"
 #include "kafka/settings.hpp"
@@ -39,6 +40,7 @@ struct DlqFilter {
   std::string source_topic, worker, error_contains;
   std::int64_t since_ms = 0;  // dead letters at or after (record timestamp)
   std::size_t limit = 0;      // the newest N (0: all)
+  std::optional<std::pair<std::int32_t, std::int64_t>> record;  // only this dead letter (partition, offset)
   bool matches(const DeadLetter& d) const;
 };
 
@@ -47,8 +49,12 @@ std::vector<DeadLetter> read_dead_letters(const kafka::Settings& kafka, const st
 /// The dead letters (not notes) that pass the filter, oldest first, the newest `limit` of them.
 std::vector<const DeadLetter*> select(const std::vector<DeadLetter>& all, const DlqFilter& filter);
 
+/// "OFFSET" (partition 0) or "PARTITION:OFFSET"; throws std::invalid_argument otherwise.
+std::pair<std::int32_t, std::int64_t> parse_dlq_place(const std::string& which);
+/// A dead letter as JSON: the list's fields, and with `full` the envelope, value and headers.
+void write_json(json::Writer& w, const DeadLetter& d, bool full);
+
 int dlq_list(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, bool json);
-/// which: "OFFSET" (partition 0) or "PARTITION:OFFSET".
 int dlq_show(const kafka::Settings& kafka, const std::string& dlq_topic, const std::string& which);
 
 struct RedriveOptions {
@@ -57,6 +63,20 @@ struct RedriveOptions {
   bool again = false;  // re-drive what was re-driven already
   std::string schema_dirs;
 };
+struct RedriveOutcome {
+  enum class Kind { redriven, would_redrive, refused, skipped, failed } kind;
+  std::string record;  // PARTITION:OFFSET in the DLQ
+  std::string detail;  // one line for a person
+};
+struct RedriveReport {
+  std::size_t matched = 0;
+  bool dry_run = false;
+  std::vector<RedriveOutcome> outcomes;
+  int count(RedriveOutcome::Kind k) const;
+};
+/// Re-drives (or, dry, judges) the dead letters the filter selects.
+RedriveReport redrive(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, const RedriveOptions& options);
+void write_json(json::Writer& w, const RedriveReport& report);
 /// Prints one line per dead letter (redriven, would redrive, refused, skipped) and a JSON summary.
 /// Returns 0, or 1 if any was refused or failed.
 int dlq_redrive(const kafka::Settings& kafka, const std::string& dlq_topic, const DlqFilter& filter, const RedriveOptions& options);

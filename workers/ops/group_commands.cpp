@@ -4,8 +4,11 @@
 
 #include "kafka/topic_reader.hpp"
 #include "util/clock.hpp"
+#include "print_json.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace anipipe::ops {
 
@@ -30,56 +33,122 @@ int print_group_members(kafka::Admin& admin, const std::string& group) {
   return 0;
 }
 
-int print_group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics,
-                    bool json) {
-  const auto description = admin.describe_group(group);
-  if (!json) {
-    std::printf("group %s: %s, %zu member(s)\n", group.c_str(), description.state.c_str(), description.members.size());
-    std::printf("%-34s %9s %12s %12s %10s %10s\n", "topic", "partition", "committed", "end", "lag", "lag_s");
+GroupLag group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std::string& group, std::vector<std::string> topics) {
+  GroupLag out;
+  out.description = admin.describe_group(group);
+  std::map<kafka::TopicPartition, std::string> owners;
+  for (const auto& m : out.description.members)
+    for (const auto& tp : m.assignment) owners[tp] = m.instance_id.empty() ? m.client_id : m.instance_id;
+  std::map<kafka::TopicPartition, std::int64_t> committed;
+  if (topics.empty()) {
+    committed = admin.group_offsets(group, {});
+    std::set<std::string> found;
+    for (const auto& [tp, _] : committed) found.insert(tp.topic);
+    for (const auto& [tp, _] : owners) found.insert(tp.topic);
+    topics.assign(found.begin(), found.end());
   }
-  std::int64_t total = 0;
-  double worst_seconds = 0;
-  bool capped_any = false;
   const auto now_ms = util::now_unix_ms();
-  std::string rows;
   for (const auto& topic : topics) {
     const auto marks = admin.watermarks(topic);
     std::vector<kafka::TopicPartition> tps;
     for (const auto& [p, _] : marks) tps.push_back({topic, p});
-    const auto committed = admin.group_offsets(group, tps);
+    const auto offsets = admin.group_offsets(group, tps);
     for (const auto& [p, lohi] : marks) {
-      auto it = committed.find({topic, p});
-      const std::int64_t c = it == committed.end() ? -1 : it->second;
-      // Nothing committed yet: the group would start at the beginning (auto.offset.reset=earliest).
-      const auto readable = kafka::readable_from(kafka, topic, p, c >= 0 ? c : lohi.first);
-      const double seconds = readable.records > 0 && readable.first_timestamp_ms > 0
-                                 ? std::max<double>(0, static_cast<double>(now_ms - readable.first_timestamp_ms) / 1000.0)
-                                 : 0.0;
-      total += readable.records;
-      worst_seconds = std::max(worst_seconds, seconds);
-      capped_any |= readable.capped;
-      const std::string lag = (readable.capped ? ">=" : "") + std::to_string(readable.records);
-      if (json) {
-        char row[512];
-        std::snprintf(row, sizeof row, R"(%s{"topic":"%s","partition":%d,"committed":%lld,"end":%lld,"lag":%lld,"lag_capped":%s,"lag_seconds":%.3f})",
-                      rows.empty() ? "" : ",", topic.c_str(), p, static_cast<long long>(c), static_cast<long long>(lohi.second),
-                      static_cast<long long>(readable.records), readable.capped ? "true" : "false", seconds);
-        rows += row;
-      } else {
-        std::printf("%-34s %9d %12s %12lld %10s %10.1f\n", topic.c_str(), p, c >= 0 ? std::to_string(c).c_str() : "-",
-                    static_cast<long long>(lohi.second), lag.c_str(), seconds);
+      PartitionLag row;
+      row.topic = topic;
+      row.partition = p;
+      row.end = lohi.second;
+      if (auto it = offsets.find({topic, p}); it != offsets.end()) row.committed = it->second;
+      if (auto it = owners.find({topic, p}); it != owners.end()) row.owner = it->second;
+      // Only a partition with offsets left is read (a reader per partition is not free).
+      if (std::max(row.committed, lohi.first) < lohi.second) {
+        const auto readable = kafka::readable_from(kafka, topic, p, row.committed >= 0 ? row.committed : lohi.first);
+        row.lag = readable.records;
+        row.capped = readable.capped;
+        if (readable.records > 0 && readable.first_timestamp_ms > 0)
+          row.seconds = std::max<double>(0, static_cast<double>(now_ms - readable.first_timestamp_ms) / 1000.0);
       }
+      out.total += row.lag;
+      out.capped |= row.capped;
+      out.max_seconds = std::max(out.max_seconds, row.seconds);
+      out.partitions.push_back(std::move(row));
     }
   }
-  if (json) {
-    std::printf(R"({"group":"%s","state":"%s","members":%zu,"partitions":[%s],"total_lag":%lld,"total_lag_capped":%s,"max_lag_seconds":%.3f})" "\n",
-                group.c_str(), description.state.c_str(), description.members.size(), rows.c_str(), static_cast<long long>(total),
-                capped_any ? "true" : "false", worst_seconds);
-  } else {
-    std::printf("total lag: %s%lld record(s), oldest unread %.1f s (records a read_committed reader would read: transaction markers "
-                "are not counted)\n",
-                capped_any ? ">=" : "", static_cast<long long>(total), worst_seconds);
+  return out;
+}
+
+void write_json(json::Writer& w, const kafka::GroupDescription& d) {
+  w.begin_object().field("group", d.group_id).field("state", d.state).key("members").begin_array();
+  for (const auto& m : d.members) {
+    w.begin_object().field("instance_id", m.instance_id).field("client_id", m.client_id).field("host", m.host)
+        .field("member_id", m.member_id).key("partitions").begin_array();
+    for (const auto& tp : m.assignment) w.value(tp.to_string());
+    w.end_array().end_object();
   }
+  w.end_array().end_object();
+}
+
+void write_json(json::Writer& w, const GroupLag& lag) {
+  const auto& d = lag.description;
+  w.begin_object().field("group", d.group_id).field("state", d.state).field("members", static_cast<std::int64_t>(d.members.size()));
+  w.key("partitions").begin_array();
+  for (const auto& r : lag.partitions)
+    w.begin_object().field("topic", r.topic).field("partition", static_cast<std::int64_t>(r.partition)).field("committed", r.committed)
+        .field("end", r.end).field("lag", r.lag).field("lag_capped", r.capped).field("lag_seconds", r.seconds).field("owner", r.owner)
+        .end_object();
+  w.end_array().field("total_lag", lag.total).field("total_lag_capped", lag.capped).field("max_lag_seconds", lag.max_seconds).end_object();
+}
+
+int print_group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics,
+                    bool json) {
+  const auto lag = group_lag(kafka, admin, group, topics);
+  if (json) {
+    print_json(lag);
+    return 0;
+  }
+  std::printf("group %s: %s, %zu member(s)\n", group.c_str(), lag.description.state.c_str(), lag.description.members.size());
+  std::printf("%-34s %9s %12s %12s %10s %10s  %s\n", "topic", "partition", "committed", "end", "lag", "lag_s", "owner");
+  for (const auto& r : lag.partitions)
+    std::printf("%-34s %9d %12s %12lld %10s %10.1f  %s\n", r.topic.c_str(), r.partition,
+                r.committed >= 0 ? std::to_string(r.committed).c_str() : "-", static_cast<long long>(r.end),
+                ((r.capped ? ">=" : "") + std::to_string(r.lag)).c_str(), r.seconds, r.owner.empty() ? "-" : r.owner.c_str());
+  std::printf("total lag: %s%lld record(s), oldest unread %.1f s (records a read_committed reader would read: transaction markers "
+              "are not counted)\n",
+              lag.capped ? ">=" : "", static_cast<long long>(lag.total), lag.max_seconds);
+  return 0;
+}
+
+std::vector<GroupSummary> list_groups(kafka::Admin& admin) {
+  std::vector<GroupSummary> out;
+  for (const auto& [id, state] : admin.list_groups()) {
+    GroupSummary g{id, state, 0};
+    try {
+      const auto d = admin.describe_group(id);
+      g.state = d.state;
+      g.members = d.members.size();
+    } catch (const std::exception&) {
+      // A group that went away between the two calls: listed as it was.
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+void write_json(json::Writer& w, const std::vector<GroupSummary>& groups) {
+  w.begin_array();
+  for (const auto& g : groups)
+    w.begin_object().field("group", g.group).field("state", g.state).field("members", static_cast<std::int64_t>(g.members)).end_object();
+  w.end_array();
+}
+
+int print_groups(kafka::Admin& admin, bool json) {
+  const auto groups = list_groups(admin);
+  if (json) {
+    print_json(groups);
+    return 0;
+  }
+  std::printf("%-60s %-20s %s\n", "group", "state", "members");
+  for (const auto& g : groups) std::printf("%-60s %-20s %zu\n", g.group.c_str(), g.state.c_str(), g.members);
   return 0;
 }
 

@@ -2,12 +2,17 @@
 //   topics list   what the cluster has, next to what topics/topics.json says
 //   topics diff   drift between the two; exit 1 if there is any
 //   topics apply  create missing topics, add partitions, set configs; a second run changes nothing
-//   groups lag    committed offsets, ends and lag of a consumer group
+//   topics offsets  every topic's partitions with first and end offsets
+//   groups list   every consumer group with its state and members
+//   groups lag    committed offsets, ends and lag of a consumer group (records and seconds)
 //   groups reset  move a stopped group to earliest / latest / a time, for replays
 //   replay        the same, by the name ops look for
 //   groups describe  a group's members: instance ids, hosts, partitions
 //   cache rebuild Redis rebuilt from anilibria.titles, with progress
 //   dlq list|show|redrive  dead letters: filter, inspect, publish back to their source (loop-guarded)
+//   tail          the newest records of a topic
+//   freshness     freshness per stage, from the workers' /metrics
+//   serve         the ops page (all of the above in a browser)
 //   reconcile     the reconciliation sweep now: every upstream title (or the ones named) observed
 //                 again, for sync to repair what drifted
 #include <CLI/CLI.hpp>
@@ -22,6 +27,10 @@
 #include "cache_rebuild.hpp"
 #include "group_commands.hpp"
 #include "dlq_commands.hpp"
+#include "freshness_report.hpp"
+#include "ops_server.hpp"
+#include "topic_offsets.hpp"
+#include "topic_tail.hpp"
 #include "reconcile.hpp"
 #include "util/clock.hpp"
 #include "topic_catalog.hpp"
@@ -141,22 +150,29 @@ int main(int argc, char** argv) {
   auto* list_cmd = topics->add_subcommand("list", "Catalog partitions next to the cluster's");
   auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
   auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");
+  bool offsets_json = false;
+  auto* offsets_cmd = topics->add_subcommand("offsets", "Every topic's partitions with their first and end offsets");
+  offsets_cmd->add_flag("--json", offsets_json, "A JSON array instead of the table");
 
   std::string group, reset_to;
   std::vector<std::string> group_topics;
   bool dry_run = false;
   auto* groups = app.add_subcommand("groups", "Consumer groups: lag, and offset resets for replays");
   groups->require_subcommand(1);
-  auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition");
-  bool lag_json = false;
-  lag_cmd->add_flag("--json", lag_json, "One JSON object instead of the table");
+  bool groups_json = false;
+  auto* groups_list_cmd = groups->add_subcommand("list", "Every consumer group: state and members");
+  groups_list_cmd->add_flag("--json", groups_json, "A JSON array instead of the table");
+  auto* lag_cmd = groups->add_subcommand("lag", "Committed offset, end and lag per partition, in records and seconds");
+  lag_cmd->add_flag("--json", groups_json, "One JSON object instead of the table");
+  lag_cmd->add_option("--group", group, "Consumer group id")->required();
+  lag_cmd->add_option("--topic", group_topics, "Topic (repeatable; default: every topic the group has offsets on or is assigned)");
   auto* describe_cmd = groups->add_subcommand("describe", "Members: instance id (static members), client, host, partitions");
   describe_cmd->add_option("--group", group, "Consumer group id")->required();
   auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
   // The replay of DESIGN.md ("reset a group and let it re-consume"): the same as groups reset.
   auto* replay_cmd = app.add_subcommand("replay", "Replay topics into a stopped group's workers: move its offsets "
                                                   "(refused while the group has live members)");
-  for (auto* cmd : {lag_cmd, reset_cmd, replay_cmd}) {
+  for (auto* cmd : {reset_cmd, replay_cmd}) {
     cmd->add_option("--group", group, "Consumer group id")->required();
     cmd->add_option("--topic", group_topics, "Topic (repeatable)")->required();
   }
@@ -178,7 +194,7 @@ int main(int argc, char** argv) {
   rebuild_cmd->add_option("--connections", rebuild.connections, "Redis connections applying batches at once")
       ->capture_default_str()->check(CLI::Range(1, 64));
 
-  std::string dlq_topic = "anilibria.dlq", dlq_since, dlq_which;
+  std::string dlq_topic = "anilibria.dlq", dlq_since, dlq_which, dlq_record;
   anipipe::ops::DlqFilter dlq_filter;
   anipipe::ops::RedriveOptions redrive;
   bool dlq_json = false;
@@ -197,6 +213,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--error", dlq_filter.error_contains, "Only dead letters whose error contains this");
     cmd->add_option("--since", dlq_since, "Only dead letters at or after this RFC 3339 time");
     cmd->add_option("--limit", dlq_filter.limit, "The newest N of them");
+    cmd->add_option("--record", dlq_record, "Only this dead letter: OFFSET or PARTITION:OFFSET");
   }
   dlq_list_cmd->add_flag("--json", dlq_json, "A JSON array instead of lines");
   dlq_redrive_cmd->add_option("--max-redrives", redrive.max_redrives, "Refuse a record already re-driven this often")
@@ -206,6 +223,38 @@ int main(int argc, char** argv) {
   dlq_redrive_cmd->add_option("--schema-dir", redrive.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
       ->envname("ANIPIPE_SCHEMA_DIR");
   for (auto* cmd : {dlq_list_cmd, dlq_show_cmd, dlq_redrive_cmd}) cmd->fallthrough();
+
+  std::string tail_topic;
+  std::size_t tail_n = 20;
+  bool tail_json = false;
+  auto* tail_cmd = app.add_subcommand("tail", "The newest records of a topic, oldest first");
+  tail_cmd->add_option("--topic", tail_topic, "Topic")->required();
+  tail_cmd->add_option("-n", tail_n, "How many")->capture_default_str()->check(CLI::Range(1, 10000));
+  tail_cmd->add_flag("--json", tail_json, "A JSON array instead of lines");
+
+  std::vector<std::string> metrics_urls;
+  bool freshness_json = false;
+  auto* freshness_cmd = app.add_subcommand("freshness", "Freshness per stage (catalog, redis, websocket, webhook, notified): how old an "
+                                                        "upstream observation is when its effect lands, from the workers' /metrics");
+  freshness_cmd->add_option("--metrics-url", metrics_urls, "A worker's /metrics URL (repeatable)")->required()
+      ->envname("ANIPIPE_OPS_METRICS_URLS")->delimiter(',');
+  freshness_cmd->add_flag("--json", freshness_json, "One JSON object instead of the table");
+
+  anipipe::ops::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "The ops page: topics, groups and lag, dead letters with re-drive, a live tail, "
+                                                "freshness; GET / in a browser");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0: any free one)")->envname("ANIPIPE_OPS_LISTEN")->capture_default_str();
+  serve_cmd->add_option("--token", serve.token, "Bearer token every /api request must carry (required off loopback); open the page "
+                                                "as /#token=...")->envname("ANIPIPE_OPS_TOKEN");
+  serve_cmd->add_option("--dlq-topic", serve.dlq_topic)->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
+  serve_cmd->add_option("--metrics-url", serve.metrics_urls, "A worker's /metrics URL, for freshness (repeatable)")
+      ->envname("ANIPIPE_OPS_METRICS_URLS")->delimiter(',');
+  serve_cmd->add_option("--max-redrives", serve.redrive.max_redrives, "Refuse a record already re-driven this often")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  serve_cmd->add_option("--schema-dir", serve.redrive.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
+      ->envname("ANIPIPE_SCHEMA_DIR");
+  serve_cmd->add_option("--max-connections", serve.max_connections, "Connections served at once")->capture_default_str()
+      ->check(CLI::Range(1, 1024));
 
   anipipe::ops::ReconcileOptions reconcile;
   auto* reconcile_cmd = app.add_subcommand("reconcile", "Run the reconciliation sweep now: an observation of every upstream title "
@@ -225,16 +274,25 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_SCHEMA_DIR");
 
   // "topics diff --file x" reads naturally; let the leaf commands pass options up to "topics".
-  for (auto* cmd : {list_cmd, diff_cmd, apply_cmd}) cmd->fallthrough();
+  for (auto* cmd : {list_cmd, diff_cmd, apply_cmd, offsets_cmd}) cmd->fallthrough();
   topics->fallthrough();
 
   anipipe::config::parse_or_exit(app, argc, argv);
   try {
+    // Commands that need no admin client of their own.
+    if (*serve_cmd) {
+      serve.admin_timeout = std::chrono::seconds(timeout_s);
+      return anipipe::ops::serve(kafka, serve);
+    }
+    if (*tail_cmd) return anipipe::ops::print_tail(kafka, tail_topic, tail_n, tail_json);
+    if (*freshness_cmd) return anipipe::ops::print_freshness(metrics_urls, freshness_json);
     Admin admin(kafka, std::chrono::seconds(timeout_s));
+    if (*offsets_cmd) return anipipe::ops::print_topic_offsets(admin, offsets_json);
+    if (*groups_list_cmd) return anipipe::ops::print_groups(admin, groups_json);
     if (*list_cmd) return list(admin, targs);
     if (*diff_cmd) return diff(admin, targs);
     if (*apply_cmd) return apply(admin, targs);
-    if (*lag_cmd) return anipipe::ops::print_group_lag(kafka, admin, group, group_topics, lag_json);
+    if (*lag_cmd) return anipipe::ops::print_group_lag(kafka, admin, group, group_topics, groups_json);
     if (*describe_cmd) return anipipe::ops::print_group_members(admin, group);
     if (*reconcile_cmd) return anipipe::ops::reconcile(kafka, reconcile);
     if (*dlq_list_cmd || *dlq_redrive_cmd) {
@@ -243,6 +301,7 @@ int main(int argc, char** argv) {
         if (!t) throw std::invalid_argument("--since must be an RFC 3339 time, not '" + dlq_since + "'");
         dlq_filter.since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
       }
+      if (!dlq_record.empty()) dlq_filter.record = anipipe::ops::parse_dlq_place(dlq_record);
       return *dlq_list_cmd ? anipipe::ops::dlq_list(kafka, dlq_topic, dlq_filter, dlq_json)
                            : anipipe::ops::dlq_redrive(kafka, dlq_topic, dlq_filter, redrive);
     }
