@@ -69,7 +69,8 @@ void session(tcp::socket socket, OpsApi& api, const ServeOptions& o, unsigned sh
     auto& req = parser.get();
     ApiResponse r;
     const std::string target(req.target());
-    const bool api_route = target.starts_with("/api/") || target.starts_with("/metrics");
+    // /metrics stays open like every worker's (counts and topic names; Prometheus scrapes it).
+    const bool api_route = target.starts_with("/api/");
     const std::string auth(req[bhttp::field::authorization]);
     if (o.token.empty() && !loopback_host(req[bhttp::field::host], port)) {
       r = {403, "application/json", R"J({"error":"forbidden","message":"this page answers to 127.0.0.1 and localhost only (or start it with a token)"})J", {}};
