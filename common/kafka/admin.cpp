@@ -96,6 +96,27 @@ std::map<std::string, int> Admin::list_topics() {
   return out;
 }
 
+ClusterView Admin::cluster(const std::vector<std::string>& topics) {
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, static_cast<int>(impl_->timeout.count()));
+  if (err) throw std::runtime_error(std::string("cannot read cluster metadata: ") + rd_kafka_err2str(err));
+  ClusterView out;
+  for (int i = 0; i < md->broker_cnt; ++i) out.brokers.push_back(md->brokers[i].id);
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    const std::string name = t.topic;
+    const bool wanted = topics.empty() ? !name.starts_with("__") : std::find(topics.begin(), topics.end(), name) != topics.end();
+    if (!wanted || t.err) continue;
+    for (int p = 0; p < t.partition_cnt; ++p) {
+      const auto& mp = t.partitions[p];
+      PartitionPlacement placement{name, mp.id, mp.leader, {mp.replicas, mp.replicas + mp.replica_cnt}, {mp.isrs, mp.isrs + mp.isr_cnt}};
+      out.partitions.push_back(std::move(placement));
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
 void Admin::create_topics(const std::vector<TopicSpec>& specs) {
   if (specs.empty()) return;
   std::vector<rd_kafka_NewTopic_t*> topics;

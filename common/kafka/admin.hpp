@@ -21,6 +21,19 @@ struct TopicSpec {
   std::map<std::string, std::string> configs;
 };
 
+/// Where a partition lives: its leader (-1 while it has none), replicas and in-sync replicas.
+struct PartitionPlacement {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int32_t leader = -1;
+  std::vector<std::int32_t> replicas, isr;
+};
+
+struct ClusterView {
+  std::vector<std::int32_t> brokers;  // the ids of the brokers the cluster lists now
+  std::vector<PartitionPlacement> partitions;
+};
+
 struct GroupMember {
   std::string member_id;
   std::string instance_id;  // group.instance.id of a static member, empty for a dynamic one
@@ -42,6 +55,8 @@ public:
 
   /// Topic name -> partition count, internal topics excluded.
   std::map<std::string, int> list_topics();
+  /// Brokers, and the placement of every partition of `topics` (all non-internal topics if empty).
+  ClusterView cluster(const std::vector<std::string>& topics = {});
   /// Creates topics; a topic that already exists is not an error. Throws on any other failure.
   void create_topics(const std::vector<TopicSpec>& specs);
   /// Deletes topics; a missing topic is not an error.

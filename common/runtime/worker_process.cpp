@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "kafka/fatal_error.hpp"
 #include "log/log.hpp"
@@ -31,7 +34,26 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
       else
         spdlog::info("instance id {} (given){}", lease->id(), options.static_membership ? "; static member of " + options.group : "");
     }
-    return body(ctx);
+    // A static member fenced although its id is leased here (ids carry the host name, and the
+    // kernel's lock lets one process at a time hold a slot) was fenced by itself: after a
+    // coordinator failover the broker can process one of its own abandoned JoinGroups late and
+    // take it for a newer instance (KAFKA-20985). No twin exists to ping-pong with, so the worker
+    // starts again in this process instead of waiting for a supervisor; a given id still exits.
+    std::vector<std::chrono::steady_clock::time_point> rejoins;
+    for (;;) {
+      try {
+        return body(ctx);
+      } catch (const kafka::FatalError& e) {
+        const auto now = std::chrono::steady_clock::now();
+        std::erase_if(rejoins, [&](auto t) { return now - t > std::chrono::minutes(10); });
+        const bool self_fenced = lease && lease->slot() && std::string_view(e.what()).find("fenced") != std::string_view::npos;
+        if (!self_fenced || stop.load() || rejoins.size() >= 5) throw;
+        rejoins.push_back(now);
+        spdlog::warn("{}; instance id {} is leased by this process alone, so it fenced itself (a coordinator failover): "
+                     "starting the worker again in this process ({} of 5 in 10 min)", e.what(), lease->id(), rejoins.size());
+        metrics.rebalance("self_fenced");
+      }
+    }
   } catch (const kafka::FatalError& e) {
     spdlog::critical("{}; exiting so that a supervisor starts this instance again", e.what());
     spdlog::default_logger()->flush();

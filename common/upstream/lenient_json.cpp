@@ -4,7 +4,9 @@
 #include <cmath>
 #include <string>
 
-namespace anipipe::upstream::lenient {
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace lenient {
 
 using simdjson::ondemand::json_type;
 
@@ -121,4 +123,6 @@ std::optional<bool> bool_field(object& obj, std::string_view key) {
   return std::nullopt;
 }
 
-}  // namespace anipipe::upstream::lenient
+}  // namespace lenient
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

@@ -8,7 +8,11 @@
 #include <optional>
 #include <string_view>
 
-namespace anipipe::upstream::lenient {
+#include "upstream/isa.hpp"
+
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace lenient {
 
 using simdjson::ondemand::object;
 using simdjson::ondemand::value;
@@ -40,4 +44,6 @@ void reset();
 std::optional<double> as_number(value v);
 std::optional<std::string_view> as_string(value v);
 
-}  // namespace anipipe::upstream::lenient
+}  // namespace lenient
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

@@ -6,7 +6,9 @@
 #include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
-namespace anipipe::upstream::v1 {
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace v1 {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -189,4 +191,6 @@ bool schedule_event(object& obj, UpstreamEvent& e, std::string* why) {
   return true;
 }
 
-}  // namespace anipipe::upstream::v1
+}  // namespace v1
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

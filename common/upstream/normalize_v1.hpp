@@ -5,8 +5,11 @@
 #include <string>
 
 #include "upstream/upstream_event.hpp"
+#include "upstream/isa.hpp"
 
-namespace anipipe::upstream::v1 {
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace v1 {
 
 /// A release: /anime/releases/latest item (with latest_episode) or a full release (with episodes[]).
 /// Returns false and sets *why when the payload has no usable id.
@@ -19,4 +22,6 @@ bool release_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::strin
 bool episode_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
 bool schedule_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
 
-}  // namespace anipipe::upstream::v1
+}  // namespace v1
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

@@ -7,7 +7,9 @@
 #include "upstream/lenient_json.hpp"
 #include "util/clock.hpp"
 
-namespace anipipe::upstream::v3 {
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace v3 {
 namespace {
 
 using simdjson::ondemand::json_type;
@@ -239,4 +241,6 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
   return FrameResult::unknown_type;
 }
 
-}  // namespace anipipe::upstream::v3
+}  // namespace v3
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

@@ -5,12 +5,17 @@
 #include <string>
 
 #include "upstream/upstream_event.hpp"
+#include "upstream/isa.hpp"
 
-namespace anipipe::upstream::v3 {
+namespace anipipe::upstream {
+inline namespace ANIPIPE_UPSTREAM_ISA {
+namespace v3 {
 
 enum class FrameResult { event, unknown_type, rejected };
 
 /// data: the frame's "data" object; type: the frame's "type".
 FrameResult frame_event(std::string_view type, simdjson::ondemand::object& data, UpstreamEvent& e, std::string* why);
 
-}  // namespace anipipe::upstream::v3
+}  // namespace v3
+}  // namespace ANIPIPE_UPSTREAM_ISA
+}  // namespace anipipe::upstream

@@ -8,13 +8,13 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <optional>
 
 #include "json/schema.hpp"
-#include "json/schema_check.hpp"
 #include "upstream/upstream_event.hpp"
 
 namespace anipipe::upstream {
@@ -39,12 +39,25 @@ inline simdjson::padded_string_view padded_line(std::string_view line, const sim
   return simdjson::padded_string_view(line.data(), line.size(), capacity);
 }
 
+/// One instruction set's copy of the normalizing (upstream/isa.hpp).
+class NormalizerBackend {
+public:
+  virtual ~NormalizerBackend() = default;
+  virtual void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
+                         std::string_view observed_at, Normalized& n) = 0;
+};
+
 class Normalizer {
 public:
   /// contract: if given, every event is checked against its anilibria.upstream.events schema
   /// here, on the thread that normalized it, and one that violates it is rejected with the reason
   /// (so its raw input is dead-lettered for a fix and a re-drive).
+  /// Runs the copy compiled for this CPU ("haswell" where AVX2 and BMI2 are there, else
+  /// "generic"); $ANIPIPE_UPSTREAM_ISA=generic chooses the portable one (benchmarks, tests).
   explicit Normalizer(const json::SchemaRegistry* contract = nullptr);
+  ~Normalizer();
+  Normalizer(Normalizer&&) noexcept;
+  Normalizer& operator=(Normalizer&&) noexcept;
 
   /// api: how the message arrived (v1, v3, replay); endpoint: where from (may be empty);
   /// observed_at: RFC 3339 time of observation (a wrapper's recorded_at wins).
@@ -52,16 +65,18 @@ public:
                        std::string_view observed_at);
   /// The same into n, reusing its buffers (the hot path: no allocation per message).
   void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
-                 std::string_view observed_at, Normalized& n);
+                 std::string_view observed_at, Normalized& n) {
+    backend_->normalize(text, api, endpoint, observed_at, n);
+  }
   /// Copies into a padded buffer first (tests, small inputs).
   Normalized normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,
                             std::string_view observed_at);
+  /// The instruction set of the copy in use: "haswell" or "generic".
+  const char* isa() const { return isa_; }
 
 private:
-  // The contract is checked while the event is written (json/schema_check.hpp), not by parsing
-  // it again: that was a quarter of the normalizing.
-  std::optional<json::SchemaCheck> check_;
-  simdjson::ondemand::parser parser_;
+  std::unique_ptr<NormalizerBackend> backend_;
+  const char* isa_ = "generic";
 };
 
 }  // namespace anipipe::upstream

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "json/schema.hpp"
 #include "upstream/normalizer.hpp"
@@ -271,4 +273,33 @@ TEST_CASE("an event that breaks the contract is rejected with the reason, the ra
   auto r = normalizer.normalize_copy(R"({"type":"encode_finish","data":{"id":"9000","episode":"3"}})", "v3", "", "2025-01-16T08:20:00Z");
   REQUIRE(r.status == Status::rejected);
   CHECK(r.reason == "normalized event violates schema anilibria.upstream.events: at /title_id: must be <= 5000");
+}
+
+TEST_CASE("the portable copy of the normalizing and the one for this CPU agree, byte for byte") {
+  ::setenv("ANIPIPE_UPSTREAM_ISA", "generic", 1);
+  Normalizer generic(&schemas());
+  ::unsetenv("ANIPIPE_UPSTREAM_ISA");
+  Normalizer best(&schemas());
+  CHECK(std::string(generic.isa()) == "generic");
+  MESSAGE("this CPU runs the " << std::string(best.isa()) << " copy");
+  std::vector<std::string> inputs{"", "{", "[]", "{\"a\":1}", "{\"type\":\"title_update\",\"data\":{}}", "{\"id\":\"x\"} trailing"};
+  for (const char* name : {"v1_release_latest_live.json", "v1_release_latest_openapi.json", "v3_title_update.json",
+                           "v3_title_update_array_playlist.json"}) {
+    const auto text = fixture(name);
+    inputs.push_back(text);
+    // Truncated and cut-open copies: the error paths of both kernels too.
+    for (std::size_t len = 0; len < text.size(); len += 1 + text.size() / 97) inputs.push_back(text.substr(0, len));
+  }
+  std::size_t events = 0;
+  for (const auto& input : inputs)
+    for (std::string_view api : {"v1", "v3"}) {
+      const auto a = generic.normalize_copy(input, api, "/test", "2025-01-16T08:20:00Z");
+      const auto b = best.normalize_copy(input, api, "/test", "2025-01-16T08:20:00Z");
+      INFO(api << " input: " << input.substr(0, 200));
+      CHECK(a.status == b.status);
+      CHECK(a.reason == b.reason);
+      CHECK(a.json == b.json);
+      events += a.status == Status::event;
+    }
+  CHECK(events >= 4);
 }

@@ -9,17 +9,27 @@
 //     idempotency key (at-least-once), never a second key for one episode.
 // Prints its counts and one JSON line; exits 0 only if nothing was lost or doubled.
 // ctest runs a short version (label integration); scripts/fault-test runs a long one.
+// --broker-faults 1: the workers stay up and the brokers of a 3-node cluster fail instead
+// (tests/scripts/cluster_faults.sh starts one): the broker leading most partitions is killed with
+// SIGKILL and started again, then another is stopped (a controlled shutdown) and a third killed,
+// which leaves one of three (producers must block: min.insync.replicas 2), then they come back.
+// It prints how long no announcement arrived after each fault, and fails if any worker exited.
 #include <simdjson.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <future>
+#include <mutex>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "kafka/admin.hpp"
+#include "kafka/consumer.hpp"
 #include "kafka/topic_reader.hpp"
 #include "pipeline.hpp"
 #include "raw_http.hpp"
@@ -40,6 +50,8 @@ struct Options {
   int v1_limit = 10;
   int converge_seconds = 180;
   unsigned seed = 7;
+  bool broker_faults = false;
+  int redis_db = 7;
 };
 
 Options parse(int argc, char** argv) {
@@ -53,6 +65,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--v1-limit") o.v1_limit = v;
     else if (k == "--converge-seconds") o.converge_seconds = v;
     else if (k == "--seed") o.seed = static_cast<unsigned>(v);
+    else if (k == "--broker-faults") o.broker_faults = v != 0;
+    else if (k == "--redis-db") o.redis_db = v;
     else throw std::invalid_argument("unknown option " + k);
   }
   return o;
@@ -116,6 +130,71 @@ Notifications read_notifications(const std::string& topic) {
   return n;
 }
 
+/// scripts/kafka on the cluster this process was pointed at (ANIPIPE_RUN_DIR, ANIPIPE_KAFKA_PORT).
+bool cluster_command(const std::string& verb, int node) {
+  const auto r = run_command({source_dir() + "/scripts/kafka", verb, std::to_string(node)}, std::chrono::seconds(240));
+  say("scripts/kafka %s %d: %s", verb.c_str(), node, r.output.substr(0, r.output.find_last_not_of('\n') + 1).c_str());
+  return r.exit_code == 0;
+}
+
+/// The broker that leads most partitions of `topics`, leaving out `except`.
+int busiest_leader(const std::vector<std::string>& topics, const std::set<int>& except) {
+  anipipe::kafka::Admin admin(test_kafka_settings(), 10s);
+  std::map<int, int> led;
+  for (const auto& placement : admin.cluster(topics).partitions)
+    if (placement.leader >= 0 && !except.count(placement.leader)) ++led[placement.leader];
+  int best = -1, most = -1;
+  for (const auto& [broker, n] : led)
+    if (n > most) best = broker, most = n;
+  for (int b = 1; best < 0 && b <= 3; ++b)
+    if (!except.count(b)) best = b;
+  return best;
+}
+
+/// When each announcement arrived (read_committed, as a subscriber of anilibria.new_episode).
+class ArrivalClock {
+public:
+  explicit ArrivalClock(const std::string& topic) : thread_([this, topic] { run(topic); }) {}
+  ~ArrivalClock() {
+    stop_ = true;
+    thread_.join();
+  }
+  /// The longest time from `from` to `to` without an announcement (a silence that began before
+  /// `to` counts up to `to` only: the next fault's share is the next fault's).
+  double longest_gap(Clock::time_point from, Clock::time_point to) {
+    std::lock_guard lock(mutex_);
+    double gap = 0;
+    auto last = from;
+    for (const auto& t : arrivals_) {
+      if (t < from) continue;
+      gap = std::max(gap, std::chrono::duration<double>(std::min(t, to) - last).count());
+      last = t;
+      if (t >= to) return gap;
+    }
+    return std::max(gap, std::chrono::duration<double>(to - std::min(last, to)).count());
+  }
+
+private:
+  void run(const std::string& topic) {
+    anipipe::kafka::Consumer::Options o;
+    o.group_id = unique_name("arrivals");
+    o.topics = {topic};
+    o.read_committed = true;
+    anipipe::kafka::Consumer c(test_kafka_settings(), o);
+    while (!stop_) {
+      auto m = c.poll(50ms);
+      if (!m || m->is_error()) continue;
+      std::lock_guard lock(mutex_);
+      arrivals_.push_back(Clock::now());
+    }
+    c.close();
+  }
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<Clock::time_point> arrivals_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -123,9 +202,9 @@ int main(int argc, char** argv) try {
   std::mt19937 rng(o.seed);
   say("fault test: %d titles, %d s of changes, %d subscriber(s) per title, --v1-limit %d", o.titles, o.seconds, o.subscribers,
       o.v1_limit);
-  Pipeline p({.partitions = 6, .redis_db = 7});
+  Pipeline p({.partitions = 6, .redis_db = o.redis_db});
   anipipe::redis::Options ro = test_redis_options();
-  ro.db = 7;
+  ro.db = o.redis_db;
   anipipe::redis::Client redis(ro);
   redis.command({"FLUSHDB"});
   const std::int64_t first = 5'000'000 + static_cast<std::int64_t>(rng() % 1000) * 1000;
@@ -156,7 +235,18 @@ int main(int argc, char** argv) try {
     double at;
     const char* worker;
   };
-  const std::vector<Fault> faults{{0.15, "sync"}, {0.3, "cache"}, {0.45, "notify"}, {0.55, "edge"}, {0.65, "ingest"}, {0.85, "sync"}};
+  const std::vector<Fault> faults =
+      o.broker_faults ? std::vector<Fault>{{0.15, "kill leader"}, {0.35, "restart killed"}, {0.55, "stop leader"}, {0.7, "kill third"},
+                                           {0.85, "restart third"}}
+                      : std::vector<Fault>{{0.15, "sync"}, {0.3, "cache"}, {0.45, "notify"}, {0.55, "edge"}, {0.65, "ingest"}, {0.85, "sync"}};
+  const auto& t = p.topics();
+  const std::vector<std::string> pipeline_topics{t.events, t.requests, t.titles, t.new_episode, t.results, t.invalidations,
+                                                 t.subscriptions, t.notifications, t.dlq};
+  std::unique_ptr<ArrivalClock> arrivals;
+  if (o.broker_faults) arrivals = std::make_unique<ArrivalClock>(t.new_episode);
+  std::vector<std::pair<std::string, Clock::time_point>> fault_times;
+  std::future<bool> pending;
+  int killed = -1, stopped = -1, third = -1;
   std::size_t next_fault = 0;
   int changes = 0, batches = 0;
   const auto started = Clock::now();
@@ -183,6 +273,34 @@ int main(int argc, char** argv) try {
     const double progress = std::chrono::duration<double>(Clock::now() - started) / run_for;
     if (next_fault < faults.size() && progress >= faults[next_fault].at) {
       const std::string w = faults[next_fault++].worker;
+      if (o.broker_faults) {
+        // A broker command runs beside the loop (a restart takes half a minute), so the upstream
+        // keeps changing meanwhile; the next fault waits for it.
+        if (pending.valid() && !pending.get()) return 2;
+        fault_times.emplace_back(w, Clock::now());
+        int node = -1;
+        std::string verb;
+        if (w == "kill leader") {
+          node = killed = busiest_leader(pipeline_topics, {});
+          verb = "kill";
+          say("kill -9 broker %d (leads most of the pipeline's partitions)", node);
+        } else if (w == "restart killed") {
+          node = killed, verb = "start-node";
+        } else if (w == "stop leader") {
+          node = stopped = busiest_leader(pipeline_topics, {killed});
+          verb = "stop-node";
+          say("controlled shutdown of broker %d", node);
+        } else if (w == "kill third") {
+          third = 6 - killed - stopped;
+          if (third == killed || third == stopped || third < 1 || third > 3) third = killed;
+          node = third, verb = "kill";
+          say("kill -9 broker %d as well: one of three left, below min.insync.replicas", node);
+        } else if (w == "restart third") {
+          node = third, verb = "start-node";
+        }
+        pending = std::async(std::launch::async, [verb, node] { return cluster_command(verb, node); });
+        continue;
+      }
       say("kill -9 %s", w.c_str());
       if (w == "sync") { sync->signal(SIGKILL); sync->wait_for(10s); }
       if (w == "cache") { cache->signal(SIGKILL); cache->wait_for(10s); }
@@ -213,6 +331,11 @@ int main(int argc, char** argv) try {
     }
     change(first + static_cast<std::int64_t>(rng() % static_cast<unsigned>(o.titles)));
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 100));
+  }
+  if (pending.valid() && !pending.get()) return 2;
+  if (o.broker_faults && stopped > 0) {
+    cluster_command("start-node", stopped);  // all three again before the counting
+    fault_times.emplace_back("all back", Clock::now());
   }
   // Every title changes at least once more, so every one of them has been seen live.
   p.upstream().control("bulk_episode", R"({"first_id":)" + std::to_string(first) + R"(,"count":)" + std::to_string(o.titles) + "}");
@@ -277,18 +400,35 @@ int main(int argc, char** argv) try {
   for (const auto& [_, keys] : notes.keys) notes_other_key += keys.size() > 1 ? keys.size() - 1 : 0;
   notes_repeats = notes.records - notes.keys.size();
 
+  // How long announcements stopped after each broker fault, and whether every worker lived through it.
+  std::string gaps;
+  for (std::size_t i = 0; i < fault_times.size(); ++i) {
+    const auto until = i + 1 < fault_times.size() ? fault_times[i + 1].second : Clock::now();
+    const double gap = arrivals->longest_gap(fault_times[i].second, until);
+    say("after \"%s\": announcements stopped for at most %.1f s", fault_times[i].first.c_str(), gap);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s{\"fault\":\"%s\",\"stopped_s\":%.1f}", gaps.empty() ? "" : ",", fault_times[i].first.c_str(), gap);
+    gaps += buf;
+  }
+  std::size_t exited = 0;
+  if (o.broker_faults)
+    for (auto* proc : {ingest.get(), sync.get(), cache.get(), notify.get(), edge.get()})
+      if (auto code = proc->wait_for(0ms)) {
+        ++exited;
+        say("a worker exited (code %d): %s", *code, proc->log_file().c_str());
+      }
   say("announcements: expected %zu, announced %zu; lost %zu, duplicated %zu, unexpected %zu", expected.size(), announced.size(), lost,
       duplicated, unexpected);
   say("redis: %zu of %zu title(s) differ from the upstream; edge: %zu differ", redis_wrong, want.size(), edge_wrong);
   say("notifications: %zu record(s) for %zu (subscriber, episode); lost %zu, repeats with the same idempotency key %zu, "
       "with another key %zu", notes.records, notes.keys.size(), notes_lost, notes_repeats, notes_other_key);
   const bool ok = lost == 0 && duplicated == 0 && unexpected == 0 && redis_wrong == 0 && edge_wrong == 0 && notes_lost == 0 &&
-                  notes_other_key == 0;
+                  notes_other_key == 0 && exited == 0;
   std::printf(R"({"titles":%d,"episodes_added":%d,"expected":%zu,"lost":%zu,"duplicated":%zu,"unexpected":%zu,"redis_wrong":%zu,)"
               R"("edge_wrong":%zu,"notifications":%zu,"notifications_lost":%zu,"notification_repeats_same_key":%zu,)"
-              R"("notification_other_key":%zu,"ok":%s})" "\n",
+              R"("notification_other_key":%zu,"workers_exited":%zu,"broker_faults":[%s],"ok":%s})" "\n",
               o.titles, changes, expected.size(), lost, duplicated, unexpected, redis_wrong, edge_wrong, notes.records, notes_lost,
-              notes_repeats, notes_other_key, ok ? "true" : "false");
+              notes_repeats, notes_other_key, exited, gaps.c_str(), ok ? "true" : "false");
   std::printf("lost %zu, duplicated %zu\n", lost, duplicated);
   if (!ok) std::printf("logs: %s\n", p.dir().c_str());
   for (auto* proc : {ingest.get(), sync.get(), cache.get(), notify.get(), edge.get()}) proc->signal(SIGTERM);

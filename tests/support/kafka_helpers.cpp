@@ -24,7 +24,11 @@ std::string unique_name(const std::string& base) {
 
 void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs) {
   kafka::Admin admin(test_kafka_settings());
-  admin.create_topics({{name, partitions, 1, std::move(configs)}});
+  // On a test cluster (scripts/kafka --brokers 3) topics are replicated as the cluster profile says.
+  int replication = 1;
+  if (const char* r = std::getenv("ANIPIPE_TEST_REPLICATION"); r && *r) replication = std::atoi(r);
+  if (replication > 1) configs.emplace("min.insync.replicas", std::to_string(replication - 1));
+  admin.create_topics({{name, partitions, replication, std::move(configs)}});
 }
 
 void produce_all(const std::string& topic, const std::vector<Produced>& records, const kafka::EventHeaders& headers) {

@@ -20,6 +20,8 @@ kafka::Settings test_kafka_settings();
 /// "anipipe.test.<base>.<random>": topics and groups no other test (or earlier run) uses.
 std::string unique_name(const std::string& base);
 
+/// Creates a topic; replicated $ANIPIPE_TEST_REPLICATION times (min.insync.replicas one fewer) on a
+/// test cluster, else once.
 void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs = {});
 
 struct Produced {

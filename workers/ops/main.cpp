@@ -46,11 +46,18 @@ using anipipe::ops::TopicChange;
 struct TopicsArgs {
   std::string file;
   int partitions = 0;  // 0: as the catalog says
+  std::string profile = "auto";
 };
 
-std::vector<TopicSpec> load(const TopicsArgs& args) {
+std::vector<TopicSpec> load(Admin& admin, const TopicsArgs& args) {
+  std::string profile = args.profile == "none" ? "" : args.profile;
+  if (profile == "auto") {
+    const auto brokers = admin.cluster({"-"}).brokers.size();
+    profile = anipipe::ops::auto_profile(brokers);
+    if (!profile.empty()) std::fprintf(stderr, "%zu brokers: the catalog's \"%s\" profile\n", brokers, profile.c_str());
+  }
   auto specs = anipipe::ops::load_topic_catalog(args.file.empty() ? anipipe::ops::default_topic_catalog()
-                                                                  : std::filesystem::path(args.file));
+                                                                  : std::filesystem::path(args.file), profile);
   if (args.partitions > 0)
     for (auto& s : specs) s.partitions = args.partitions;
   return specs;
@@ -58,11 +65,16 @@ std::vector<TopicSpec> load(const TopicsArgs& args) {
 
 std::map<std::string, ClusterTopic> describe(Admin& admin, const std::vector<TopicSpec>& specs) {
   const auto existing = admin.list_topics();
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  std::map<std::string, int> replication;
+  for (const auto& p : admin.cluster(names).partitions)
+    if (p.partition == 0) replication[p.topic] = static_cast<int>(p.replicas.size());
   std::map<std::string, ClusterTopic> cluster;
   for (const auto& s : specs) {
     auto it = existing.find(s.name);
     if (it == existing.end()) continue;
-    cluster[s.name] = {it->second, admin.topic_overrides(s.name)};
+    cluster[s.name] = {it->second, admin.topic_overrides(s.name), replication[s.name]};
   }
   return cluster;
 }
@@ -70,13 +82,14 @@ std::map<std::string, ClusterTopic> describe(Admin& admin, const std::vector<Top
 const char* marker(TopicChange::Kind k) {
   switch (k) {
     case TopicChange::Kind::create: return "+";
-    case TopicChange::Kind::shrink_refused: return "!";
+    case TopicChange::Kind::shrink_refused:
+    case TopicChange::Kind::replication_refused: return "!";
     default: return "~";
   }
 }
 
 int list(Admin& admin, const TopicsArgs& args) {
-  const auto specs = load(args);
+  const auto specs = load(admin, args);
   const auto existing = admin.list_topics();
   std::printf("%-34s %10s %10s\n", "topic", "catalog", "cluster");
   for (const auto& s : specs) {
@@ -92,7 +105,7 @@ int list(Admin& admin, const TopicsArgs& args) {
 }
 
 int diff(Admin& admin, const TopicsArgs& args) {
-  const auto specs = load(args);
+  const auto specs = load(admin, args);
   const auto changes = anipipe::ops::plan_topics(specs, describe(admin, specs));
   for (const auto& c : changes) std::printf("%s %s: %s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str());
   if (changes.empty()) {
@@ -104,7 +117,7 @@ int diff(Admin& admin, const TopicsArgs& args) {
 }
 
 int apply(Admin& admin, const TopicsArgs& args) {
-  const auto specs = load(args);
+  const auto specs = load(admin, args);
   const auto changes = anipipe::ops::plan_topics(specs, describe(admin, specs));
   if (changes.empty()) {
     std::printf("nothing to change: %zu topic(s) already match the catalog\n", specs.size());
@@ -120,10 +133,11 @@ int apply(Admin& admin, const TopicsArgs& args) {
       case TopicChange::Kind::create: break;
       case TopicChange::Kind::add_partitions: admin.create_partitions(c.spec.name, c.spec.partitions); break;
       case TopicChange::Kind::set_configs: admin.alter_topic_configs(c.spec.name, c.spec.configs); break;
-      case TopicChange::Kind::shrink_refused: ++refused; break;
+      case TopicChange::Kind::shrink_refused:
+      case TopicChange::Kind::replication_refused: ++refused; break;
     }
-    std::printf("%s %s: %s%s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str(),
-                c.kind == TopicChange::Kind::shrink_refused ? " - refused" : " - done");
+    const bool refused_change = c.kind == TopicChange::Kind::shrink_refused || c.kind == TopicChange::Kind::replication_refused;
+    std::printf("%s %s: %s%s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str(), refused_change ? " - refused" : " - done");
   }
   std::printf("applied %zu change(s)%s\n", changes.size() - static_cast<std::size_t>(refused),
               refused ? ", refused some (see '!')" : "");
@@ -147,6 +161,9 @@ int main(int argc, char** argv) {
       ->envname("ANIPIPE_TOPICS_FILE");
   topics->add_option("--partitions", targs.partitions, "Use this partition count for every topic (e.g. 1 for a laptop)")
       ->envname("ANIPIPE_TOPIC_PARTITIONS")->check(CLI::Range(1, 10000));
+  topics->add_option("--profile", targs.profile, "A profile of the catalog over every topic (cluster: replication 3, "
+                                                 "min.insync.replicas 2); auto: cluster from 3 brokers on; none")
+      ->envname("ANIPIPE_TOPICS_PROFILE")->capture_default_str();
   auto* list_cmd = topics->add_subcommand("list", "Catalog partitions next to the cluster's");
   auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
   auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");

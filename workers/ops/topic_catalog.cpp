@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -32,7 +34,7 @@ int read_positive(simdjson::dom::element v, const std::string& where) {
 
 }  // namespace
 
-std::vector<kafka::TopicSpec> parse_topic_catalog(std::string_view json_text) {
+std::vector<kafka::TopicSpec> parse_topic_catalog(std::string_view json_text, const std::string& profile) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json_text);
   simdjson::dom::element root;
@@ -43,6 +45,22 @@ std::vector<kafka::TopicSpec> parse_topic_catalog(std::string_view json_text) {
     if (auto p = d["partitions"]; !p.error()) defaults.partitions = read_positive(p.value(), "defaults.partitions");
     if (auto r = d["replication_factor"]; !r.error()) defaults.replication_factor = read_positive(r.value(), "defaults.replication_factor");
     if (simdjson::dom::object c; !d["configs"].get(c)) read_configs(c, defaults.configs, "defaults.configs");
+  }
+
+  // A profile describes the cluster, not a topic: its values win over each topic's own.
+  std::optional<int> profile_replication;
+  std::map<std::string, std::string> profile_configs;
+  if (!profile.empty()) {
+    simdjson::dom::object p;
+    if (root["profiles"][profile].get(p)) {
+      std::string known;
+      if (simdjson::dom::object all; !root["profiles"].get(all))
+        for (auto [k, v] : all) known += (known.empty() ? "" : ", ") + std::string(k);
+      throw std::runtime_error("topic catalog has no profile \"" + profile + "\"" + (known.empty() ? "" : " (it has: " + known + ")"));
+    }
+    const std::string where = "profiles." + profile;
+    if (auto r = p["replication_factor"]; !r.error()) profile_replication = read_positive(r.value(), where + ".replication_factor");
+    if (simdjson::dom::object c; !p["configs"].get(c)) read_configs(c, profile_configs, where + ".configs");
   }
 
   simdjson::dom::array topics;
@@ -59,20 +77,24 @@ std::vector<kafka::TopicSpec> parse_topic_catalog(std::string_view json_text) {
     if (auto p = t["partitions"]; !p.error()) spec.partitions = read_positive(p.value(), where + ".partitions");
     if (auto r = t["replication_factor"]; !r.error()) spec.replication_factor = read_positive(r.value(), where + ".replication_factor");
     if (simdjson::dom::object c; !t["configs"].get(c)) read_configs(c, spec.configs, where + ".configs");
+    if (profile_replication) spec.replication_factor = *profile_replication;
+    for (const auto& [k, v] : profile_configs) spec.configs[k] = v;
     out.push_back(std::move(spec));
   }
   return out;
 }
 
-std::vector<kafka::TopicSpec> load_topic_catalog(const std::filesystem::path& file) {
+std::vector<kafka::TopicSpec> load_topic_catalog(const std::filesystem::path& file, const std::string& profile) {
   auto text = simdjson::padded_string::load(file.string());
   if (text.error()) throw std::runtime_error("cannot read topic catalog " + file.string());
   try {
-    return parse_topic_catalog(std::string_view(text.value()));
+    return parse_topic_catalog(std::string_view(text.value()), profile);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }
 }
+
+std::string auto_profile(std::size_t brokers) { return brokers >= 3 ? "cluster" : ""; }
 
 std::filesystem::path default_topic_catalog() {
   if (const char* f = std::getenv("ANIPIPE_TOPICS_FILE"); f && *f) return f;

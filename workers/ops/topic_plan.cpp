@@ -37,6 +37,11 @@ std::vector<TopicChange> plan_topics(const std::vector<kafka::TopicSpec>& catalo
       changes.push_back({K::shrink_refused, spec,
                          "partitions " + std::to_string(have.partitions) + " -> " + std::to_string(spec.partitions) +
                              " (Kafka cannot remove partitions; recreate the topic by hand if you mean it)"});
+    if (have.replication_factor > 0 && have.replication_factor != spec.replication_factor)
+      changes.push_back({K::replication_refused, spec,
+                         "replication factor " + std::to_string(have.replication_factor) + " -> " +
+                             std::to_string(spec.replication_factor) +
+                             " (Kafka changes it only by reassigning partitions: kafka-reassign-partitions.sh)"});
     if (have.overrides != spec.configs)
       changes.push_back({K::set_configs, spec, "configs: " + describe_config_drift(spec.configs, have.overrides)});
   }

@@ -12,6 +12,7 @@ namespace anipipe::ops {
 struct ClusterTopic {
   int partitions = 0;
   std::map<std::string, std::string> overrides;  // configs set explicitly on the topic
+  int replication_factor = 0;                      // replicas of its first partition; 0: unknown
 };
 
 struct TopicChange {
@@ -20,6 +21,7 @@ struct TopicChange {
     add_partitions,     // fewer partitions than the catalog says
     shrink_refused,     // more partitions than the catalog says: Kafka cannot remove partitions
     set_configs,        // configs differ: replace the topic's overrides with the catalog's
+    replication_refused,  // another replication factor: only a partition reassignment changes it
   };
   Kind kind;
   kafka::TopicSpec spec;

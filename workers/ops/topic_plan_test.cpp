@@ -29,3 +29,13 @@ TEST_CASE("missing topic, more partitions, fewer partitions, config drift") {
   CHECK(changes[3].kind == K::set_configs);
   CHECK(changes[3].description == "configs: retention.ms 20 -> 10, x y -> (broker default)");
 }
+
+TEST_CASE("another replication factor is reported and refused: only a reassignment changes it") {
+  anipipe::kafka::TopicSpec spec{"t", 3, 3, {}};
+  auto changes = anipipe::ops::plan_topics({spec}, {{"t", {3, {}, 1}}});
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].kind == anipipe::ops::TopicChange::Kind::replication_refused);
+  CHECK(changes[0].description.find("replication factor 1 -> 3") != std::string::npos);
+  CHECK(anipipe::ops::plan_topics({spec}, {{"t", {3, {}, 3}}}).empty());
+  CHECK(anipipe::ops::plan_topics({spec}, {{"t", {3, {}, 0}}}).empty());  // unknown: not reported
+}
