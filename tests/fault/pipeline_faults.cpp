@@ -30,6 +30,7 @@
 
 #include "kafka/admin.hpp"
 #include "kafka/consumer.hpp"
+#include "kafka/producer.hpp"
 #include "kafka/topic_reader.hpp"
 #include "pipeline.hpp"
 #include "raw_http.hpp"
@@ -135,6 +136,22 @@ bool cluster_command(const std::string& verb, int node) {
   const auto r = run_command({source_dir() + "/scripts/kafka", verb, std::to_string(node)}, std::chrono::seconds(240));
   say("scripts/kafka %s %d: %s", verb.c_str(), node, r.output.substr(0, r.output.find_last_not_of('\n') + 1).c_str());
   return r.exit_code == 0;
+}
+
+/// Whether one record to `topic` is acknowledged within `timeout` (acks=all, idempotent, as the
+/// workers produce); the error when not.
+std::pair<bool, std::string> acknowledged(const std::string& topic, std::chrono::milliseconds timeout) {
+  auto settings = test_kafka_settings();
+  settings.overrides["message.timeout.ms"] = std::to_string(timeout.count());
+  anipipe::kafka::Producer producer(settings);
+  std::pair<bool, std::string> result{false, "no delivery report"};
+  anipipe::kafka::OutRecord out;
+  out.topic = topic;
+  out.key = "probe";
+  out.value = "{}";
+  producer.produce(out, [&](const anipipe::kafka::DeliveryResult& d) { result = {d.ok, d.error}; });
+  producer.flush(timeout + 5s);
+  return result;
 }
 
 /// The broker that leads most partitions of `topics`, leaving out `except`.
@@ -246,6 +263,7 @@ int main(int argc, char** argv) try {
   if (o.broker_faults) arrivals = std::make_unique<ArrivalClock>(t.new_episode);
   std::vector<std::pair<std::string, Clock::time_point>> fault_times;
   std::future<bool> pending;
+  std::string min_insync_probe;  // what went wrong with produce during two-of-three-down, if anything
   int killed = -1, stopped = -1, third = -1;
   std::size_t next_fault = 0;
   int changes = 0, batches = 0;
@@ -298,7 +316,21 @@ int main(int argc, char** argv) try {
         } else if (w == "restart third") {
           node = third, verb = "start-node";
         }
-        pending = std::async(std::launch::async, [verb, node] { return cluster_command(verb, node); });
+        pending = std::async(std::launch::async, [verb, node, w, &min_insync_probe, probe_topic = t.dlq] {
+          if (!cluster_command(verb, node)) return false;
+          // One broker of three left: min.insync.replicas 2 cannot hold, so nothing may be
+          // acknowledged; once a second is back, it is.
+          if (w == "kill third") {
+            const auto r = acknowledged(probe_topic, 8s);
+            say("a record produced with one broker of three left: %s (%s)", r.first ? "ACKNOWLEDGED" : "not acknowledged", r.second.c_str());
+            min_insync_probe += r.first ? "acknowledged below min.insync.replicas; " : "";
+          } else if (w == "restart third") {
+            const auto r = acknowledged(probe_topic, 60s);
+            say("a record produced with two brokers of three: %s", r.first ? "acknowledged" : ("NOT acknowledged: " + r.second).c_str());
+            min_insync_probe += r.first ? "" : "not acknowledged with two of three back; ";
+          }
+          return true;
+        });
         continue;
       }
       say("kill -9 %s", w.c_str());
@@ -422,8 +454,9 @@ int main(int argc, char** argv) try {
   say("redis: %zu of %zu title(s) differ from the upstream; edge: %zu differ", redis_wrong, want.size(), edge_wrong);
   say("notifications: %zu record(s) for %zu (subscriber, episode); lost %zu, repeats with the same idempotency key %zu, "
       "with another key %zu", notes.records, notes.keys.size(), notes_lost, notes_repeats, notes_other_key);
+  if (!min_insync_probe.empty()) say("min.insync.replicas: %s", min_insync_probe.c_str());
   const bool ok = lost == 0 && duplicated == 0 && unexpected == 0 && redis_wrong == 0 && edge_wrong == 0 && notes_lost == 0 &&
-                  notes_other_key == 0 && exited == 0;
+                  notes_other_key == 0 && exited == 0 && min_insync_probe.empty();
   std::printf(R"({"titles":%d,"episodes_added":%d,"expected":%zu,"lost":%zu,"duplicated":%zu,"unexpected":%zu,"redis_wrong":%zu,)"
               R"("edge_wrong":%zu,"notifications":%zu,"notifications_lost":%zu,"notification_repeats_same_key":%zu,)"
               R"("notification_other_key":%zu,"workers_exited":%zu,"broker_faults":[%s],"ok":%s})" "\n",

@@ -22,5 +22,8 @@ ANIPIPE_BROKERS=$("$root/scripts/kafka" bootstrap)
 export ANIPIPE_BROKERS ANIPIPE_TEST_REPLICATION=3 ANIPIPE_SOURCE_DIR="$root" ANIPIPE_SCHEMA_DIR=
 # The catalog's own topics with the cluster profile: replication 3 and min.insync.replicas 2.
 "$bin/anipipe-ops" topics apply
-"$bin/anipipe-ops" topics diff
+# Each broker learns of new topics a moment after the controller: wait until any of them says no drift.
+for i in $(seq 30); do "$bin/anipipe-ops" topics diff > "$ANIPIPE_RUN_DIR/diff.log" 2>&1 && break; sleep 1; done
+cat "$ANIPIPE_RUN_DIR/diff.log"
+grep -q "^no drift" "$ANIPIPE_RUN_DIR/diff.log"
 "$bin/anipipe-fault-test" --titles "$titles" --seconds "$seconds" --subscribers 2 --v1-limit 10 --broker-faults 1 --redis-db 8

@@ -17,8 +17,11 @@
 //                 again, for sync to repair what drifted
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -127,7 +130,18 @@ int apply(Admin& admin, const TopicsArgs& args) {
   std::vector<TopicSpec> to_create;
   for (const auto& c : changes)
     if (c.kind == TopicChange::Kind::create) to_create.push_back(c.spec);
-  if (!to_create.empty()) admin.create_topics(to_create);
+  if (!to_create.empty()) {
+    admin.create_topics(to_create);
+    // The controller has them; every broker's metadata follows a moment later. Return once
+    // they are visible, so that what runs next (workers, a diff) finds them on any broker.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      const auto listed = admin.list_topics();
+      const bool all = std::all_of(to_create.begin(), to_create.end(), [&](const TopicSpec& t) { return listed.count(t.name) > 0; });
+      if (all || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
   for (const auto& c : changes) {
     switch (c.kind) {
       case TopicChange::Kind::create: break;
