@@ -1,9 +1,10 @@
 #pragma once
-// A circuit breaker for one upstream (DESIGN.md, seed defaults): after `failure_threshold`
-// consecutive failures it opens and refuses calls for `open_for`; then one trial call is let
-// through (half-open): success closes it, failure opens it again. Time is passed in, so the
-// state machine is unit-tested without sleeping. Thread-safe: a pool of clients to one upstream
-// shares one breaker (ClientOptions::shared_breaker), so the upstream is judged as a whole.
+// A circuit breaker for one upstream (docs/design.md, "Outages: retry, pause, circuit breaker"):
+// after `failure_threshold` consecutive failures it opens and refuses calls for `open_for`; then
+// one trial call is let through (half-open): success closes it, failure opens it again. Time is
+// passed in, so the state machine is unit-tested without sleeping. Thread-safe: a pool of clients
+// to one upstream shares one breaker (ClientOptions::shared_breaker), so the upstream is judged
+// as a whole.
 #include <chrono>
 #include <mutex>
 #include <string_view>

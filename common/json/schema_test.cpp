@@ -7,7 +7,7 @@ using anipipe::json::SchemaRegistry;
 using anipipe::json::test::one;
 using anipipe::json::test::project_schemas;
 
-TEST_CASE("every topic of DESIGN.md has a schema, with examples, and every example is valid") {
+TEST_CASE("every topic of docs/design.md has a schema, with examples, and every example is valid") {
   const auto& reg = project_schemas();
   for (const char* topic : {"anilibria.upstream.events", "anilibria.sync_requests", "anilibria.titles",
                             "anilibria.new_episode", "anilibria.sync_results", "anilibria.cache_invalidations",

@@ -1,11 +1,18 @@
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "kafka/handles.hpp"
 #include "kafka/settings.hpp"
 
 namespace anipipe::kafka::detail {
+
+/// Whether a librdkafka property holds a secret (passwords, keys, OAuth config): its value never
+/// appears in an error or a log line.
+bool is_secret_property(std::string_view key);
+/// The value as errors show it: masked for secret properties.
+std::string shown_value(std::string_view key, std::string_view value);
 
 /// Builds a librdkafka configuration: our defaults, then settings.overrides.
 /// Throws std::invalid_argument naming the property when librdkafka rejects one.

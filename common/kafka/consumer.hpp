@@ -1,7 +1,8 @@
 #pragma once
 // A group consumer on the per-message poll path (the batch API can lose records under concurrent
-// seek/pause/rebalance in librdkafka < 2.1, DESIGN.md). Offsets are stored explicitly
-// (enable.auto.offset.store=false) and committed in the background, on revoke and on close:
+// seek/pause/rebalance in librdkafka < 2.1: docs/design.md, "librdkafka 2.0.2 constraints").
+// Offsets are stored explicitly (enable.auto.offset.store=false) and committed in the background,
+// on revoke and on close:
 // INTRODUCTION.md, "Offset management" / "At-least-once processing".
 //
 // Pause state is tracked here and only partitions we paused are ever resumed: resuming a

@@ -1,7 +1,7 @@
 #pragma once
-// The headers every anipipe record carries (DESIGN.md): W3C traceparent, correlation-id,
-// the value's schema name and version, and the producing worker. Outputs inherit the trace
-// and correlation of the input that caused them.
+// The headers every anipipe record carries (docs/design.md, "Record headers"): W3C traceparent,
+// correlation-id, the value's schema name and version, and the producing worker. Outputs inherit
+// the trace and correlation of the input that caused them.
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -77,7 +77,8 @@ Producer::Producer(const Settings& settings, Options options) : impl_(std::make_
   std::map<std::string, std::string> defaults = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      // Latency paths: Nagle adds tens of ms to small records in librdkafka 2.0.x (DESIGN.md).
+      // Latency paths: Nagle adds tens of ms to small records in librdkafka 2.0.x
+      // (docs/design.md, "librdkafka 2.0.2 constraints").
       {"socket.nagle.disable", "true"},
       {"linger.ms", "5"},
       {"compression.type", "lz4"},

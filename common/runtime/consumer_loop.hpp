@@ -1,5 +1,6 @@
 #pragma once
-// The at-least-once consume-process-produce loop every worker runs (DESIGN.md, "Semantics"):
+// The at-least-once consume-process-produce loop every worker runs
+// (docs/design.md, "Delivery semantics"):
 //  - a record's offset is stored only after its effect is done: the handler returned and every
 //    output (or its dead letter) was acknowledged by the broker, in partition order;
 //  - not JSON, failing its topic's schema, or a permanent handler error -> anilibria.dlq, and the

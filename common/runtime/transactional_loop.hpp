@@ -1,5 +1,5 @@
 #pragma once
-// The exactly-once consume-transform-produce loop (DESIGN.md: sync is exactly-once): records
+// The exactly-once consume-transform-produce loop (docs/design.md, "Exactly once: sync"): records
 // are handled in batches; each batch's outputs, dead letters and input offsets go into one Kafka
 // transaction (send_offsets_to_transaction with the consumer's group metadata, KIP-447), so
 // either all of a batch's effects become visible to read_committed readers with its offsets, or

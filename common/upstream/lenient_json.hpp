@@ -1,5 +1,5 @@
 #pragma once
-// Reading upstream JSON the way the upstream actually writes it (ANILIBRIA-API.md §0, §4.9):
+// Reading upstream JSON the way the upstream actually writes it (docs/upstream.md, "Payload quirks"):
 // ids as numbers or strings, numbers that may be fractional or quoted, objects that may be null.
 // Every accessor returns nullopt instead of throwing when a field is missing, null or unusable.
 #include <simdjson.h>

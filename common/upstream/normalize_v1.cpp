@@ -76,7 +76,8 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
     return false;
   }
   t.id = *id;
-  // In the order the live payload has them (§4.9): each lookup is then one step forward.
+  // In the order the live payload has them (docs/upstream.md, "Payload quirks"): each lookup is
+  // then one step forward.
   t.type = enum_value(r, "type");
   if (auto y = lj::int_field(r, "year"); y && *y >= 1900 && *y <= 2100) t.year = *y;
   if (auto name = lj::object_field(r, "name")) {
@@ -89,7 +90,8 @@ bool parse_release(object& r, Title& t, std::optional<EpisodeRef>* latest, std::
   t.season = season_name(enum_value(r, "season"));
   if (auto poster = lj::object_field(r, "poster")) {
     t.has_poster = true;
-    // Live payloads say src/thumbnail, the OpenAPI says preview/thumbnail (§4.9).
+    // Live payloads say src/thumbnail, the OpenAPI says preview/thumbnail
+    // (docs/upstream.md, "Payload quirks").
     t.poster_src = lj::string_field(*poster, "src");
     if (!t.poster_src) t.poster_src = lj::string_field(*poster, "preview");
     t.poster_thumbnail = lj::string_field(*poster, "thumbnail");

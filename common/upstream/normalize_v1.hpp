@@ -1,5 +1,6 @@
 #pragma once
-// AniLiberty v1 payloads (ANILIBRIA-API.md §4.3-§4.5, §4.9) into the normalized model.
+// AniLiberty v1 payloads (docs/upstream.md, "v1 release, episode and schedule fields" and
+// "Payload quirks") into the normalized model.
 #include <simdjson.h>
 
 #include <string>

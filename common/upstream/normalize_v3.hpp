@@ -1,5 +1,6 @@
 #pragma once
-// AniLibria v3 WebSocket frames (ANILIBRIA-API.md §3.2, §3.5) into the normalized model.
+// AniLibria v3 WebSocket frames (docs/upstream.md, "Frames" and "v3 title object") into the
+// normalized model.
 #include <simdjson.h>
 
 #include <string>

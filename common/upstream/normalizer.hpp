@@ -1,5 +1,6 @@
 #pragma once
-// Every upstream form into one anilibria.upstream.events value (ANILIBRIA-API.md):
+// Every upstream form into one anilibria.upstream.events value
+// (docs/upstream.md, "What each form becomes"):
 //   v1 release (releases/latest item or full release), v1 episode, v1 schedule item,
 //   v3 WebSocket frames (title_update, playlist_update, encode_*, torrent_update),
 //   and a recording wrapper {"recorded_at", "endpoint", "message"} around any of them.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A local stand-in for the AniLiberty v1 API (and the legacy v3 WebSocket) for tests and demos.
 
-Serves payloads shaped like ANILIBRIA-API.md's examples (tests/fixtures/upstream), lets a test
-script what happens next, and misbehaves on demand. Loopback only.
+Serves payloads shaped like the upstream's real ones (docs/upstream.md; tests/fixtures/upstream),
+lets a test script what happens next, and misbehaves on demand. Loopback only.
 
 API (counted in /_control/stats, subject to /_control/misbehave):
   GET  /api/v1/anime/releases/latest?limit=N   releases, newest fresh_at first (with latest_episode)

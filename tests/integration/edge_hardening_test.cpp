@@ -651,3 +651,13 @@ TEST_CASE("edge outage: Kafka stopped for 20 s - reads and WebSocket go on, writ
   edge->signal(SIGTERM);
   CHECK(exit_problem(*edge, 30s) == "");
 }
+
+TEST_CASE("edge: a --listen port that is not a number from 0 to 65535 is a clear start-up error (exit 2), not an abort") {
+  for (const std::string listen : {"127.0.0.1:notaport", "127.0.0.1:70000", "127.0.0.1:", "127.0.0.1:80x"}) {
+    const auto r = run_command({edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", listen, "--service-secret", "k"},
+                               std::chrono::seconds(30));
+    INFO(listen << ": " << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("must be host:port") != std::string::npos);
+  }
+}

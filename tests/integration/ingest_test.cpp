@@ -213,3 +213,17 @@ TEST_CASE("ingest: the v3 WebSocket is followed, unknown types are skipped, a dr
   ingest.signal(SIGTERM);
   CHECK(exit_problem(ingest, 20s) == "");
 }
+
+TEST_CASE("ingest: a bad --v1-base-url while the v3 WebSocket thread runs is a clear start-up error (exit 2), not std::terminate") {
+  const auto topic = unique_name("ingest-bad-url");
+  create_topic(topic, 1);
+  // The v3 thread starts first and keeps retrying a port nobody listens on; then the v1 client
+  // refuses its URL and throws on the main thread.
+  const auto r = run_command({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", topic, "--metrics-addr", "off",
+                              "--v3-url", "ws://127.0.0.1:1/", "--v1-base-url", "not a url"},
+                             std::chrono::seconds(60));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("cannot run") != std::string::npos);
+  CHECK(r.output.find("terminate called") == std::string::npos);
+}

@@ -4,6 +4,7 @@
 // anilibria.subscriptions and anilibria.cache_invalidations.
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <thread>
 
 #include "catalog/title_document.hpp"
@@ -119,12 +120,15 @@ int main(int argc, char** argv) {
   config::parse_or_exit(app, argc, argv);
 
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    std::fprintf(stderr, "--listen must be host:port\n");
+  unsigned port = 0;
+  const char* port_end = listen.data() + listen.size();
+  if (colon == std::string::npos || colon + 1 == listen.size() ||
+      std::from_chars(listen.data() + colon + 1, port_end, port).ptr != port_end || port > 65535) {
+    std::fprintf(stderr, "--listen %s: must be host:port, the port from 0 to 65535\n", listen.c_str());
     return 2;
   }
   server.address = listen.substr(0, colon);
-  server.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+  server.port = static_cast<unsigned short>(port);
   server.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   server.write_timeout = std::chrono::milliseconds(write_timeout_ms);
   api.produce_timeout = std::chrono::milliseconds(write_ack_timeout_ms);

@@ -1,6 +1,6 @@
 #pragma once
 // The edge's L1 cache: every title of the compacted anilibria.titles in memory, ready to serve
-// (DESIGN.md "Caches"). Each entry keeps its v2 JSON (verbatim from the topic), its v1 form (the
+// (docs/design.md, "Caches"). Each entry keeps its v2 JSON (verbatim from the topic), its v1 form (the
 // old Node.js format) and an ETag, so a read is a lookup and a copy; lists filter and page over an
 // order (newest update first) that is rebuilt only after the catalog changed.
 //

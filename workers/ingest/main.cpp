@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "config/options.hpp"
 #include "event_publisher.hpp"
@@ -143,10 +144,10 @@ int main(int argc, char** argv) {
       print_stats(publisher.stats(), seconds);
     }
     // The WebSocket runs beside the poller, on its own thread with its own parser.
-    std::thread v3_thread;
     anipipe::upstream::Normalizer v3_normalizer(&ctx.schemas);
+    std::jthread v3_thread;
     if (!o.v3.url.empty())
-      v3_thread = std::thread([&] {
+      v3_thread = std::jthread([&] {
         try {
           anipipe::ingest::run_v3_websocket(o.v3, v3_normalizer, publisher, metrics.registry(), stop);
         } catch (const std::exception& e) {
@@ -155,9 +156,9 @@ int main(int argc, char** argv) {
         }
       });
     // The sweep walks the catalog on a thread and a connection of its own, beside the polls.
-    std::thread sweep_thread;
+    std::jthread sweep_thread;
     if (!o.v1_base_url.empty() && reconcile_every.count() > 0)
-      sweep_thread = std::thread([&] {
+      sweep_thread = std::jthread([&] {
         try {
           anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_sweep");
           anipipe::ingest::ReconcileSweep sweep(o.sweep, client, publisher, o.common.kafka, &metrics.registry());
@@ -172,6 +173,11 @@ int main(int argc, char** argv) {
           anipipe::runtime::request_shutdown();
         }
       });
+    // Whatever ends this scope, a throw included (a bad --v1-base-url), the side threads are told to
+    // stop before they are joined: a std::thread still running at a throw ends in std::terminate.
+    struct StopSideThreads {
+      ~StopSideThreads() { anipipe::runtime::request_shutdown(); }
+    } stop_side_threads;
     if (!o.v1_base_url.empty()) {
       anipipe::http::Client client(o.v1_base_url, o.http, &metrics.registry(), "upstream_v1");
       anipipe::upstream::Normalizer normalizer(&ctx.schemas);

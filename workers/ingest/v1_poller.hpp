@@ -1,5 +1,5 @@
 #pragma once
-// The live AniLiberty v1 API has no push channel (docs: the upstream): poll
+// The live AniLiberty v1 API has no push channel (docs/upstream.md, "Generations and hosts"): poll
 // /anime/releases/latest and /anime/schedule/now, normalize every item, and let the content-derived
 // event ids decide what is new. A release whose fresh_at/updated_at or latest_episode changed has
 // new content, so a new id, so it is announced; an unchanged one is recognised and dropped.

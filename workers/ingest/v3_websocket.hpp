@@ -1,6 +1,7 @@
 #pragma once
-// The v3 WebSocket protocol (ANILIBRIA-API.md §3.5-§3.6), still spoken by mirrors and recordings:
-// connect, read the greeting, send the subscribe message, read the ack, then normalize every frame.
+// The v3 WebSocket protocol (docs/upstream.md, "The legacy v3 WebSocket"), still spoken by
+// mirrors and recordings: connect, read the greeting, send the subscribe message, read the ack,
+// then normalize every frame.
 // A dropped or silent connection is reconnected with jittered exponential backoff and the
 // subscription is sent again; unknown event types are counted by the publisher, not fatal.
 #include <atomic>

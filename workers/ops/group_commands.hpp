@@ -1,5 +1,5 @@
 #pragma once
-// Consumer groups for replays (DESIGN.md, "Scaling and replay"): how far behind a group is, and
+// Consumer groups for replays (docs/design.md, "Scaling and replay"): how far behind a group is, and
 // moving it back to the start, to the end or to a point in time so it re-consumes from there
 // (e.g. rebuilding Redis from anilibria.titles).
 #include <cstdint>

@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
   auto* describe_cmd = groups->add_subcommand("describe", "Members: instance id (static members), client, host, partitions");
   describe_cmd->add_option("--group", group, "Consumer group id")->required();
   auto* reset_cmd = groups->add_subcommand("reset", "Move a group's offsets (its workers must be stopped)");
-  // The replay of DESIGN.md ("reset a group and let it re-consume"): the same as groups reset.
+  // The replay of docs/design.md ("Scaling and replay"): the same as groups reset.
   auto* replay_cmd = app.add_subcommand("replay", "Replay topics into a stopped group's workers: move its offsets "
                                                   "(refused while the group has live members)");
   for (auto* cmd : {reset_cmd, replay_cmd}) {

@@ -7,7 +7,7 @@ using anipipe::ops::auto_profile;
 using anipipe::ops::default_topic_catalog;
 using anipipe::ops::load_topic_catalog;
 
-TEST_CASE("the project's catalog lists every DESIGN.md topic with its policy") {
+TEST_CASE("the project's catalog lists every docs/design.md topic with its policy") {
   auto specs = anipipe::ops::load_topic_catalog(anipipe::ops::default_topic_catalog());
   std::map<std::string, anipipe::kafka::TopicSpec> by_name;
   for (auto& s : specs) by_name[s.name] = s;

@@ -1,7 +1,7 @@
 #pragma once
 // sync's state: the latest title document of every title in the partitions this instance owns,
 // rebuilt from the compacted anilibria.titles when partitions are assigned and dropped when they
-// are revoked. Nothing else stores it (DESIGN.md: "state is a changelog").
+// are revoked. Nothing else stores it (docs/design.md, "State is a changelog").
 #include <cstdint>
 #include <map>
 #include <optional>
