@@ -1,4 +1,4 @@
-// The catalog converges with the upstream (README "Convergence"): ingest polls the fake upstream,
+// The catalog converges with the upstream (docs/convergence.md): ingest polls the fake upstream,
 // sync turns what it sees into the catalog and announcements, and nothing the upstream gained is
 // lost or announced twice - episodes uploaded close together, a batch upload, changes made while
 // ingest was down (more than one poll's window), a re-upload under a new id, and an upstream edit

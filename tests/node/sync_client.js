@@ -1,6 +1,6 @@
 // How the site's Node.js back end asks anipipe to sync a title and waits for the answer:
 // a sync request to anilibria.sync_requests (key = title id, so it lands in the partition that
-// owns the title), the result from anilibria.sync_results (key = correlation id). The README shows
+// owns the title), the result from anilibria.sync_results (key = correlation id). workers/sync/README.md shows
 // SyncClient; the command line below is what the integration test runs.
 //
 //   node sync_client.js --brokers 127.0.0.1:9092 --title-id 9873 [--force] [--timeout-ms 15000]

@@ -1,5 +1,5 @@
 #pragma once
-// The Redis layout cache maintains (README, "anipipe-cache"): the seeds' per-title keys plus the
+// The Redis layout cache maintains (workers/cache/README.md): the seeds' per-title keys plus the
 // few indexes the site's Node.js back end needs for lists and lookups. Everything lives under
 // anilibria:*, the only namespace `cache rebuild` clears.
 #include <cstdint>

@@ -1,5 +1,5 @@
 // anipipe-cache: anilibria.titles + anilibria.cache_invalidations -> Redis (the seeds' layout,
-// README "anipipe-cache"), at least once, one pipelined batch per poll.
+// workers/cache/README.md), at least once, one pipelined batch per poll.
 #include "cache_writer.hpp"
 #include "config/options.hpp"
 #include "redis/client.hpp"

@@ -4,7 +4,7 @@
 // with one lookup. Every notify instance holds all of it: fan-out needs a title's whole audience,
 // whichever partition its episode arrives on.
 //
-// Memory: one subscription costs its subscriber id plus a hash-node (README "anipipe-notify"
+// Memory: one subscription costs its subscriber id plus a hash-node (workers/notify/README.md
 // gives the measured figure for a million; `anipipe-bench-notify table-memory` measures it).
 #include <cstdint>
 #include <optional>
