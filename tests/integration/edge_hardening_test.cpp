@@ -30,6 +30,7 @@
 #include "redis_listener.hpp"
 #include "util/clock.hpp"
 #include "util/jwt.hpp"
+#include "ws_client.hpp"
 
 using namespace anipipe::testing;
 using namespace std::chrono_literals;
@@ -79,33 +80,6 @@ std::string upgrade_request(const std::string& target = "/api/anilibria/v2/ws") 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-/// A WebSocket client: connect, send, read messages with a deadline.
-class WsClient {
-public:
-  WsClient(int port, const std::string& target) {
-    boost::asio::ip::tcp::resolver resolver(ioc_);
-    beast::get_lowest_layer(ws_).connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.handshake("127.0.0.1", target);
-  }
-  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
-  std::string wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      beast::get_lowest_layer(ws_).expires_after(deadline - Clock::now());
-      beast::flat_buffer buffer;
-      beast::error_code ec;
-      ws_.read(buffer, ec);
-      if (ec) return "";
-      auto text = beast::buffers_to_string(buffer.data());
-      if (text.find(needle) != std::string::npos) return text;
-    }
-    return "";
-  }
-
-private:
-  boost::asio::io_context ioc_;
-  websocket::stream<beast::tcp_stream> ws_{ioc_};
-};
 
 /// A WebSocket client that reads all the time on its own thread (answering the server's pings,
 /// as a browser does), keeping what it received.

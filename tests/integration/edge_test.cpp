@@ -31,6 +31,7 @@
 #include "raw_http.hpp"
 #include "util/base64.hpp"
 #include "util/jwt.hpp"
+#include "ws_client.hpp"
 
 using namespace anipipe::testing;
 using namespace std::chrono_literals;
@@ -359,34 +360,6 @@ namespace {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-/// A WebSocket client on its own: connect, send, read messages with a deadline.
-class WsClient {
-public:
-  WsClient(int port, const std::string& target) {
-    boost::asio::ip::tcp::resolver resolver(ioc_);
-    beast::get_lowest_layer(ws_).connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.handshake("127.0.0.1", target);
-  }
-  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
-  /// The next message whose text contains `needle`, or "" after timeout.
-  std::string wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      beast::get_lowest_layer(ws_).expires_after(deadline - std::chrono::steady_clock::now());
-      beast::flat_buffer buffer;
-      beast::error_code ec;
-      ws_.read(buffer, ec);
-      if (ec) return "";
-      auto text = beast::buffers_to_string(buffer.data());
-      if (text.find(needle) != std::string::npos) return text;
-    }
-    return "";
-  }
-
-private:
-  boost::asio::io_context ioc_;
-  websocket::stream<beast::tcp_stream> ws_{ioc_};
-};
 
 }  // namespace
 
