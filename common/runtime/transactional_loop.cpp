@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "kafka/fatal_error.hpp"
 #include "log/log.hpp"
 #include "runtime/batch_span.hpp"
 #include "runtime/shutdown.hpp"
@@ -21,7 +22,17 @@ TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandl
   kafka::Producer::Options po;
   po.transactional_id = settings_.transactional_id;
   producer_ = std::make_unique<kafka::Producer>(o.kafka, po);
-  producer_->init_transactions(60s);  // fences a predecessor with the same id, aborting what it left open
+  // Fences a predecessor with the same id, aborting what it left open. A coordinator that is
+  // down or moving (a broker restart; this loop started again after a fatal error) is waited for.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      producer_->init_transactions(60s);
+      break;
+    } catch (const kafka::TransactionError& e) {
+      if (e.kind != kafka::TransactionError::Kind::retriable || attempt == 10) throw;
+      spdlog::warn("{}; trying again ({} of 10)", e.what(), attempt);
+    }
+  }
   kafka::Consumer::Options co;
   co.group_id = o.group;
   co.topics = settings_.loop.topics;
@@ -159,18 +170,16 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
         if (consumer_->assignment().count(tp)) hold_back(tp, r.first, r.second);
       continue;
     } catch (const kafka::TransactionError& e) {
-      if (e.kind == kafka::TransactionError::Kind::fatal) {
-        spdlog::critical("transaction failed fatally ({}); exiting so a restart can fence and recover", e.what());
-        return 4;
-      }
+      // A new producer with the same transactional id fences this one and aborts what it left
+      // open: run_process starts the worker again with new clients (or exits, for a twin).
+      if (e.kind == kafka::TransactionError::Kind::fatal) throw kafka::FatalError(std::string("transaction failed fatally: ") + e.what());
       reason = e.what();
     }
     // Abort, rewind, let the handler forget the batch, back off, and take the records again.
     try {
       producer_->abort_transaction(60s);
     } catch (const kafka::TransactionError& e) {
-      spdlog::critical("abort failed ({}); exiting so a restart can fence and recover", e.what());
-      return 4;
+      throw kafka::FatalError(std::string("abort failed: ") + e.what());
     }
     const auto delay = backoff_.delay(++failures);
     const auto until = std::chrono::steady_clock::now() + delay;

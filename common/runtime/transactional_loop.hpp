@@ -12,8 +12,9 @@
 //    paused for a jittered backoff, so an outage behind one record does not stop the others.
 //    The handler must not change its state for a record it answers retry_later.
 //  - An abortable transaction error: abort, rewind the batch's partitions, tell the handler (its
-//    state must forget the batch), back off, try again. A fatal error ends the process (exit 4):
-//    the restart fences and recovers.
+//    state must forget the batch), back off, try again. A fatal error throws kafka::FatalError:
+//    run_process starts the worker again with a new producer, whose init_transactions fences
+//    this one and aborts what it left open, and a consumer that resumes from committed offsets.
 #include <atomic>
 #include <chrono>
 #include <map>

@@ -34,11 +34,13 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
       else
         spdlog::info("instance id {} (given){}", lease->id(), options.static_membership ? "; static member of " + options.group : "");
     }
-    // A static member fenced although its id is leased here (ids carry the host name, and the
-    // kernel's lock lets one process at a time hold a slot) was fenced by itself: after a
-    // coordinator failover the broker can process one of its own abandoned JoinGroups late and
-    // take it for a newer instance (KAFKA-20985). No twin exists to ping-pong with, so the worker
-    // starts again in this process instead of waiting for a supervisor; a given id still exits.
+    // A fatal error leaves librdkafka's client unusable; new clients are what a supervisor's
+    // restart would bring, so the worker starts again in this process. A static member fenced
+    // although its id is leased here (ids carry the host name, and the kernel's lock lets one
+    // process at a time hold a slot) was fenced by itself: after a coordinator failover the broker
+    // can process one of its own abandoned JoinGroups late and take it for a newer instance
+    // (KAFKA-20985); a transaction can fail fatally the same way (INVALID_TXN_STATE from a new
+    // coordinator). A given id may have a twin to ping-pong with: fenced, it exits.
     std::vector<std::chrono::steady_clock::time_point> rejoins;
     for (;;) {
       try {
@@ -46,12 +48,18 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
       } catch (const kafka::FatalError& e) {
         const auto now = std::chrono::steady_clock::now();
         std::erase_if(rejoins, [&](auto t) { return now - t > std::chrono::minutes(10); });
-        const bool self_fenced = lease && lease->slot() && std::string_view(e.what()).find("fenced") != std::string_view::npos;
-        if (!self_fenced || stop.load() || rejoins.size() >= 5) throw;
+        // "fenced", "fences the current one" (a newer transactional producer), "old epoch".
+        const std::string_view what = e.what();
+        const bool fenced = what.find("fence") != std::string_view::npos || what.find("epoch") != std::string_view::npos;
+        const bool leased = lease && lease->slot();
+        if ((fenced && !leased) || stop.load() || rejoins.size() >= 5) throw;
         rejoins.push_back(now);
-        spdlog::warn("{}; instance id {} is leased by this process alone, so it fenced itself (a coordinator failover): "
-                     "starting the worker again in this process ({} of 5 in 10 min)", e.what(), lease->id(), rejoins.size());
-        metrics.rebalance("self_fenced");
+        if (fenced)
+          spdlog::warn("{}; instance id {} is leased by this process alone, so it fenced itself (a coordinator failover): "
+                       "starting the worker again in this process ({} of 5 in 10 min)", e.what(), lease->id(), rejoins.size());
+        else
+          spdlog::warn("{}: starting the worker again in this process with new clients ({} of 5 in 10 min)", e.what(), rejoins.size());
+        metrics.rebalance(fenced ? "self_fenced" : "restarted");
       }
     }
   } catch (const kafka::FatalError& e) {
@@ -70,8 +78,9 @@ int run_worker(LoopSettings settings, const std::function<std::unique_ptr<Record
   const std::string worker = settings.worker;
   return run_process(worker, options, [&](WorkerContext ctx) {
     auto handler = make_handler(ctx);
-    settings.group_instance_id = ctx.group_instance_id;
-    ConsumerLoop loop(std::move(settings), *handler, ctx.schemas, ctx.metrics);
+    auto run_settings = settings;  // a copy: the body runs again after a fatal error
+    run_settings.group_instance_id = ctx.group_instance_id;
+    ConsumerLoop loop(std::move(run_settings), *handler, ctx.schemas, ctx.metrics);
     return loop.run(ctx.stop);
   });
 }

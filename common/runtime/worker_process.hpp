@@ -25,8 +25,12 @@ struct WorkerContext {
 
 /// The start-up every binary shares (JSON logs, signal handlers, schemas, /metrics, and for a
 /// group worker - options.group set - its instance id), then body. An exception from start-up or
-/// body is logged and becomes exit code 2; a fatal Kafka client error (kafka::FatalError: fenced,
-/// unrecoverable) exit code 4, so that a supervisor starts the instance again.
+/// body is logged and becomes exit code 2. A fatal Kafka client error (kafka::FatalError: fenced,
+/// a transaction the broker refuses) leaves a client that cannot be used again, and a new one is
+/// all a restart would bring: body runs again in the process (new clients, state rebuilt from
+/// Kafka; so body must not consume what it captures), at most 5 times in 10 minutes. A fence of a
+/// given --instance-id may come from a twin, and the two would take turns fencing each other:
+/// that, and a sixth error, end the process with exit code 4 for a supervisor to see.
 int run_process(std::string_view worker, const config::WorkerOptions& options,
                 const std::function<int(WorkerContext)>& body);
 

@@ -59,7 +59,17 @@ TEST_CASE("a given instance id can have a twin: fenced, the process exits 4 at o
   CHECK(run_always_failing("twin", kFenced) == std::pair(4, 1));
 }
 
-TEST_CASE("other fatal errors end the process at once") {
+TEST_CASE("a given instance id fenced by a newer transactional producer (a twin) exits 4 at once") {
+  const anipipe::kafka::FatalError newer("transaction failed fatally: commit_transaction failed: Broker: There is a newer producer "
+                                         "with the same transactionalId which fences the current one");
+  CHECK(run_always_failing("twin", newer) == std::pair(4, 1));
   const anipipe::kafka::FatalError epoch("producer fatal error: Broker: Producer attempted an operation with an old epoch");
-  CHECK(run_always_failing("", epoch) == std::pair(4, 1));
+  CHECK(run_always_failing("twin", epoch) == std::pair(4, 1));
+}
+
+TEST_CASE("other fatal errors (a transaction a new coordinator refuses) start the worker again, five times at most, then exit 4") {
+  const anipipe::kafka::FatalError refused("abort failed: abort_transaction failed: Failed to end transaction: Broker: Producer "
+                                           "attempted a transactional operation in an invalid state");
+  CHECK(run_always_failing("", refused) == std::pair(4, 6));
+  CHECK(run_always_failing("given", refused) == std::pair(4, 6));
 }

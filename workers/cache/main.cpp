@@ -34,8 +34,9 @@ int main(int argc, char** argv) {
   return anipipe::runtime::run_process("cache", options, [&](anipipe::runtime::WorkerContext ctx) {
     anipipe::redis::Client redis(redis_options);
     anipipe::cache::CacheWriter writer(redis, topics);
-    settings.loop.group_instance_id = ctx.group_instance_id;
-    anipipe::runtime::BatchLoop loop(std::move(settings), writer, ctx.schemas, ctx.metrics);
+    auto run_settings = settings;  // a copy: the body runs again after a fence (runtime/worker_process.hpp)
+    run_settings.loop.group_instance_id = ctx.group_instance_id;
+    anipipe::runtime::BatchLoop loop(std::move(run_settings), writer, ctx.schemas, ctx.metrics);
     return loop.run(ctx.stop);
   });
 }

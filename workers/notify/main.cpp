@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
       redis = std::make_unique<anipipe::redis::Client>(ro);
     }
     anipipe::notify::Notifier notifier(notify, subscriptions, producer, webhooks.get(), redis.get(), ctx.schemas, registry, ctx.stop);
-    settings.loop.group_instance_id = ctx.group_instance_id;
-    anipipe::runtime::BatchLoop loop(std::move(settings), notifier, ctx.schemas, ctx.metrics);
+    auto run_settings = settings;  // a copy: the body runs again after a fence (runtime/worker_process.hpp)
+    run_settings.loop.group_instance_id = ctx.group_instance_id;
+    anipipe::runtime::BatchLoop loop(std::move(run_settings), notifier, ctx.schemas, ctx.metrics);
     return loop.run(ctx.stop);
   });
 }

@@ -52,11 +52,12 @@ int main(int argc, char** argv) {
     // The instance id (given, or a leased slot) is stable across restarts: a restarted instance
     // fences its predecessor's open transaction, and as a static member takes its partitions back
     // at once, without a rebalance.
-    settings.transactional_id = "anipipe-sync-" + settings.loop.options.group + "-" + ctx.instance_id;
-    settings.loop.group_instance_id = ctx.group_instance_id;
+    auto run_settings = settings;  // a copy: the body runs again after a fatal error (runtime/worker_process.hpp)
+    run_settings.transactional_id = "anipipe-sync-" + settings.loop.options.group + "-" + ctx.instance_id;
+    run_settings.loop.group_instance_id = ctx.group_instance_id;
     anipipe::sync::TitleFetcher fetcher(upstream_url, http, fetch_concurrency, &ctx.metrics.registry());
     anipipe::sync::SyncHandler handler(options.kafka, sync, fetcher, ctx.stop);
-    anipipe::runtime::TransactionalLoop loop(std::move(settings), handler, ctx.schemas, ctx.metrics);
+    anipipe::runtime::TransactionalLoop loop(std::move(run_settings), handler, ctx.schemas, ctx.metrics);
     return loop.run(ctx.stop);
   });
 }
