@@ -96,107 +96,185 @@ void TransactionalLoop::resume_due_partitions() {
   }
 }
 
-int TransactionalLoop::run(const std::atomic<bool>& stop) {
-  spdlog::info("consuming {} topic(s) in group {} exactly-once (transactional id {})", settings_.loop.topics.size(),
-               settings_.loop.options.group, settings_.transactional_id);
-  int failures = 0;
-  while (!stop.load(std::memory_order_relaxed)) {
-    resume_due_partitions();
-    // Collect a batch. Rebalance callbacks run in here, between transactions.
-    std::vector<kafka::Message> batch;
-    // The first record is waited for up to batch_wait; the rest is only what is already fetched,
-    // so a lone record is not held back for company (latency) while a backlog still fills
-    // whole batches (throughput).
-    const auto deadline = std::chrono::steady_clock::now() + settings_.batch_wait;
-    while (batch.size() < settings_.batch_max && !stop.load()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 && batch.empty()) break;
-      auto m = consumer_->poll(batch.empty() ? std::max(left, 1ms) : 0ms);
-      if (!m) {
-        if (!batch.empty()) break;
-        continue;
-      }
-      if (m->is_error()) {
-        if (!m->is_partition_eof()) spdlog::warn("consumer: {}", m->error());
-        continue;
-      }
-      if (auto h = held_.find(m->topic_partition()); h != held_.end() && h->second.paused) continue;  // comes again
-      batch.push_back(std::move(*m));
+std::vector<kafka::Message> TransactionalLoop::collect_batch(const std::atomic<bool>& stop) {
+  // The first record is waited for up to batch_wait; the rest is only what is already fetched,
+  // so a lone record is not held back for company (latency) while a backlog still fills whole
+  // batches (throughput). Rebalance callbacks run in here, between transactions.
+  std::vector<kafka::Message> batch;
+  const auto deadline = std::chrono::steady_clock::now() + settings_.batch_wait;
+  while (batch.size() < settings_.batch_max && !stop.load()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 && batch.empty()) break;
+    auto m = consumer_->poll(batch.empty() ? std::max(left, 1ms) : 0ms);
+    if (!m) {
+      if (!batch.empty()) break;
+      continue;
     }
-    if (batch.empty()) continue;
+    if (m->is_error()) {
+      if (!m->is_partition_eof()) spdlog::warn("consumer: {}", m->error());
+      continue;
+    }
+    if (auto h = held_.find(m->topic_partition()); h != held_.end() && h->second.paused) continue;  // comes again
+    batch.push_back(std::move(*m));
+  }
+  // A partition revoked while the batch filled belongs to another instance now.
+  std::erase_if(batch, [&](const kafka::Message& m) { return !consumer_->assignment().count(m.topic_partition()); });
+  return batch;
+}
 
-    const auto span = span_of(batch);
-    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::string>> retry_at;  // offset, reason
-    std::string reason;
-    try {
-      handler_.prepare_batch(batch);
-      producer_->begin_transaction();
-      std::vector<kafka::OutRecord> outputs;
-      for (const auto& m : batch) {
-        auto tp = m.topic_partition();
-        if (retry_at.count(tp)) continue;  // held back at an earlier record: keep the partition's order
-        std::string why;
-        if (!handle(m, outputs, why)) retry_at.emplace(std::move(tp), std::make_pair(m.offset(), std::move(why)));
-      }
-      for (const auto& out : outputs) producer_->produce(out, [this, topic = out.topic](const kafka::DeliveryResult& r) {
+TransactionalLoop::HandledBatch TransactionalLoop::handle_batch(const std::vector<kafka::Message>& batch) {
+  HandledBatch out;
+  out.span = span_of(batch);
+  out.records = batch.size();
+  handler_.prepare_batch(batch);
+  for (const auto& m : batch) {
+    auto tp = m.topic_partition();
+    if (out.retry_at.count(tp)) continue;  // held back at an earlier record: keep the partition's order
+    std::string why;
+    if (!handle(m, out.outputs, why)) out.retry_at.emplace(std::move(tp), std::make_pair(m.offset(), std::move(why)));
+  }
+  // Held back now, so the next batch does not take the records behind the one to retry.
+  for (const auto& [tp, r] : out.retry_at)
+    if (consumer_->assignment().count(tp)) hold_back(tp, r.first, r.second);
+  return out;
+}
+
+std::string TransactionalLoop::start_commit(HandledBatch& batch) {
+  std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
+  for (const auto& [tp, s] : batch.span) {
+    auto r = batch.retry_at.find(tp);
+    const auto to = r == batch.retry_at.end() ? s.next : r->second.first;
+    if (to > s.first) next.emplace_back(tp, to);
+  }
+  InFlight f;
+  f.span = batch.span;
+  f.records = batch.records;
+  for (const auto& [tp, _] : batch.retry_at) f.retried.insert(tp);
+  try {
+    producer_->begin_transaction();
+    for (const auto& out : batch.outputs) {
+      producer_->produce(out, [this, topic = out.topic](const kafka::DeliveryResult& r) {
         if (r.ok) metrics_.record_out(topic);
       });
-      std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
-      for (const auto& [tp, s] : span) {
-        auto r = retry_at.find(tp);
-        const auto to = r == retry_at.end() ? s.next : r->second.first;
-        if (to > s.first) next.emplace_back(tp, to);
-      }
-      const auto handled_at = std::chrono::steady_clock::now();
+      if (!out.headers.observed_at.empty() && (f.observed_at.empty() || f.observed_at.back() != out.headers.observed_at))
+        f.observed_at.push_back(out.headers.observed_at);
+    }
+  } catch (const kafka::TransactionError& e) {
+    if (e.kind == kafka::TransactionError::Kind::fatal) throw kafka::FatalError(std::string("transaction failed fatally: ") + e.what());
+    return e.what();
+  }
+  f.done = std::async(std::launch::async, [this, next = std::move(next), n = batch.records]() -> std::string {
+    const auto started = std::chrono::steady_clock::now();
+    try {
       if (!next.empty()) producer_->send_offsets_to_transaction(*consumer_, next, 30s);
       const auto offsets_at = std::chrono::steady_clock::now();
       producer_->commit_transaction(60s);
-      if (!settings_.loop.freshness_stage.empty()) {
-        // The effects of the batch's upstream observations are in the catalog now: once per observation.
-        std::string last;
-        for (const auto& out : outputs)
-          if (!out.headers.observed_at.empty() && out.headers.observed_at != last) {
-            last = out.headers.observed_at;
-            metrics_.observe_freshness(settings_.loop.freshness_stage, last);
-          }
-      }
       const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-      spdlog::debug("transaction of {} record(s): offsets {:.1f} ms, commit {:.1f} ms", batch.size(), ms(handled_at, offsets_at),
+      spdlog::debug("transaction of {} record(s): offsets {:.1f} ms, commit {:.1f} ms", n, ms(started, offsets_at),
                     ms(offsets_at, std::chrono::steady_clock::now()));
-      failures = 0;
-      for (const auto& [tp, s] : span)
-        if (!retry_at.count(tp)) held_.erase(tp);
-      for (const auto& [tp, r] : retry_at)
-        if (consumer_->assignment().count(tp)) hold_back(tp, r.first, r.second);
-      continue;
+      return {};
     } catch (const kafka::TransactionError& e) {
       // A new producer with the same transactional id fences this one and aborts what it left
       // open: run_process starts the worker again with new clients (or exits, for a twin).
       if (e.kind == kafka::TransactionError::Kind::fatal) throw kafka::FatalError(std::string("transaction failed fatally: ") + e.what());
-      reason = e.what();
+      return e.what();
     }
-    // Abort, rewind, let the handler forget the batch, back off, and take the records again.
-    try {
-      producer_->abort_transaction(60s);
-    } catch (const kafka::TransactionError& e) {
-      throw kafka::FatalError(std::string("abort failed: ") + e.what());
-    }
-    const auto delay = backoff_.delay(++failures);
-    const auto until = std::chrono::steady_clock::now() + delay;
-    std::vector<kafka::TopicPartition> touched;
-    for (const auto& [tp, s] : span) {
-      if (!consumer_->assignment().count(tp)) continue;
-      consumer_->rewind(tp, s.first);
-      auto& h = held_[tp];
-      h.paused = true;
-      h.resume_at = until;
-      touched.push_back(tp);
-    }
-    metrics_.record_failed(batch.front().topic(), "retry");
-    handler_.on_transaction_aborted(touched);
-    spdlog::warn("batch of {} record(s) aborted ({}); retrying in {} ms", batch.size(), reason, delay.count());
-    while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+  });
+  in_flight_ = std::move(f);
+  return {};
+}
+
+std::string TransactionalLoop::settle() {
+  if (!in_flight_) return {};
+  auto f = std::move(*in_flight_);
+  in_flight_.reset();
+  auto reason = f.done.get();  // rethrows kafka::FatalError
+  if (!reason.empty()) {
+    in_flight_span_failed_ = std::move(f.span);
+    return reason;
   }
+  failures_ = 0;
+  for (const auto& [tp, s] : f.span)
+    if (!f.retried.count(tp)) held_.erase(tp);
+  // The effects of the batch's upstream observations are in the catalog now: once per observation.
+  if (!settings_.loop.freshness_stage.empty())
+    for (const auto& at : f.observed_at) metrics_.observe_freshness(settings_.loop.freshness_stage, at);
+  return {};
+}
+
+void TransactionalLoop::settle_in_callback() {
+  try {
+    if (auto reason = settle(); !reason.empty()) failed_in_callback_.emplace(std::move(in_flight_span_failed_), std::move(reason));
+  } catch (...) {
+    fatal_in_callback_ = std::current_exception();
+  }
+}
+
+void TransactionalLoop::abort_and_rewind(const std::vector<const BatchSpan*>& spans, const std::string& reason,
+                                         const std::atomic<bool>& stop) {
+  try {
+    producer_->abort_transaction(60s);
+  } catch (const kafka::TransactionError& e) {
+    throw kafka::FatalError(std::string("abort failed: ") + e.what());
+  }
+  const auto delay = backoff_.delay(++failures_);
+  const auto until = std::chrono::steady_clock::now() + delay;
+  std::map<kafka::TopicPartition, std::int64_t> first;
+  std::size_t records = 0;
+  for (const auto* span : spans)
+    for (const auto& [tp, r] : *span) {
+      auto [it, fresh] = first.try_emplace(tp, r.first);
+      if (!fresh) it->second = std::min(it->second, r.first);
+      records += static_cast<std::size_t>(r.next - r.first);
+    }
+  std::vector<kafka::TopicPartition> touched;
+  for (const auto& [tp, offset] : first) {
+    if (!consumer_->assignment().count(tp)) continue;
+    consumer_->rewind(tp, offset);
+    auto& h = held_[tp];
+    h.paused = true;
+    h.resume_at = until;
+    touched.push_back(tp);
+  }
+  if (!first.empty()) metrics_.record_failed(first.begin()->first.topic, "retry");
+  handler_.on_transaction_aborted(touched);
+  spdlog::warn("transaction of up to {} record(s) aborted ({}); retrying in {} ms", records, reason, delay.count());
+  while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+}
+
+int TransactionalLoop::run(const std::atomic<bool>& stop) {
+  spdlog::info("consuming {} topic(s) in group {} exactly-once (transactional id {})", settings_.loop.topics.size(),
+               settings_.loop.options.group, settings_.transactional_id);
+  while (!stop.load(std::memory_order_relaxed)) {
+    resume_due_partitions();
+    const auto started_at = std::chrono::steady_clock::now();
+    auto batch = collect_batch(stop);
+    if (fatal_in_callback_) std::rethrow_exception(std::exchange(fatal_in_callback_, nullptr));
+    const auto this_span = span_of(batch);
+    if (failed_in_callback_) {  // nothing of this batch is handled yet: it is taken again too
+      auto [span, reason] = std::move(*failed_in_callback_);
+      failed_in_callback_.reset();
+      abort_and_rewind({&span, &this_span}, reason, stop);
+      continue;
+    }
+    if (batch.empty()) {
+      if (auto reason = settle(); !reason.empty()) abort_and_rewind({&in_flight_span_failed_}, reason, stop);
+      continue;
+    }
+    // Handled while the previous batch's commit is on its way; produced once it is in.
+    const auto collected_at = std::chrono::steady_clock::now();
+    auto handled = handle_batch(batch);
+    const auto handled_at = std::chrono::steady_clock::now();
+    if (auto reason = settle(); !reason.empty()) {
+      abort_and_rewind({&in_flight_span_failed_, &handled.span}, reason, stop);
+      continue;
+    }
+    const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    spdlog::debug("batch of {} record(s): collected in {:.1f} ms, handled in {:.1f} ms, then waited {:.1f} ms for the commit before it",
+                  batch.size(), ms(started_at, collected_at), ms(collected_at, handled_at), ms(handled_at, std::chrono::steady_clock::now()));
+    if (auto reason = start_commit(handled); !reason.empty()) abort_and_rewind({&handled.span}, reason, stop);
+  }
+  if (auto reason = settle(); !reason.empty()) spdlog::warn("the last transaction failed ({}); its records come again", reason);
   arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));
   consumer_->close();
   spdlog::info("left the group; bye");
@@ -204,12 +282,14 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
 }
 
 void TransactionalLoop::on_assigned(const std::vector<kafka::TopicPartition>& tps) {
+  settle_in_callback();  // the handler's rebuild reads the catalog: nothing of ours may be open there
   metrics_.rebalance("assigned");
   spdlog::info("assigned {} partition(s)", tps.size());
   handler_.on_assigned(tps);
 }
 
 void TransactionalLoop::on_revoking(const std::vector<kafka::TopicPartition>& tps, bool lost) {
+  settle_in_callback();  // a revoked partition's offsets are committed before it is given away
   metrics_.rebalance(lost ? "lost" : "revoked");
   spdlog::info("{} {} partition(s)", lost ? "lost" : "revoking", tps.size());
   for (const auto& tp : tps) held_.erase(tp);

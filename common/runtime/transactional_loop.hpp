@@ -6,7 +6,12 @@
 // none do and the batch is consumed again.
 //  - A restarted instance with the same transactional id fences its predecessor and aborts what
 //    it left open; a zombie from an older group generation is fenced by the group coordinator.
-//  - Rebalances happen only between batches (callbacks run inside poll, never mid-transaction).
+//  - Pipelined: while one batch's offsets and commit are on their way (two and one round trips,
+//    on a helper thread), the next batch is collected and handled; its outputs are produced once
+//    that commit is in, in a transaction of its own. So the handler runs ahead of what is
+//    committed by at most one batch, and an aborted transaction takes that batch back with it.
+//  - Rebalances happen only between transactions: the callbacks run inside poll and first wait
+//    for the commit in flight (so a revoked partition's offsets are in before it is given away).
 //  - retry_later holds back only that record's partition: the batch commits what came before it
 //    there (and everything of the other partitions), the partition is rewound to the record and
 //    paused for a jittered backoff, so an outage behind one record does not stop the others.
@@ -17,8 +22,11 @@
 //    this one and aborts what it left open, and a consumer that resumes from committed offsets.
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -26,6 +34,7 @@
 #include "kafka/consumer.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
+#include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
 #include "runtime/outcome.hpp"
 #include "runtime/record_contract.hpp"
@@ -36,7 +45,7 @@ namespace anipipe::runtime {
 struct TransactionalSettings {
   LoopSettings loop;
   std::string transactional_id;  // stable per instance
-  std::size_t batch_max = 500;
+  std::size_t batch_max = 2000;
   std::chrono::milliseconds batch_wait{100};
   /// Topics consumed ahead of records already waiting from the others (kafka::Consumer::Options).
   std::set<std::string> priority_topics;
@@ -63,6 +72,40 @@ private:
   };
   /// Handles one record into `outputs`; false if it must be retried later (its partition is held back).
   bool handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason);
+  std::vector<kafka::Message> collect_batch(const std::atomic<bool>& stop);
+  /// A handled batch: what its transaction covers and what to do once it is committed.
+  struct HandledBatch {
+    BatchSpan span;
+    std::size_t records = 0;
+    std::vector<kafka::OutRecord> outputs;
+    std::map<kafka::TopicPartition, std::pair<std::int64_t, std::string>> retry_at;  // offset, reason
+  };
+  HandledBatch handle_batch(const std::vector<kafka::Message>& batch);
+  /// Begins the batch's transaction, produces its outputs and sends its offsets and commit on
+  /// their way (a helper thread); empty, or why the transaction must be aborted.
+  std::string start_commit(HandledBatch& batch);
+  /// Waits for the commit in flight, if any: empty if it is in (or none was), else why it must be
+  /// aborted. Throws kafka::FatalError if it failed fatally.
+  std::string settle();
+  /// settle() inside a rebalance callback: a failure is kept for the loop (nothing throws through librdkafka).
+  void settle_in_callback();
+  /// Aborts the open transaction, rewinds the partitions of `spans` to their first offsets,
+  /// pauses them for a backoff and lets the handler forget what it did for them.
+  void abort_and_rewind(const std::vector<const BatchSpan*>& spans, const std::string& reason, const std::atomic<bool>& stop);
+
+  struct InFlight {
+    BatchSpan span;
+    std::size_t records = 0;
+    std::vector<std::string> observed_at;  // freshness, once the commit is in
+    std::set<kafka::TopicPartition> retried;
+    std::future<std::string> done;
+  };
+  std::optional<InFlight> in_flight_;
+  /// A commit that failed while a rebalance callback waited for it: its span and reason, or a fatal error.
+  std::optional<std::pair<BatchSpan, std::string>> failed_in_callback_;
+  std::exception_ptr fatal_in_callback_;
+  BatchSpan in_flight_span_failed_;  // the span of the last commit settle() found failed
+  int failures_ = 0;
 
   TransactionalSettings settings_;
   RecordHandler& handler_;
