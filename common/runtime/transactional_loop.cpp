@@ -194,8 +194,9 @@ std::string TransactionalLoop::settle() {
     return reason;
   }
   failures_ = 0;
+  // Its partitions' retry counts start again, unless the batch handled since held one back.
   for (const auto& [tp, s] : f.span)
-    if (!f.retried.count(tp)) held_.erase(tp);
+    if (auto h = held_.find(tp); h != held_.end() && !f.retried.count(tp) && !h->second.paused) held_.erase(h);
   // The effects of the batch's upstream observations are in the catalog now: once per observation.
   if (!settings_.loop.freshness_stage.empty())
     for (const auto& at : f.observed_at) metrics_.observe_freshness(settings_.loop.freshness_stage, at);

@@ -196,6 +196,25 @@ TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep mo
   CHECK(exit_problem(*sync, 30s) == "");
 }
 
+TEST_CASE("sync: a record held back while the batch before it on its partition commits is taken again once the upstream is back") {
+  // One record per transaction: 9873's snapshot commits while its bare event, fetched meanwhile
+  // against an upstream that answers 500, is held back. The commit coming in must not forget
+  // the hold (it did: the partition stayed paused for good).
+  SyncSetup s;
+  s.upstream.control("misbehave", R"({"mode":"500","count":1000000})");
+  auto sync = s.start("a", "sync-1.log", "1", {"--retry-backoff-max-ms", "500", "--breaker-failures", "1000"});
+  INFO(sync->log_tail());
+  produce_all(s.events, {{"9873", event(9873, {1})}, {"9873", bare_event(9873)}});
+  REQUIRE(consume(s.new_episode, 1, 30s).size() == 1);  // the snapshot's episode 1
+  REQUIRE(eventually([&] { return sync->log_tail().find("held back") != std::string::npos; }, 30s));
+  s.upstream.control("misbehave", R"({"mode":"clear"})");
+  // The fetch finds the upstream's other episodes of 9873: announced once the hold is over.
+  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 2; }, 30s);
+  CHECK(all.size() >= 2);
+  sync->signal(SIGTERM);
+  CHECK(exit_problem(*sync, 30s) == "");
+}
+
 TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
   SyncSetup s;
   std::vector<Produced> backlog;
