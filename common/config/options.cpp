@@ -112,7 +112,10 @@ void parse_or_exit(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    std::exit(app.exit(e));
+    // CLI11 prints the message (or --help) and returns its own code per kind of error (105-
+    // 120); one code for every bad command line is what supervisors and scripts check.
+    const int code = app.exit(e);
+    std::exit(code == 0 ? 0 : 2);
   }
 }
 

@@ -49,7 +49,8 @@ void add_http_options(CLI::App& app, http::ClientOptions& http);
 /// Applies ANIPIPE_KAFKA_* from the environment and then the --kafka pairs; throws on a malformed pair.
 void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::string>& kafka_pairs);
 
-/// Parses argv; on --help or a usage error prints and exits like CLI11 does.
+/// Parses argv; --help prints and exits 0, a usage error (unknown flag, bad or missing value)
+/// prints what is wrong and exits 2.
 /// Call after adding options; returns normally only when the program should run.
 void parse_or_exit(CLI::App& app, int argc, char** argv);
 

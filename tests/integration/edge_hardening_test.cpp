@@ -635,3 +635,17 @@ TEST_CASE("edge: a --listen port that is not a number from 0 to 65535 is a clear
     CHECK(r.output.find("must be host:port") != std::string::npos);
   }
 }
+
+TEST_CASE("every binary: an unknown flag or a value out of range is a clear start-up error with exit code 2; --help exits 0") {
+  for (const auto& bin : {ingest_binary(), sync_binary(), cache_binary(), notify_binary(), edge_binary(), ops_binary()}) {
+    INFO(bin);
+    const auto unknown = run_command({bin, "--no-such-flag"}, std::chrono::seconds(30));
+    INFO(unknown.output);
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.output.find("Run with --help") != std::string::npos);  // CLI11 names the flag, or a required one missing
+    const auto range = run_command({bin, "--shutdown-timeout", "-5"}, std::chrono::seconds(30));
+    INFO(range.output);
+    CHECK(range.exit_code == 2);
+    CHECK(run_command({bin, "--help"}, std::chrono::seconds(30)).exit_code == 0);
+  }
+}

@@ -316,10 +316,13 @@ runtime::BatchResult CacheWriter::handle_batch(const std::vector<const kafka::Me
   try {
     Pending pending;
     check_markers(records, result, pending);
+    std::set<std::int32_t> replayed;  // consumed again from the start: their records here come again
+    for (const auto& tp : result.rewind_to_start) replayed.insert(tp.partition);
     for (std::size_t i = 0; i < records.size(); ++i) {
       const auto& m = *records[i];
       std::optional<std::string> error;
       if (m.topic() == topics_.titles) {
+        if (replayed.count(m.partition())) continue;
         error = add_title(m.key().value_or(""), m.partition(), m.offset(), m.value(), pending);
       } else {
         flush(pending);  // titles before an invalidation are applied before it

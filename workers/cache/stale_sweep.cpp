@@ -15,12 +15,12 @@ namespace anipipe::cache {
 namespace {
 
 using Type = redis::Reply::Type;
-constexpr std::string_view kV2Title = "anilibria:v2:title:";
-constexpr std::string_view kV1Title = "anilibria:v1:title:";
-constexpr std::string_view kAlias = "anilibria:v2:alias:";
-constexpr std::string_view kGenre = "anilibria:v2:genre:";
-constexpr std::string_view kStatus = "anilibria:v2:status:";
-constexpr std::string_view kMeta = "anilibria:cache:meta:";
+constexpr std::string_view kV2Title = keys::kV2TitlePrefix;
+constexpr std::string_view kV1Title = keys::kV1TitlePrefix;
+constexpr std::string_view kAlias = keys::kAliasPrefix;
+constexpr std::string_view kGenre = keys::kGenrePrefix;
+constexpr std::string_view kStatus = keys::kStatusPrefix;
+constexpr std::string_view kMeta = keys::kMetaPrefix;
 
 /// One page of SCAN, SSCAN or ZSCAN (ZSCAN's scores are dropped). nullopt: the key is not of
 /// that type (WRONGTYPE).

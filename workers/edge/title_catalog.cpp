@@ -72,9 +72,23 @@ void TitleCatalog::apply(std::int64_t id, std::optional<std::string_view> value)
     if (*n) names += "\n" + **n;
   names += "\n" + entry->doc.alias;
   entry->search_text = fold_case(names);
-  std::unique_lock lock(mutex_);
-  by_id_[id] = std::move(entry);
-  order_stale_ = true;
+  {
+    std::unique_lock lock(mutex_);
+    by_id_[id] = std::move(entry);
+    order_stale_ = true;
+  }
+  arrived_.notify_all();
+}
+
+std::shared_ptr<const CatalogEntry> TitleCatalog::wait_for(std::int64_t id, std::chrono::milliseconds timeout) const {
+  std::shared_lock lock(mutex_);
+  std::shared_ptr<const CatalogEntry> found;
+  arrived_.wait_for(lock, timeout, [&] {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) found = it->second;
+    return found != nullptr;
+  });
+  return found;
 }
 
 std::shared_ptr<const CatalogEntry> TitleCatalog::find(std::int64_t id) const {

@@ -5,6 +5,8 @@
 // order (newest update first) that is rebuilt only after the catalog changed.
 //
 // Thread-safe: many request threads read while the follower thread applies records.
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,6 +46,9 @@ public:
   /// std::invalid_argument for a value that is not a title document.
   void apply(std::int64_t id, std::optional<std::string_view> value);
   std::shared_ptr<const CatalogEntry> find(std::int64_t id) const;
+  /// find(), waiting up to `timeout` for the title to arrive (a title synced on a read's behalf
+  /// lands in the catalog a moment after sync's reply).
+  std::shared_ptr<const CatalogEntry> wait_for(std::int64_t id, std::chrono::milliseconds timeout) const;
   TitlePage list(const TitleQuery& query) const;
   std::size_t size() const;
 
@@ -51,6 +56,7 @@ private:
   void rebuild_order_locked() const;
 
   mutable std::shared_mutex mutex_;
+  mutable std::condition_variable_any arrived_;  // notified by every upsert
   std::unordered_map<std::int64_t, std::shared_ptr<const CatalogEntry>> by_id_;
   mutable std::vector<std::shared_ptr<const CatalogEntry>> ordered_;  // newest update first, then id
   mutable bool order_stale_ = false;

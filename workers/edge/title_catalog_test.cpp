@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "title_catalog.hpp"
 
 using namespace anipipe::edge;
@@ -68,4 +71,19 @@ TEST_CASE("catalog: upsert, tombstone, filters, search, paging, newest first") {
   CHECK(c.list({}).total == 2);
   CHECK_THROWS_AS(c.apply(9, "{}"), std::invalid_argument);
   CHECK_THROWS_AS(c.apply(9, title(8, "x", "x", 2025, "winter", "ongoing", "x", "2025-01-01T00:00:00Z")), std::invalid_argument);
+}
+
+TEST_CASE("catalog: wait_for returns a title the moment it is applied, or nothing after the timeout") {
+  anipipe::edge::TitleCatalog c;
+  CHECK(c.wait_for(7, std::chrono::milliseconds(20)) == nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  std::thread applier([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    c.apply(7, title(7, "Т", "T", 2025, "winter", "ongoing", "Драма", "2025-01-01T00:00:00Z"));
+  });
+  auto e = c.wait_for(7, std::chrono::seconds(10));
+  applier.join();
+  REQUIRE(e != nullptr);
+  CHECK(e->doc.id == 7);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
