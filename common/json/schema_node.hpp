@@ -10,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include <simdjson.h>
+
+#include "json/schema.hpp"
 #include "json/simple_pattern.hpp"
 
 namespace anipipe::json {
@@ -87,5 +90,15 @@ public:
 std::string escape_pointer_token(std::string_view t);
 /// Shortest round-trip text of a number, as messages and enum comparisons write it.
 std::string number_text(double d);
+
+// Shared by validation (schema.cpp) and loading (schema_registry.cpp).
+/// The type bit of a JSON Schema type name ("string", "integer", ...); 0 if unknown.
+unsigned schema_type_bit(std::string_view name);
+bool schema_is_integral(simdjson::dom::element e);
+double schema_as_double(simdjson::dom::element e);
+/// A value as canonical JSON text, for enum and const comparisons.
+std::string schema_canonical(simdjson::dom::element e);
+/// Validates a parsed document against a compiled schema (every keyword, combinators included).
+std::optional<ValidationError> validate_document(const SchemaNode& node, simdjson::dom::element e);
 
 }  // namespace anipipe::json
