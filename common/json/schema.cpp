@@ -200,76 +200,80 @@ std::optional<Scalar> scalar_of(simdjson::dom::element e) {
   return std::nullopt;
 }
 
-/// Validates a parsed document against a compiled schema (every keyword, combinators included).
-std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path) {
-  auto fail = [&](std::string msg) { return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)}); };
-  if (node.ref_target) {
-    if (auto err = validate_element(*node.ref_target, e, path)) return err;
-  }
-  using T = simdjson::dom::element_type;
-  if (auto scalar = scalar_of(e)) {
-    if (auto msg = node.scalar_error(*scalar)) return fail(std::move(*msg));
-  } else {
-    if (node.reject_all) return fail("no value is allowed here");
-    const bool is_array = e.type() == T::ARRAY;
-    if (auto msg = node.type_error(is_array ? kArray : kObject, false, false)) return fail(std::move(*msg));
-    if (node.enum_values || node.const_value) {
-      const std::string c = canonical(e);
-      bool found = false;
-      if (node.enum_values)
-        for (const auto& v : *node.enum_values) found = found || v == c;
-      if (auto msg = node.enum_error(found, node.const_value && *node.const_value == c, [&] { return c; }))
-        return fail(std::move(*msg));
-    }
-    if (is_array) {
-      auto arr = simdjson::dom::array(e);
-      const std::size_t n = arr.size();
-      if (node.min_items && n < *node.min_items) return fail("fewer than " + std::to_string(*node.min_items) + " items");
-      if (node.max_items && n > *node.max_items) return fail("more than " + std::to_string(*node.max_items) + " items");
-      if (node.items) {
-        std::size_t i = 0;
-        for (auto child : arr) {
-          const PathSeg seg{path, {}, i, true};
-          if (auto err = validate_element(*node.items, child, &seg)) return err;
-          ++i;
-        }
-      }
-    } else {
-      auto obj = simdjson::dom::object(e);
-      // One pass over the fields: each is matched to its property (noting the required ones seen)
-      // and validated; the required ones missing are reported first, as a lookup per name would.
-      std::uint64_t seen = 0;
-      std::optional<ValidationError> field_error;
-      for (auto field : obj) {
-        const std::string_view k = field.key;
-        SchemaNode* sub = nullptr;
-        bool declared = false;
-        for (std::size_t i = 0; i < node.properties.size(); ++i) {
-          if (node.properties[i].first == k) {
-            sub = node.properties[i].second;
-            declared = true;
-            if (i < 64) seen |= std::uint64_t{1} << i;
-            break;
-          }
-        }
-        if (field_error) continue;  // still noting the required ones
-        if (!declared) sub = node.additional;
-        if (sub) {
-          const PathSeg seg{path, k, 0, false};
-          if (auto err = validate_element(*sub, field.value, &seg)) {
-            if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
-            field_error = std::move(err);
-          }
-        }
-      }
-      if ((seen & node.required_bits) != node.required_bits || !node.required_elsewhere.empty()) {
-        for (const auto& name : node.required) {
-          if (obj.at_key(name).error()) return fail("missing required property \"" + name + "\"");
-        }
-      }
-      if (field_error) return field_error;
+std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path);
+
+std::optional<ValidationError> failure(const PathSeg* path, std::string msg) {
+  return std::optional<ValidationError>(ValidationError{path_string(path), std::move(msg)});
+}
+
+std::optional<ValidationError> validate_array(const SchemaNode& node, simdjson::dom::array arr, const PathSeg* path) {
+  const std::size_t n = arr.size();
+  if (node.min_items && n < *node.min_items) return failure(path, "fewer than " + std::to_string(*node.min_items) + " items");
+  if (node.max_items && n > *node.max_items) return failure(path, "more than " + std::to_string(*node.max_items) + " items");
+  if (node.items) {
+    std::size_t i = 0;
+    for (auto child : arr) {
+      const PathSeg seg{path, {}, i, true};
+      if (auto err = validate_element(*node.items, child, &seg)) return err;
+      ++i;
     }
   }
+  return std::nullopt;
+}
+
+std::optional<ValidationError> validate_object(const SchemaNode& node, simdjson::dom::object obj, const PathSeg* path) {
+  // One pass over the fields: each is matched to its property (noting the required ones seen)
+  // and validated; the required ones missing are reported first, as a lookup per name would.
+  std::uint64_t seen = 0;
+  std::optional<ValidationError> field_error;
+  for (auto field : obj) {
+    const std::string_view k = field.key;
+    SchemaNode* sub = nullptr;
+    bool declared = false;
+    for (std::size_t i = 0; i < node.properties.size(); ++i) {
+      if (node.properties[i].first == k) {
+        sub = node.properties[i].second;
+        declared = true;
+        if (i < 64) seen |= std::uint64_t{1} << i;
+        break;
+      }
+    }
+    if (field_error) continue;  // still noting the required ones
+    if (!declared) sub = node.additional;
+    if (sub) {
+      const PathSeg seg{path, k, 0, false};
+      if (auto err = validate_element(*sub, field.value, &seg)) {
+        if (!declared && sub->reject_all) err->message = "unknown property \"" + std::string(k) + "\"";
+        field_error = std::move(err);
+      }
+    }
+  }
+  if ((seen & node.required_bits) != node.required_bits || !node.required_elsewhere.empty()) {
+    for (const auto& name : node.required) {
+      if (obj.at_key(name).error()) return failure(path, "missing required property \"" + name + "\"");
+    }
+  }
+  return field_error;
+}
+
+/// scalar_error's counterpart for a value with members: type, enum and const see it whole, then its items or properties are checked.
+std::optional<ValidationError> validate_container(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path) {
+  if (node.reject_all) return failure(path, "no value is allowed here");
+  const bool is_array = e.type() == simdjson::dom::element_type::ARRAY;
+  if (auto msg = node.type_error(is_array ? kArray : kObject, false, false)) return failure(path, std::move(*msg));
+  if (node.enum_values || node.const_value) {
+    const std::string c = canonical(e);
+    bool found = false;
+    if (node.enum_values)
+      for (const auto& v : *node.enum_values) found = found || v == c;
+    if (auto msg = node.enum_error(found, node.const_value && *node.const_value == c, [&] { return c; }))
+      return failure(path, std::move(*msg));
+  }
+  if (is_array) return validate_array(node, simdjson::dom::array(e), path);
+  return validate_object(node, simdjson::dom::object(e), path);
+}
+
+std::optional<ValidationError> validate_combinators(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path) {
   for (auto* s : node.all_of) {
     if (auto err = validate_element(*s, e, path)) return err;
   }
@@ -281,7 +285,7 @@ std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson
       if (!err) { ok = true; break; }
       if (!first) first = err;
     }
-    if (!ok) return fail("matches none of anyOf (first: " + first->to_string() + ")");
+    if (!ok) return failure(path, "matches none of anyOf (first: " + first->to_string() + ")");
   }
   if (!node.one_of.empty()) {
     int matched = 0;
@@ -291,11 +295,24 @@ std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson
       if (!err) ++matched;
       else reasons += (reasons.empty() ? "" : "; ") + err->to_string();
     }
-    if (matched == 0) return fail("matches none of oneOf (" + reasons + ")");
-    if (matched > 1) return fail("matches more than one of oneOf");
+    if (matched == 0) return failure(path, "matches none of oneOf (" + reasons + ")");
+    if (matched > 1) return failure(path, "matches more than one of oneOf");
   }
-  if (node.not_ && !validate_element(*node.not_, e, path)) return fail("must not match the 'not' schema");
+  if (node.not_ && !validate_element(*node.not_, e, path)) return failure(path, "must not match the 'not' schema");
   return std::nullopt;
+}
+
+/// Validates a parsed document against a compiled schema (every keyword, combinators included).
+std::optional<ValidationError> validate_element(const SchemaNode& node, simdjson::dom::element e, const PathSeg* path) {
+  if (node.ref_target) {
+    if (auto err = validate_element(*node.ref_target, e, path)) return err;
+  }
+  if (auto scalar = scalar_of(e)) {
+    if (auto msg = node.scalar_error(*scalar)) return failure(path, std::move(*msg));
+  } else if (auto err = validate_container(node, e, path)) {
+    return err;
+  }
+  return validate_combinators(node, e, path);
 }
 
 }  // namespace

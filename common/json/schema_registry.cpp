@@ -27,6 +27,20 @@ struct SchemaRegistry::Impl {
   simdjson::dom::parser parser;
 
   SchemaNode* compile(const std::string& file, const std::string& ptr, simdjson::dom::element e);
+  // One family of keywords each; false for a keyword not of theirs.
+  bool compile_annotations(const std::string& file, const std::string& ptr, const std::string& k, simdjson::dom::element v);
+  bool compile_value_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                              simdjson::dom::element v);
+  bool compile_object_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                               simdjson::dom::element v);
+  bool compile_array_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                              simdjson::dom::element v);
+  bool compile_scalar_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                               simdjson::dom::element v);
+  bool compile_combinators(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                           simdjson::dom::element v);
+  double checked_number(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw);
+  std::size_t checked_count(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw);
   [[noreturn]] void bad(const std::string& file, const std::string& ptr, const std::string& what) {
     throw std::runtime_error("schema " + file + " at #" + ptr + ": " + what);
   }
@@ -42,109 +56,162 @@ SchemaNode* SchemaRegistry::Impl::compile(const std::string& file, const std::st
     return n;
   }
   if (e.type() != T::OBJECT) bad(file, ptr, "a schema must be an object or a boolean");
-
-  auto number = [&](simdjson::dom::element v, const char* kw) {
-    if (v.type() != T::INT64 && v.type() != T::UINT64 && v.type() != T::DOUBLE) bad(file, ptr, std::string(kw) + " must be a number");
-    return schema_as_double(v);
-  };
-  auto count = [&](simdjson::dom::element v, const char* kw) {
-    if (!schema_is_integral(v) || schema_as_double(v) < 0) bad(file, ptr, std::string(kw) + " must be a non-negative integer");
-    return static_cast<std::size_t>(schema_as_double(v));
-  };
-  auto schema_list = [&](simdjson::dom::element v, const std::string& kw, std::vector<SchemaNode*>& out) {
-    if (v.type() != T::ARRAY) bad(file, ptr, kw + " must be an array");
-    std::size_t i = 0;
-    for (auto s : simdjson::dom::array(v)) out.push_back(compile(file, ptr + "/" + kw + "/" + std::to_string(i++), s));
-  };
-
   for (auto field : simdjson::dom::object(e)) {
     const std::string k(field.key);
     auto v = field.value;
-    if (k == "$schema" || k == "$id" || k == "title" || k == "description" || k == "default" || k == "$comment" ||
-        k == "deprecated" || k == "readOnly" || k == "writeOnly") {
-      continue;
-    } else if (k == "examples") {
-      if (ptr.empty() && v.type() == T::ARRAY)
-        for (auto ex : simdjson::dom::array(v)) examples[file].push_back(simdjson::minify(ex));
-    } else if (k == "x-version") {
-      if (ptr.empty()) versions[file] = static_cast<int>(count(v, "x-version"));
-    } else if (k == "type") {
-      if (v.type() == T::STRING) {
-        n->types = schema_type_bit(std::string_view(v));
-        if (!n->types) bad(file, ptr, "unknown type " + simdjson::minify(v));
-      } else if (v.type() == T::ARRAY) {
-        for (auto t : simdjson::dom::array(v)) {
-          unsigned b = t.type() == T::STRING ? schema_type_bit(std::string_view(t)) : 0;
-          if (!b) bad(file, ptr, "unknown type " + simdjson::minify(t));
-          n->types |= b;
-        }
-      } else {
-        bad(file, ptr, "type must be a string or an array");
-      }
-    } else if (k == "enum") {
-      if (v.type() != T::ARRAY) bad(file, ptr, "enum must be an array");
-      n->enum_values.emplace();
-      for (auto x : simdjson::dom::array(v)) {
-        n->enum_values->push_back(schema_canonical(x));
-        if (x.type() == simdjson::dom::element_type::STRING) n->enum_strings.emplace_back(std::string_view(x));
-      }
-    } else if (k == "const") {
-      n->const_value = schema_canonical(v);
-      if (v.type() == T::STRING) n->const_string = std::string(std::string_view(v));
-    } else if (k == "properties") {
-      if (v.type() != T::OBJECT) bad(file, ptr, "properties must be an object");
-      for (auto p : simdjson::dom::object(v)) {
-        const std::string name(p.key);
-        n->properties.emplace_back(name, compile(file, ptr + "/properties/" + escape_pointer_token(name), p.value));
-      }
-    } else if (k == "required") {
-      if (v.type() != T::ARRAY) bad(file, ptr, "required must be an array");
-      for (auto r : simdjson::dom::array(v)) {
-        if (r.type() != T::STRING) bad(file, ptr, "required must list strings");
-        n->required.emplace_back(std::string_view(r));
-      }
-    } else if (k == "additionalProperties") {
-      n->additional = compile(file, ptr + "/additionalProperties", v);
-    } else if (k == "items") {
-      n->items = compile(file, ptr + "/items", v);
-    } else if (k == "$defs") {
-      if (v.type() != T::OBJECT) bad(file, ptr, "$defs must be an object");
-      for (auto d : simdjson::dom::object(v)) compile(file, ptr + "/$defs/" + escape_pointer_token(d.key), d.value);
-    } else if (k == "minimum") { n->minimum = number(v, "minimum");
-    } else if (k == "maximum") { n->maximum = number(v, "maximum");
-    } else if (k == "exclusiveMinimum") { n->exclusive_minimum = number(v, "exclusiveMinimum");
-    } else if (k == "exclusiveMaximum") { n->exclusive_maximum = number(v, "exclusiveMaximum");
-    } else if (k == "minLength") { n->min_length = count(v, "minLength");
-    } else if (k == "maxLength") { n->max_length = count(v, "maxLength");
-    } else if (k == "minItems") { n->min_items = count(v, "minItems");
-    } else if (k == "maxItems") { n->max_items = count(v, "maxItems");
-    } else if (k == "pattern") {
-      if (v.type() != T::STRING) bad(file, ptr, "pattern must be a string");
-      n->pattern_source = std::string(std::string_view(v));
-      try {
-        n->pattern.emplace(n->pattern_source, std::regex::ECMAScript);
-        n->simple_pattern = SimplePattern::compile(n->pattern_source);
-      } catch (const std::regex_error& err) {
-        bad(file, ptr, "pattern does not compile: " + std::string(err.what()));
-      }
-    } else if (k == "format") {
-      if (v.type() != T::STRING) bad(file, ptr, "format must be a string");
-      n->format = std::string(std::string_view(v));
-      if (n->format != "date-time" && n->format != "uuid") bad(file, ptr, "unsupported format " + n->format);
-    } else if (k == "oneOf") { schema_list(v, "oneOf", n->one_of);
-    } else if (k == "anyOf") { schema_list(v, "anyOf", n->any_of);
-    } else if (k == "allOf") { schema_list(v, "allOf", n->all_of);
-    } else if (k == "not") { n->not_ = compile(file, ptr + "/not", v);
-    } else if (k == "$ref") {
-      if (v.type() != T::STRING) bad(file, ptr, "$ref must be a string");
-      n->ref = std::string(std::string_view(v));
-      unresolved.emplace_back(n, file);
-    } else {
+    if (!compile_annotations(file, ptr, k, v) && !compile_value_keywords(*n, file, ptr, k, v) &&
+        !compile_object_keywords(*n, file, ptr, k, v) && !compile_array_keywords(*n, file, ptr, k, v) &&
+        !compile_scalar_keywords(*n, file, ptr, k, v) && !compile_combinators(*n, file, ptr, k, v))
       bad(file, ptr, "unsupported keyword \"" + k + "\" (the validator would ignore it, so it is refused)");
-    }
   }
   n->finish();
   return n;
+}
+
+double SchemaRegistry::Impl::checked_number(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw) {
+  using T = simdjson::dom::element_type;
+  if (v.type() != T::INT64 && v.type() != T::UINT64 && v.type() != T::DOUBLE) bad(file, ptr, std::string(kw) + " must be a number");
+  return schema_as_double(v);
+}
+
+std::size_t SchemaRegistry::Impl::checked_count(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw) {
+  if (!schema_is_integral(v) || schema_as_double(v) < 0) bad(file, ptr, std::string(kw) + " must be a non-negative integer");
+  return static_cast<std::size_t>(schema_as_double(v));
+}
+
+bool SchemaRegistry::Impl::compile_annotations(const std::string& file, const std::string& ptr, const std::string& k,
+                                               simdjson::dom::element v) {
+  using T = simdjson::dom::element_type;
+  if (k == "$schema" || k == "$id" || k == "title" || k == "description" || k == "default" || k == "$comment" ||
+      k == "deprecated" || k == "readOnly" || k == "writeOnly") {
+    return true;
+  } else if (k == "examples") {
+    if (ptr.empty() && v.type() == T::ARRAY)
+      for (auto ex : simdjson::dom::array(v)) examples[file].push_back(simdjson::minify(ex));
+  } else if (k == "x-version") {
+    if (ptr.empty()) versions[file] = static_cast<int>(checked_count(file, ptr, v, "x-version"));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SchemaRegistry::Impl::compile_value_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                                                  simdjson::dom::element v) {
+  using T = simdjson::dom::element_type;
+  if (k == "type") {
+    if (v.type() == T::STRING) {
+      n.types = schema_type_bit(std::string_view(v));
+      if (!n.types) bad(file, ptr, "unknown type " + simdjson::minify(v));
+    } else if (v.type() == T::ARRAY) {
+      for (auto t : simdjson::dom::array(v)) {
+        unsigned b = t.type() == T::STRING ? schema_type_bit(std::string_view(t)) : 0;
+        if (!b) bad(file, ptr, "unknown type " + simdjson::minify(t));
+        n.types |= b;
+      }
+    } else {
+      bad(file, ptr, "type must be a string or an array");
+    }
+  } else if (k == "enum") {
+    if (v.type() != T::ARRAY) bad(file, ptr, "enum must be an array");
+    n.enum_values.emplace();
+    for (auto x : simdjson::dom::array(v)) {
+      n.enum_values->push_back(schema_canonical(x));
+      if (x.type() == simdjson::dom::element_type::STRING) n.enum_strings.emplace_back(std::string_view(x));
+    }
+  } else if (k == "const") {
+    n.const_value = schema_canonical(v);
+    if (v.type() == T::STRING) n.const_string = std::string(std::string_view(v));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SchemaRegistry::Impl::compile_object_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                                                   simdjson::dom::element v) {
+  using T = simdjson::dom::element_type;
+  if (k == "properties") {
+    if (v.type() != T::OBJECT) bad(file, ptr, "properties must be an object");
+    for (auto p : simdjson::dom::object(v)) {
+      const std::string name(p.key);
+      n.properties.emplace_back(name, compile(file, ptr + "/properties/" + escape_pointer_token(name), p.value));
+    }
+  } else if (k == "required") {
+    if (v.type() != T::ARRAY) bad(file, ptr, "required must be an array");
+    for (auto r : simdjson::dom::array(v)) {
+      if (r.type() != T::STRING) bad(file, ptr, "required must list strings");
+      n.required.emplace_back(std::string_view(r));
+    }
+  } else if (k == "additionalProperties") {
+    n.additional = compile(file, ptr + "/additionalProperties", v);
+  } else if (k == "$defs") {
+    if (v.type() != T::OBJECT) bad(file, ptr, "$defs must be an object");
+    for (auto d : simdjson::dom::object(v)) compile(file, ptr + "/$defs/" + escape_pointer_token(d.key), d.value);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SchemaRegistry::Impl::compile_array_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                                                  simdjson::dom::element v) {
+  if (k == "items") { n.items = compile(file, ptr + "/items", v);
+  } else if (k == "minItems") { n.min_items = checked_count(file, ptr, v, "minItems");
+  } else if (k == "maxItems") { n.max_items = checked_count(file, ptr, v, "maxItems");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SchemaRegistry::Impl::compile_scalar_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                                                   simdjson::dom::element v) {
+  using T = simdjson::dom::element_type;
+  if (k == "minimum") { n.minimum = checked_number(file, ptr, v, "minimum");
+  } else if (k == "maximum") { n.maximum = checked_number(file, ptr, v, "maximum");
+  } else if (k == "exclusiveMinimum") { n.exclusive_minimum = checked_number(file, ptr, v, "exclusiveMinimum");
+  } else if (k == "exclusiveMaximum") { n.exclusive_maximum = checked_number(file, ptr, v, "exclusiveMaximum");
+  } else if (k == "minLength") { n.min_length = checked_count(file, ptr, v, "minLength");
+  } else if (k == "maxLength") { n.max_length = checked_count(file, ptr, v, "maxLength");
+  } else if (k == "pattern") {
+    if (v.type() != T::STRING) bad(file, ptr, "pattern must be a string");
+    n.pattern_source = std::string(std::string_view(v));
+    try {
+      n.pattern.emplace(n.pattern_source, std::regex::ECMAScript);
+      n.simple_pattern = SimplePattern::compile(n.pattern_source);
+    } catch (const std::regex_error& err) {
+      bad(file, ptr, "pattern does not compile: " + std::string(err.what()));
+    }
+  } else if (k == "format") {
+    if (v.type() != T::STRING) bad(file, ptr, "format must be a string");
+    n.format = std::string(std::string_view(v));
+    if (n.format != "date-time" && n.format != "uuid") bad(file, ptr, "unsupported format " + n.format);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SchemaRegistry::Impl::compile_combinators(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
+                                               simdjson::dom::element v) {
+  auto schema_list = [&](std::vector<SchemaNode*>& out) {
+    if (v.type() != simdjson::dom::element_type::ARRAY) bad(file, ptr, k + " must be an array");
+    std::size_t i = 0;
+    for (auto s : simdjson::dom::array(v)) out.push_back(compile(file, ptr + "/" + k + "/" + std::to_string(i++), s));
+  };
+  if (k == "oneOf") { schema_list(n.one_of);
+  } else if (k == "anyOf") { schema_list(n.any_of);
+  } else if (k == "allOf") { schema_list(n.all_of);
+  } else if (k == "not") { n.not_ = compile(file, ptr + "/not", v);
+  } else if (k == "$ref") {
+    if (v.type() != simdjson::dom::element_type::STRING) bad(file, ptr, "$ref must be a string");
+    n.ref = std::string(std::string_view(v));
+    unresolved.emplace_back(&n, file);
+  } else {
+    return false;
+  }
+  return true;
 }
 
 namespace {
