@@ -155,6 +155,59 @@ bool title_id_of(object& data, UpstreamEvent& e, std::string* why) {
   return true;
 }
 
+/// playlist_update: updated_episode, when it parses, names the episode; the bare episode number is the fallback.
+FrameResult playlist_event(object& data, UpstreamEvent& e, std::string* why) {
+  if (!title_id_of(data, e, why)) return FrameResult::rejected;
+  EpisodeRef ref;
+  auto number = lj::number_field(data, "episode");
+  if (auto updated = lj::object_field(data, "updated_episode")) {
+    Episode ep;
+    if (parse_playlist_episode(*updated, e.title_id, "", number, ep)) {
+      ref.id = ep.id;
+      ref.ordinal = ep.ordinal;
+      ref.name = ep.name;
+      number = ep.ordinal;
+    }
+  }
+  if (!number || *number < 0 || *number > 1e6) {
+    *why = "playlist_update without an episode number";
+    return FrameResult::rejected;
+  }
+  ref.ordinal = *number;
+  if (!ref.id) ref.id = synthetic_episode_id(e.title_id, *number);
+  ref.reupload = lj::bool_field(data, "reupload");
+  e.kind = "playlist_update";
+  e.episode = std::move(ref);
+  return FrameResult::event;
+}
+
+/// torrent_update: the frame lists every torrent of the title; it is about updated_torrent_id's, or the first listed without one.
+FrameResult torrent_event(object& data, UpstreamEvent& e, std::string* why) {
+  if (!title_id_of(data, e, why)) return FrameResult::rejected;
+  Torrent tor;
+  tor.id = lj::int_field(data, "updated_torrent_id");
+  if (auto torrents = lj::object_field(data, "torrents")) {
+    if (auto list = lj::field(*torrents, "list")) {
+      if (auto a = lj::as_array(*list))
+        for (auto element : *a) {
+          value ev;
+          if (lj::broken() || !lj::ok(element.get(ev))) break;
+          auto as_obj = lj::as_object(ev);
+          if (!as_obj) continue;
+          object& item = *as_obj;
+          if (tor.id && lj::int_field(item, "torrent_id") != tor.id) continue;
+          if (!tor.id) tor.id = lj::int_field(item, "torrent_id");
+          if (auto eps = lj::object_field(item, "episodes")) tor.episodes = lj::string_field(*eps, "string");
+          if (auto q = lj::object_field(item, "quality")) tor.quality = lj::string_field(*q, "string");
+          break;
+        }
+    }
+  }
+  e.kind = "torrent_update";
+  e.torrent = tor;
+  return FrameResult::event;
+}
+
 }  // namespace
 
 FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, std::string* why) {
@@ -172,30 +225,7 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
     e.title = std::move(t);
     return FrameResult::event;
   }
-  if (type == "playlist_update") {
-    if (!title_id_of(data, e, why)) return FrameResult::rejected;
-    EpisodeRef ref;
-    auto number = lj::number_field(data, "episode");
-    if (auto updated = lj::object_field(data, "updated_episode")) {
-      Episode ep;
-      if (parse_playlist_episode(*updated, e.title_id, "", number, ep)) {
-        ref.id = ep.id;
-        ref.ordinal = ep.ordinal;
-        ref.name = ep.name;
-        number = ep.ordinal;
-      }
-    }
-    if (!number || *number < 0 || *number > 1e6) {
-      *why = "playlist_update without an episode number";
-      return FrameResult::rejected;
-    }
-    ref.ordinal = *number;
-    if (!ref.id) ref.id = synthetic_episode_id(e.title_id, *number);
-    ref.reupload = lj::bool_field(data, "reupload");
-    e.kind = "playlist_update";
-    e.episode = std::move(ref);
-    return FrameResult::event;
-  }
+  if (type == "playlist_update") return playlist_event(data, e, why);
   if (type == "encode_start" || type == "encode_progress" || type == "encode_end" || type == "encode_finish") {
     if (!title_id_of(data, e, why)) return FrameResult::rejected;
     Encode enc;
@@ -212,31 +242,7 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
     e.encode = enc;
     return FrameResult::event;
   }
-  if (type == "torrent_update") {
-    if (!title_id_of(data, e, why)) return FrameResult::rejected;
-    Torrent tor;
-    tor.id = lj::int_field(data, "updated_torrent_id");
-    if (auto torrents = lj::object_field(data, "torrents")) {
-      if (auto list = lj::field(*torrents, "list")) {
-        if (auto a = lj::as_array(*list))
-          for (auto element : *a) {
-            value ev;
-            if (lj::broken() || !lj::ok(element.get(ev))) break;
-            auto as_obj = lj::as_object(ev);
-            if (!as_obj) continue;
-            object& item = *as_obj;
-            if (tor.id && lj::int_field(item, "torrent_id") != tor.id) continue;
-            if (!tor.id) tor.id = lj::int_field(item, "torrent_id");
-            if (auto eps = lj::object_field(item, "episodes")) tor.episodes = lj::string_field(*eps, "string");
-            if (auto q = lj::object_field(item, "quality")) tor.quality = lj::string_field(*q, "string");
-            break;
-          }
-      }
-    }
-    e.kind = "torrent_update";
-    e.torrent = tor;
-    return FrameResult::event;
-  }
+  if (type == "torrent_update") return torrent_event(data, e, why);
   *why = std::string(type);
   return FrameResult::unknown_type;
 }
