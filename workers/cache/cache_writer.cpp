@@ -38,6 +38,125 @@ std::string publish_json(std::string_view scope, std::string_view field, std::st
   return out;
 }
 
+/// What Redis holds for a batch's titles now, read under WATCH.
+struct StoredTitles {
+  std::vector<std::optional<TitleMeta>> metas;  // by position in the batch
+  std::set<std::string> owned_aliases;          // alias keys that point at their title now
+};
+
+/// WATCHes the bookkeeping keys (a concurrent writer's EXEC touching one makes ours fail) and reads
+/// them, with the aliases they name (an alias is dropped only while it still points here).
+StoredTitles read_stored_titles(redis::Client& redis, const std::vector<const CacheWriter::TitleWrite*>& titles) {
+  redis::Command watch{"WATCH"}, mget{"MGET"};
+  for (const auto* t : titles) {
+    watch.push_back(keys::meta(t->id));
+    mget.push_back(keys::meta(t->id));
+  }
+  auto read = redis.pipeline({watch, mget});
+  if (read[0].is_error() || read[1].type != redis::Reply::Type::array || read[1].elements.size() != titles.size())
+    throw redis::Unavailable("reading the title bookkeeping failed: " + (read[0].is_error() ? read[0].str : read[1].str));
+  StoredTitles stored;
+  auto& metas = stored.metas;
+  redis::Command alias_get{"MGET"};
+  for (auto& r : read[1].elements) {
+    metas.push_back(TitleMeta::parse(r));
+    if (metas.back() && !metas.back()->alias.empty()) alias_get.push_back(keys::alias(metas.back()->alias));
+  }
+  if (alias_get.size() > 1) {
+    const auto r = redis.command(alias_get);
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+      if (!metas[i] || metas[i]->alias.empty()) continue;
+      const auto& v = r.elements.at(k++);
+      if (v.type == redis::Reply::Type::string && v.str == std::to_string(titles[i]->id)) stored.owned_aliases.insert(metas[i]->alias);
+    }
+  }
+  return stored;
+}
+
+/// A batch's writes, decided title by title, then sent in one transaction: removals first, then the
+/// new state. The commands refer to the values where they are (two documents of ~2 KB a title), and
+/// to the keys built here, which `owned_` keeps while the transaction lives (so it neither copies nor moves).
+class TitleTransaction {
+public:
+  TitleTransaction() = default;
+  TitleTransaction(const TitleTransaction&) = delete;
+  TitleTransaction& operator=(const TitleTransaction&) = delete;
+
+  void add(const CacheWriter::TitleWrite& t, const std::optional<TitleMeta>& m, const std::set<std::string>& owned_aliases) {
+    if (m && m->partition == std::to_string(t.partition) && m->offset > t.offset) return;  // newer already there
+    const std::string_view id = own(std::to_string(t.id));
+    if (m) {
+      if (!m->alias.empty() && (t.tombstone || m->alias != t.alias) && owned_aliases.count(m->alias))
+        del_.push_back(own(keys::alias(m->alias)));
+      if (!m->status.empty() && (t.tombstone || m->status != t.status)) srem_[keys::status(m->status)].push_back(id);
+      for (const auto& g : m->genres)
+        if (t.tombstone || std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end()) srem_[keys::genre(g)].push_back(id);
+    }
+    if (t.tombstone) {
+      del_.push_back(own(keys::v2_title(t.id)));
+      del_.push_back(own(keys::v1_title(t.id)));
+      zrem_.push_back(id);
+      // Remembered a week, so an older write arriving late cannot resurrect the title.
+      tomb_metas_.push_back({"SET", own(keys::meta(t.id)), own(TitleMeta::dead(t.partition, t.offset)), "EX", "604800"});
+      return;
+    }
+    for (const auto& g : t.genres) sadd_[keys::genre(g)].push_back(id);
+    sadd_[keys::status(t.status)].push_back(id);
+    mset_.insert(mset_.end(), {own(keys::v2_title(t.id)), t.v2, own(keys::v1_title(t.id)), t.v1, own(keys::alias(t.alias)), id,
+                               own(keys::meta(t.id)),
+                               own(TitleMeta::live(t.partition, t.offset, t.alias, t.status, t.genres))});
+    zadd_.push_back(t.score);
+    zadd_.push_back(id);
+  }
+
+  /// MULTI ... EXEC; once only: the commands are moved out.
+  std::vector<redis::CommandView> commands() {
+    std::vector<redis::CommandView> tx{{"MULTI"}};
+    if (del_.size() > 1) tx.push_back(std::move(del_));
+    if (zrem_.size() > 2) tx.push_back(std::move(zrem_));
+    for (auto& [set, ids] : srem_) {
+      redis::CommandView c{"SREM", set};
+      c.insert(c.end(), ids.begin(), ids.end());
+      tx.push_back(std::move(c));
+    }
+    for (auto& c : tomb_metas_) tx.push_back(std::move(c));
+    if (mset_.size() > 1) {
+      // MSET keeps no expiry (a title back after a tombstone keeps its bookkeeping for good).
+      tx.push_back(std::move(mset_));
+    }
+    if (zadd_.size() > 2) tx.push_back(std::move(zadd_));
+    for (auto& [set, ids] : sadd_) {
+      redis::CommandView c{"SADD", set};
+      c.insert(c.end(), ids.begin(), ids.end());
+      tx.push_back(std::move(c));
+    }
+    tx.push_back({"EXEC"});
+    return tx;
+  }
+
+private:
+  std::string_view own(std::string s) { return owned_.emplace_back(std::move(s)); }
+
+  std::deque<std::string> owned_;
+  std::map<std::string, std::vector<std::string_view>> srem_, sadd_;
+  redis::CommandView del_{"DEL"}, zrem_{"ZREM", keys::kUpdated}, mset_{"MSET"}, zadd_{"ZADD", keys::kUpdated};
+  std::vector<redis::CommandView> tomb_metas_;
+};
+
+/// False if a watched key changed meanwhile (EXEC answers nil); throws if Redis refused a command.
+bool exec_watched(redis::Client& redis, const std::vector<redis::CommandView>& tx) {
+  const auto replies = redis.pipeline(tx);
+  for (std::size_t i = 0; i + 1 < replies.size(); ++i)
+    if (replies[i].is_error()) {
+      redis.command({"DISCARD"});
+      throw redis::Unavailable(std::string(tx[i][0]) + " refused: " + replies[i].str);
+    }
+  const auto& exec = replies.back();
+  if (exec.is_error()) throw redis::Unavailable("EXEC refused: " + exec.str);
+  return exec.type == redis::Reply::Type::array;
+}
+
 }  // namespace
 
 CacheWriter::CacheWriter(redis::Client& redis, CacheTopics topics)
@@ -101,96 +220,10 @@ std::optional<std::string> CacheWriter::add_title(std::string_view key, std::int
 }
 
 bool CacheWriter::apply_titles(const std::vector<const TitleWrite*>& titles) {
-  // Read: WATCH the bookkeeping keys (a concurrent writer's EXEC touching one makes ours fail) and
-  // read them, with the aliases they name (an alias is dropped only while it still points here).
-  redis::Command watch{"WATCH"}, mget{"MGET"};
-  for (const auto* t : titles) {
-    watch.push_back(keys::meta(t->id));
-    mget.push_back(keys::meta(t->id));
-  }
-  auto read = redis_.pipeline({watch, mget});
-  if (read[0].is_error() || read[1].type != redis::Reply::Type::array || read[1].elements.size() != titles.size())
-    throw redis::Unavailable("reading the title bookkeeping failed: " + (read[0].is_error() ? read[0].str : read[1].str));
-  std::vector<std::optional<TitleMeta>> metas;
-  redis::Command alias_get{"MGET"};
-  for (auto& r : read[1].elements) {
-    metas.push_back(TitleMeta::parse(r));
-    if (metas.back() && !metas.back()->alias.empty()) alias_get.push_back(keys::alias(metas.back()->alias));
-  }
-  std::set<std::string> owned_aliases;  // alias keys that point at their title now
-  if (alias_get.size() > 1) {
-    const auto r = redis_.command(alias_get);
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < titles.size(); ++i) {
-      if (!metas[i] || metas[i]->alias.empty()) continue;
-      const auto& v = r.elements.at(k++);
-      if (v.type == redis::Reply::Type::string && v.str == std::to_string(titles[i]->id)) owned_aliases.insert(metas[i]->alias);
-    }
-  }
-  // Decide, then write everything in one transaction: removals first, then the new state. The
-  // commands refer to the values where they are (two documents of ~2 KB a title), and to the
-  // keys built here, which `owned` keeps for the length of the call.
-  std::deque<std::string> owned;
-  auto own = [&](std::string s) -> std::string_view { return owned.emplace_back(std::move(s)); };
-  std::map<std::string, std::vector<std::string_view>> srem, sadd;
-  redis::CommandView del{"DEL"}, zrem{"ZREM", keys::kUpdated}, mset{"MSET"}, zadd{"ZADD", keys::kUpdated};
-  std::vector<redis::CommandView> tomb_metas;
-  for (std::size_t i = 0; i < titles.size(); ++i) {
-    const auto& t = *titles[i];
-    const auto& m = metas[i];
-    if (m && m->partition == std::to_string(t.partition) && m->offset > t.offset) continue;  // newer already there
-    const std::string_view id = own(std::to_string(t.id));
-    if (m) {
-      if (!m->alias.empty() && (t.tombstone || m->alias != t.alias) && owned_aliases.count(m->alias)) del.push_back(own(keys::alias(m->alias)));
-      if (!m->status.empty() && (t.tombstone || m->status != t.status)) srem[keys::status(m->status)].push_back(id);
-      for (const auto& g : m->genres)
-        if (t.tombstone || std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end()) srem[keys::genre(g)].push_back(id);
-    }
-    if (t.tombstone) {
-      del.push_back(own(keys::v2_title(t.id)));
-      del.push_back(own(keys::v1_title(t.id)));
-      zrem.push_back(id);
-      // Remembered a week, so an older write arriving late cannot resurrect the title.
-      tomb_metas.push_back({"SET", own(keys::meta(t.id)), own(TitleMeta::dead(t.partition, t.offset)), "EX", "604800"});
-      continue;
-    }
-    for (const auto& g : t.genres) sadd[keys::genre(g)].push_back(id);
-    sadd[keys::status(t.status)].push_back(id);
-    mset.insert(mset.end(), {own(keys::v2_title(t.id)), t.v2, own(keys::v1_title(t.id)), t.v1, own(keys::alias(t.alias)), id,
-                             own(keys::meta(t.id)),
-                             own(TitleMeta::live(t.partition, t.offset, t.alias, t.status, t.genres))});
-    zadd.push_back(t.score);
-    zadd.push_back(id);
-  }
-  std::vector<redis::CommandView> tx{{"MULTI"}};
-  if (del.size() > 1) tx.push_back(std::move(del));
-  if (zrem.size() > 2) tx.push_back(std::move(zrem));
-  for (auto& [set, ids] : srem) {
-    redis::CommandView c{"SREM", set};
-    c.insert(c.end(), ids.begin(), ids.end());
-    tx.push_back(std::move(c));
-  }
-  for (auto& c : tomb_metas) tx.push_back(std::move(c));
-  if (mset.size() > 1) {
-    // MSET keeps no expiry (a title back after a tombstone keeps its bookkeeping for good).
-    tx.push_back(std::move(mset));
-  }
-  if (zadd.size() > 2) tx.push_back(std::move(zadd));
-  for (auto& [set, ids] : sadd) {
-    redis::CommandView c{"SADD", set};
-    c.insert(c.end(), ids.begin(), ids.end());
-    tx.push_back(std::move(c));
-  }
-  tx.push_back({"EXEC"});
-  const auto replies = redis_.pipeline(tx);
-  for (std::size_t i = 0; i + 1 < replies.size(); ++i)
-    if (replies[i].is_error()) {
-      redis_.command({"DISCARD"});
-      throw redis::Unavailable(std::string(tx[i][0]) + " refused: " + replies[i].str);
-    }
-  const auto& exec = replies.back();
-  if (exec.is_error()) throw redis::Unavailable("EXEC refused: " + exec.str);
-  return exec.type == redis::Reply::Type::array;  // nil: a watched key changed meanwhile
+  const auto stored = read_stored_titles(redis_, titles);
+  TitleTransaction tx;
+  for (std::size_t i = 0; i < titles.size(); ++i) tx.add(*titles[i], stored.metas[i], stored.owned_aliases);
+  return exec_watched(redis_, tx.commands());
 }
 
 void CacheWriter::flush(Pending& pending) {

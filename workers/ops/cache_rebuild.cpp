@@ -85,71 +85,51 @@ private:
   bool closed_ = false, failed_ = false;
 };
 
-}  // namespace
-
-int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const CacheRebuildOptions& o) {
-  auto ro = redis::Options::parse(o.redis_url);
-  redis::Client redis(ro);
-  cache::CacheTopics topics;
-  topics.titles = o.titles_topic;
-
-  const auto marks = admin.watermarks(o.titles_topic);
-  std::uint64_t total = 0;
-  std::vector<std::int32_t> partitions;
-  for (const auto& [p, w] : marks) {
-    partitions.push_back(p);
-    total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w.second - w.first));
-  }
-  Progress progress("cache rebuild", total, o.progress_bar);
+/// What the reader thread learns from the topic: `position` is read live (the progress line), the
+/// rest once the reader is joined.
+struct TopicTally {
   std::atomic<std::uint64_t> position{0};  // offsets passed, summed over partitions
-  std::uint64_t done = 0, titles = 0, tombstones = 0, unusable = 0;
-  std::map<std::int32_t, std::int64_t> read_to;     // per partition: the offset after the last record read
-  std::unordered_map<std::int64_t, bool> alive;     // per title: is its last record read a document?
+  std::uint64_t records = 0, titles = 0, tombstones = 0, unusable = 0;
+  std::map<std::int32_t, std::int64_t> read_to;  // per partition: the offset after the last record read
+  std::unordered_map<std::int64_t, bool> alive;  // per title: is its last record read a document?
+};
 
-  // This thread writes Redis; a reader thread reads and parses the topic.
-  BatchHandoff handoff;
-  std::exception_ptr reader_error;
-  std::thread reader([&] {
-    try {
-      cache::CacheWriter::Pending batch;
-      kafka::read_to_end(
-          kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
-          [&](const kafka::Message& m) {
-            ++done;
-            const auto at = marks.find(m.partition());
-            auto& to = read_to[m.partition()];
-            const std::int64_t from = std::max(to, at == marks.end() ? 0 : at->second.first);
-            const std::int64_t end = at == marks.end() ? from : std::min(m.offset() + 1, at->second.second);
-            if (end > from) position += static_cast<std::uint64_t>(end - from);
-            to = std::max(to, m.offset() + 1);
-            const auto value = m.value();
-            const auto key = m.key().value_or("");
-            if (auto error = cache::CacheWriter::add_title(key, m.partition(), m.offset(), value, batch)) {
-              ++unusable;
-              std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
-                           static_cast<long long>(m.offset()), error->c_str());
-            } else {
-              ++(value ? titles : tombstones);
-              alive[*catalog::parse_title_id(key)] = value.has_value();
-            }
-            if (batch.size() >= o.batch && !handoff.put(std::exchange(batch, {}))) throw std::runtime_error("writer stopped");
-          },
-          std::chrono::hours(2));
-      if (batch.size() > 0) handoff.put(std::move(batch));
-    } catch (...) {
-      reader_error = std::current_exception();
-    }
-    handoff.close();
-  });
-  // Several connections apply batches at once: each transaction costs three round trips, which
-  // one connection would wait out one after the other while Redis idles. Titles racing each other
-  // across connections are decided by the same per-title version guard as a racing worker.
-  std::vector<std::unique_ptr<redis::Client>> clients;
-  std::vector<std::unique_ptr<cache::CacheWriter>> writers;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, o.connections); ++i) {
-    clients.push_back(std::make_unique<redis::Client>(ro));
-    writers.push_back(std::make_unique<cache::CacheWriter>(*clients.back(), topics));
-  }
+using Watermarks = std::map<std::int32_t, std::pair<std::int64_t, std::int64_t>>;
+
+/// The reader thread: reads and parses the topic to its end, handing the writers a batch at a time.
+void read_titles(const kafka::Settings& kafka, const CacheRebuildOptions& o, const Watermarks& marks,
+                 const std::vector<std::int32_t>& partitions, BatchHandoff& handoff, TopicTally& tally) {
+  cache::CacheWriter::Pending batch;
+  kafka::read_to_end(
+      kafka, o.titles_topic, partitions, kafka::ReadStart::from_earliest(),
+      [&](const kafka::Message& m) {
+        ++tally.records;
+        const auto at = marks.find(m.partition());
+        auto& to = tally.read_to[m.partition()];
+        const std::int64_t from = std::max(to, at == marks.end() ? 0 : at->second.first);
+        const std::int64_t end = at == marks.end() ? from : std::min(m.offset() + 1, at->second.second);
+        if (end > from) tally.position += static_cast<std::uint64_t>(end - from);
+        to = std::max(to, m.offset() + 1);
+        const auto value = m.value();
+        const auto key = m.key().value_or("");
+        if (auto error = cache::CacheWriter::add_title(key, m.partition(), m.offset(), value, batch)) {
+          ++tally.unusable;
+          std::fprintf(stderr, "\ncache rebuild: skipping %s[%d]@%lld: %s\n", o.titles_topic.c_str(), m.partition(),
+                       static_cast<long long>(m.offset()), error->c_str());
+        } else {
+          ++(value ? tally.titles : tally.tombstones);
+          tally.alive[*catalog::parse_title_id(key)] = value.has_value();
+        }
+        if (batch.size() >= o.batch && !handoff.put(std::exchange(batch, {}))) throw std::runtime_error("writer stopped");
+      },
+      std::chrono::hours(2));
+  if (batch.size() > 0) handoff.put(std::move(batch));
+}
+
+/// Applies the batches handed over, one writer per thread (writers[0] on this one), drawing the
+/// progress meanwhile; returns once the handoff is drained or a writer failed, with the first error.
+std::exception_ptr apply_batches(BatchHandoff& handoff, const std::vector<std::unique_ptr<cache::CacheWriter>>& writers,
+                                 Progress& progress, std::uint64_t total, const std::atomic<std::uint64_t>& position) {
   std::mutex error_mutex;
   std::exception_ptr writer_error;
   auto apply = [&](cache::CacheWriter& w) {
@@ -177,29 +157,75 @@ int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const Cache
   for (auto& t : appliers) t.join();
   finished = true;
   progress_thread.join();
+  return writer_error;
+}
+
+void print_summary(const TopicTally& tally, std::uint64_t total, const cache::SweepResult& swept, double s) {
+  std::printf("{\"records\":%llu,\"titles\":%llu,\"tombstones\":%llu,\"unusable\":%llu,\"offsets\":%llu,"
+              "\"retired_titles\":%zu,\"stale_keys\":%zu,\"stale_index_entries\":%zu,\"seconds\":%.3f,\"records_per_s\":%.0f}\n",
+              static_cast<unsigned long long>(tally.records), static_cast<unsigned long long>(tally.titles),
+              static_cast<unsigned long long>(tally.tombstones), static_cast<unsigned long long>(tally.unusable),
+              static_cast<unsigned long long>(total), swept.titles_retired, swept.keys_deleted, swept.entries_removed, s,
+              s > 0 ? static_cast<double>(tally.records) / s : 0.0);
+}
+
+}  // namespace
+
+int rebuild_cache(const kafka::Settings& kafka, kafka::Admin& admin, const CacheRebuildOptions& o) {
+  auto ro = redis::Options::parse(o.redis_url);
+  redis::Client redis(ro);
+  cache::CacheTopics topics;
+  topics.titles = o.titles_topic;
+
+  const auto marks = admin.watermarks(o.titles_topic);
+  std::uint64_t total = 0;
+  std::vector<std::int32_t> partitions;
+  for (const auto& [p, w] : marks) {
+    partitions.push_back(p);
+    total += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w.second - w.first));
+  }
+  Progress progress("cache rebuild", total, o.progress_bar);
+  TopicTally tally;
+
+  // This thread writes Redis; a reader thread reads and parses the topic.
+  BatchHandoff handoff;
+  std::exception_ptr reader_error;
+  std::thread reader([&] {
+    try {
+      read_titles(kafka, o, marks, partitions, handoff, tally);
+    } catch (...) {
+      reader_error = std::current_exception();
+    }
+    handoff.close();
+  });
+  // Several connections apply batches at once: each transaction costs three round trips, which
+  // one connection would wait out one after the other while Redis idles. Titles racing each other
+  // across connections are decided by the same per-title version guard as a racing worker.
+  std::vector<std::unique_ptr<redis::Client>> clients;
+  std::vector<std::unique_ptr<cache::CacheWriter>> writers;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, o.connections); ++i) {
+    clients.push_back(std::make_unique<redis::Client>(ro));
+    writers.push_back(std::make_unique<cache::CacheWriter>(*clients.back(), topics));
+  }
+  const auto writer_error = apply_batches(handoff, writers, progress, total, tally.position);
   reader.join();
   if (writer_error) std::rethrow_exception(writer_error);
   if (reader_error) std::rethrow_exception(reader_error);
   // Read to the end: every offset there was is passed, records or markers.
   const double s = progress.finish(total);
-  const std::uint64_t markers = total > done ? total - done : 0;
+  const std::uint64_t markers = total > tally.records ? total - tally.records : 0;
   if (markers)
     std::fprintf(stderr, "cache rebuild: %llu of %llu offsets held transaction markers or aborted records, not titles\n",
                  static_cast<unsigned long long>(markers), static_cast<unsigned long long>(total));
 
   std::unordered_set<std::int64_t> live;
-  for (const auto& [id, is_alive] : alive)
+  for (const auto& [id, is_alive] : tally.alive)
     if (is_alive) live.insert(id);
-  const auto swept = cache::sweep_stale(*clients[0], *writers[0], live, read_to);
+  const auto swept = cache::sweep_stale(*clients[0], *writers[0], live, tally.read_to);
   std::fprintf(stderr, "cache rebuild: swept %zu title(s) not in the catalog, %zu stale key(s), %zu stale index entr%s\n",
                swept.titles_retired, swept.keys_deleted, swept.entries_removed, swept.entries_removed == 1 ? "y" : "ies");
-  std::printf("{\"records\":%llu,\"titles\":%llu,\"tombstones\":%llu,\"unusable\":%llu,\"offsets\":%llu,"
-              "\"retired_titles\":%zu,\"stale_keys\":%zu,\"stale_index_entries\":%zu,\"seconds\":%.3f,\"records_per_s\":%.0f}\n",
-              static_cast<unsigned long long>(done), static_cast<unsigned long long>(titles),
-              static_cast<unsigned long long>(tombstones), static_cast<unsigned long long>(unusable),
-              static_cast<unsigned long long>(total), swept.titles_retired, swept.keys_deleted, swept.entries_removed, s,
-              s > 0 ? static_cast<double>(done) / s : 0.0);
-  return unusable ? 1 : 0;
+  print_summary(tally, total, swept, s);
+  return tally.unusable ? 1 : 0;
 }
 
 }  // namespace anipipe::ops
