@@ -14,6 +14,30 @@ namespace anipipe::edge {
 using namespace std::chrono_literals;
 using namespace api;
 
+namespace {
+
+HttpResponse not_found(std::string detail) { return Api::error(404, "not_found", std::move(detail)); }
+
+/// A read of a missing title that may succeed later: Retry-After is longer when the upstream itself is down.
+HttpResponse unavailable(int status, std::string code, std::string detail) {
+  auto r = Api::error(status, code, std::move(detail));
+  r.headers.emplace_back("Retry-After", status == 503 && code == "upstream_unavailable" ? "5" : "1");
+  return r;
+}
+
+/// The status field of sync's reply ("changed", "not_found", ...); empty if there was no reply or it is unreadable.
+std::string sync_status(const std::optional<std::string>& reply) {
+  std::string status;
+  if (reply) {
+    simdjson::dom::element doc;
+    std::string_view s;
+    if (!t_parser.parse(*reply).get(doc) && !doc["status"].get(s)) status = s;
+  }
+  return status;
+}
+
+}  // namespace
+
 HttpResponse Api::titles(const HttpRequest& request, std::string_view query_text, bool v1) {
   const auto params = parse_query(query_text);
   if (!params) return error(400, "invalid_query", "a malformed percent-escape in the query string");
@@ -117,12 +141,6 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
   const auto count = [this](std::string_view outcome) {
     if (metrics_) metrics_->miss(outcome);
   };
-  const auto not_found = [&](std::string detail) { return error(404, "not_found", std::move(detail)); };
-  const auto unavailable = [&](int status, std::string code, std::string detail) {
-    auto r = error(status, code, std::move(detail));
-    r.headers.emplace_back("Retry-After", status == 503 && code == "upstream_unavailable" ? "5" : "1");
-    return r;
-  };
   const auto started = std::chrono::steady_clock::now();
   // The catalog follows anilibria.titles: a synced title arrives a moment after the reply.
   const auto await_catalog = [&] {
@@ -167,12 +185,7 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
                        "title " + std::to_string(id) + " is not in the catalog and a sync could not be requested: " + written.detail);
   }
   const auto reply = parts_.replies.wait(waiter, settings_.miss_wait);
-  std::string status;
-  if (reply) {
-    simdjson::dom::element doc;
-    std::string_view s;
-    if (!t_parser.parse(*reply).get(doc) && !doc["status"].get(s)) status = s;
-  }
+  const std::string status = sync_status(reply);
   if (status == "changed" || status == "unchanged") {
     miss_budget_.finish(ticket, Outcome::found);
     count("synced");
