@@ -201,7 +201,7 @@ Writer& Writer::raw(std::string_view json) {
   return *this;
 }
 
-Writer& Writer::value(std::int64_t n) {
+template <class Integer> Writer& Writer::integer(Integer n) {
   separate();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);
@@ -210,14 +210,8 @@ Writer& Writer::value(std::int64_t n) {
   return *this;
 }
 
-Writer& Writer::value(std::uint64_t n) {
-  separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, r.ptr);
-  if (observer_) observer_->number(static_cast<double>(n), true);
-  return *this;
-}
+Writer& Writer::value(std::int64_t n) { return integer(n); }
+Writer& Writer::value(std::uint64_t n) { return integer(n); }
 
 Writer& Writer::value(double d) {
   separate();

@@ -63,6 +63,7 @@ public:
   template <std::size_t N, class T> Writer& field(const char (&k)[N], const T& v) { key(k); return value(v); }
 
 private:
+  template <class Integer> Writer& integer(Integer n);
   void separate() {
     if (after_key_) {
       after_key_ = false;
