@@ -12,6 +12,7 @@
 
 #include "http/client.hpp"
 #include "kafka/settings.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::config {
 
@@ -25,7 +26,7 @@ struct WorkerOptions {
   int max_attempts = 5;
   int retry_backoff_ms = 200;
   int retry_backoff_max_ms = 30'000;
-  std::string dlq_topic = "anilibria.dlq";
+  std::string dlq_topic = topic_names::kDlq;
   /// Group workers: which instance this is (empty: lease a slot in instance_dir, see
   /// runtime/instance_lease.hpp), and whether the consumer is a static member under that id.
   std::string instance_id;

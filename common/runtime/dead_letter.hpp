@@ -3,10 +3,11 @@
 #include <string_view>
 
 #include "kafka/message.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::runtime {
 
-inline constexpr const char* kDeadLetterSchema = "anilibria.dlq";
+inline constexpr const char* kDeadLetterSchema = topic_names::kDlq;
 
 namespace dlq_headers {
 inline constexpr const char* source_topic = "dlq-source-topic";

@@ -11,6 +11,7 @@
 #include "upstream/normalize_v1.hpp"
 #include "upstream/normalize_v3.hpp"
 #include "upstream/upstream_event.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::upstream {
 inline namespace ANIPIPE_UPSTREAM_ISA {
@@ -170,7 +171,7 @@ void dispatch(object& obj, Form form, std::string_view api, std::string_view end
 class OnDemandNormalizer final : public NormalizerBackend {
 public:
   explicit OnDemandNormalizer(const json::SchemaRegistry* contract) {
-    if (contract) check_.emplace(*contract, "anilibria.upstream.events");
+    if (contract) check_.emplace(*contract, topic_names::kUpstreamEvents);
   }
   void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint, std::string_view observed_at,
                  Normalized& n) override;

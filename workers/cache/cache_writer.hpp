@@ -22,12 +22,13 @@
 
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::cache {
 
 struct CacheTopics {
-  std::string titles = "anilibria.titles";
-  std::string invalidations = "anilibria.cache_invalidations";
+  std::string titles = topic_names::kTitles;
+  std::string invalidations = topic_names::kCacheInvalidations;
 };
 
 class CacheWriter final : public runtime::BatchHandler {

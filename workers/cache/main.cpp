@@ -5,6 +5,9 @@
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
 #include "runtime/worker_process.hpp"
+#include "topic_names.hpp"
+
+namespace names = anipipe::topic_names;
 
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-cache: the title catalog and explicit invalidations into Redis"};
@@ -29,7 +32,7 @@ int main(int argc, char** argv) {
   settings.loop.topics = {topics.titles, topics.invalidations};
   settings.loop.freshness_stage = "redis";
   settings.loop.tombstone_topics = {topics.titles};
-  settings.loop.schema_names = {{topics.titles, "anilibria.titles"}, {topics.invalidations, "anilibria.cache_invalidations"}};
+  settings.loop.schema_names = {{topics.titles, names::kTitles}, {topics.invalidations, names::kCacheInvalidations}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("cache", options, [&](anipipe::runtime::WorkerContext ctx) {
     anipipe::redis::Client redis(redis_options);

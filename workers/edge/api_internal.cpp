@@ -8,6 +8,7 @@
 #include "http_api.hpp"
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::edge {
 
@@ -76,7 +77,7 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
   json::Writer(value).begin_object().field("title_id", id).field("force", force).field("priority", priority)
       .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
   auto waiter = wait.count() > 0 ? parts_.replies.expect(cid) : nullptr;
-  const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
+  const auto written = parts_.writer.write(settings_.topics.sync_requests, topic_names::kSyncRequests, std::to_string(id), value,
                                            kafka::EventHeaders::new_root("edge", cid));
   if (auto refused = unless_written(written, cid)) {
     if (waiter) parts_.replies.wait(waiter, 0ms);
@@ -105,7 +106,7 @@ HttpResponse Api::cache_clear(const HttpRequest& request, const util::JwtClaims&
   std::string value;
   json::Writer(value).begin_object().field("scope", "pattern").field("pattern", pattern)
       .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
-  const auto written = parts_.writer.write(settings_.topics.cache_invalidations, "anilibria.cache_invalidations", std::string(pattern),
+  const auto written = parts_.writer.write(settings_.topics.cache_invalidations, topic_names::kCacheInvalidations, std::string(pattern),
                                            value, kafka::EventHeaders::new_root("edge", cid));
   if (auto refused = unless_written(written, cid)) return *refused;
   std::string out;
@@ -139,7 +140,7 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
   // A subscription is a key and its latest value (compacted): writing it twice is writing it once.
   const auto maybe_cid = correlation_for(request);
   if (!maybe_cid) return bad_idempotency_key();
-  const auto written = parts_.writer.write(settings_.topics.subscriptions, "anilibria.subscriptions", key, value,
+  const auto written = parts_.writer.write(settings_.topics.subscriptions, topic_names::kSubscriptions, key, value,
                                            kafka::EventHeaders::new_root("edge", *maybe_cid));
   if (auto refused = unless_written(written, *maybe_cid)) return *refused;
   std::string out;

@@ -8,6 +8,7 @@
 #include "http_api.hpp"
 #include "json/json_writer.hpp"
 #include "util/clock.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::edge {
 
@@ -175,7 +176,7 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
   std::string value;
   json::Writer(value).begin_object().field("title_id", id).field("force", false).field("priority", "high")
       .field("requested_by", "edge").field("correlation_id", cid).end_object();
-  const auto written = parts_.writer.write(settings_.topics.sync_requests, "anilibria.sync_requests", std::to_string(id), value,
+  const auto written = parts_.writer.write(settings_.topics.sync_requests, topic_names::kSyncRequests, std::to_string(id), value,
                                            kafka::EventHeaders::new_root("edge", cid));
   if (written.status != WriteOutcome::Status::written) {
     parts_.replies.wait(waiter, 0ms);

@@ -5,6 +5,7 @@
 #include "config/options.hpp"
 #include "http_api.hpp"
 #include "http_server.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::edge {
 
@@ -12,8 +13,8 @@ struct EdgeOptions {
   config::WorkerOptions options;
   ServerSettings server;
   ApiSettings api;
-  std::string titles_topic = "anilibria.titles", new_episode_topic = "anilibria.new_episode",
-              notifications_topic = "anilibria.notifications", results_topic = "anilibria.sync_results";
+  std::string titles_topic = topic_names::kTitles, new_episode_topic = topic_names::kNewEpisode,
+              notifications_topic = topic_names::kNotifications, results_topic = topic_names::kSyncResults;
 };
 
 /// Parses argv (and the ANIPIPE_EDGE_* environment); --help exits 0, a bad command line exits 2.

@@ -24,6 +24,7 @@
 #include "title_catalog.hpp"
 #include "http/query.hpp"
 #include "util/jwt.hpp"
+#include "topic_names.hpp"
 
 namespace prometheus { class Registry; }
 
@@ -46,9 +47,9 @@ struct HttpResponse {
 };
 
 struct ApiTopics {
-  std::string sync_requests = "anilibria.sync_requests";
-  std::string cache_invalidations = "anilibria.cache_invalidations";
-  std::string subscriptions = "anilibria.subscriptions";
+  std::string sync_requests = topic_names::kSyncRequests;
+  std::string cache_invalidations = topic_names::kCacheInvalidations;
+  std::string subscriptions = topic_names::kSubscriptions;
 };
 
 struct ApiSettings {

@@ -6,13 +6,14 @@
 
 #include "runtime/dead_letter.hpp"
 #include "util/clock.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ingest {
 
 EventPublisher::EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
                                RecentEventIds& recent, Options options)
     : producer_(producer), metrics_(metrics), recent_(recent), options_(std::move(options)),
-      schema_version_(schemas.version("anilibria.upstream.events")),
+      schema_version_(schemas.version(topic_names::kUpstreamEvents)),
       schema_version_text_(std::to_string(schema_version_)),
       dlq_schema_version_(schemas.version(runtime::kDeadLetterSchema)),
       delivered_(metrics.out_counter(options_.topic)),
@@ -73,7 +74,7 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
   const kafka::RecordView::Header headers[] = {
       {kafka::header_names::traceparent, kafka::write_traceparent(id, traceparent)},
       {kafka::header_names::correlation_id, id},
-      {kafka::header_names::schema, "anilibria.upstream.events"},
+      {kafka::header_names::schema, topic_names::kUpstreamEvents},
       {kafka::header_names::schema_version, schema_version_text_},
       {kafka::header_names::producer, "ingest"},
       {kafka::header_names::observed_at, std::string_view(observed, static_cast<std::size_t>(observed_end - observed))},

@@ -16,6 +16,7 @@
 #include "metrics/metrics.hpp"
 #include "upstream/normalizer.hpp"
 #include "recent_event_ids.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ingest {
 
@@ -26,8 +27,8 @@ struct PublisherStats {
 class EventPublisher final : private kafka::DeliveryHandler {
 public:
   struct Options {
-    std::string topic = "anilibria.upstream.events";
-    std::string dlq_topic = "anilibria.dlq";
+    std::string topic = topic_names::kUpstreamEvents;
+    std::string dlq_topic = topic_names::kDlq;
   };
   EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
                  RecentEventIds& recent, Options options);

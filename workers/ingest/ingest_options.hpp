@@ -7,12 +7,13 @@
 #include "http/client.hpp"
 #include "reconcile_sweep.hpp"
 #include "v3_websocket.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ingest {
 
 struct IngestOptions {
   config::WorkerOptions common;
-  std::string topic = "anilibria.upstream.events";
+  std::string topic = topic_names::kUpstreamEvents;
   std::string replay_file;
   std::string replay_pace = "fast";
   double replay_speed = 1.0;

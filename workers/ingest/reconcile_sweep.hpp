@@ -20,6 +20,7 @@
 #include "event_publisher.hpp"
 #include "http/client.hpp"
 #include "kafka/settings.hpp"
+#include "topic_names.hpp"
 
 namespace prometheus {
 class Registry;
@@ -31,7 +32,7 @@ namespace anipipe::ingest {
 
 struct SweepOptions {
   /// The catalog (anilibria.titles), whose titles the walk did not meet are observed too; empty: skip that.
-  std::string titles_topic = "anilibria.titles";
+  std::string titles_topic = topic_names::kTitles;
   double titles_per_second = 20;
   int page_size = 50;
   int max_pages = 10'000;

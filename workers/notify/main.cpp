@@ -11,6 +11,9 @@
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
 #include "runtime/worker_process.hpp"
+#include "topic_names.hpp"
+
+namespace names = anipipe::topic_names;
 
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-notify: new-episode fan-out to durable subscribers (topic), the Node.js webhook and Redis pub/sub"};
@@ -19,7 +22,7 @@ int main(int argc, char** argv) {
   settings.loop.options.kafka.client_id = "anipipe-notify";
   settings.batch_max = 200;
   anipipe::notify::NotifierSettings notify;
-  std::string new_episode_topic = "anilibria.new_episode", subscriptions_topic = "anilibria.subscriptions";
+  std::string new_episode_topic = names::kNewEpisode, subscriptions_topic = names::kSubscriptions;
   std::string redis_url = "redis://127.0.0.1:6379";
   std::int64_t redis_timeout_ms = 5'000;
   std::size_t queue_max = 20'000;
@@ -65,7 +68,7 @@ int main(int argc, char** argv) {
   settings.loop.topics = {new_episode_topic};
   // A batch is done once its webhook calls were acknowledged (and its fan-out produced).
   settings.loop.freshness_stage = webhook.url.empty() ? "notified" : "webhook";
-  settings.loop.schema_names = {{new_episode_topic, "anilibria.new_episode"}};
+  settings.loop.schema_names = {{new_episode_topic, names::kNewEpisode}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("notify", options, [&](anipipe::runtime::WorkerContext ctx) {
     auto* registry = &ctx.metrics.registry();

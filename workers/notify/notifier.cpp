@@ -6,12 +6,13 @@
 
 #include "notification_builder.hpp"
 #include "util/clock.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::notify {
 
 using namespace std::chrono_literals;
 namespace {
-constexpr std::string_view kNotificationSchema = "anilibria.notifications";
+constexpr std::string_view kNotificationSchema = topic_names::kNotifications;
 }
 
 Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,

@@ -33,6 +33,7 @@
 #include "runtime/batch_loop.hpp"
 #include "subscriptions.hpp"
 #include "webhook_sender.hpp"
+#include "topic_names.hpp"
 
 namespace prometheus { class Registry; class Counter; template <class> class Family; }
 
@@ -40,7 +41,7 @@ namespace anipipe::notify {
 
 struct NotifierSettings {
   std::string worker = "notify";
-  std::string notifications_topic = "anilibria.notifications";
+  std::string notifications_topic = topic_names::kNotifications;
   std::string redis_channel = "anilibria:new_episode";
   std::size_t round_size = 1000;
   int webhook_max_attempts = 5;

@@ -18,12 +18,13 @@
 
 #include "kafka/admin.hpp"
 #include "kafka/settings.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ops {
 
 struct CacheRebuildOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
-  std::string titles_topic = "anilibria.titles";
+  std::string titles_topic = topic_names::kTitles;
   std::size_t batch = 1000;
   std::size_t connections = 4;  // Redis connections applying batches at once
   bool progress_bar = false;  // redraw a bar (stderr is a terminal) instead of plain lines

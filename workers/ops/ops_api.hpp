@@ -17,13 +17,14 @@
 #include "dlq_commands.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/settings.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ops {
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8086";  // port 0: any free port (the log line names it)
   std::string token;
-  std::string dlq_topic = "anilibria.dlq";
+  std::string dlq_topic = topic_names::kDlq;
   std::vector<std::string> metrics_urls;  // the workers' /metrics, for freshness
   RedriveOptions redrive;                 // max_redrives and schemas for re-drives from the page
   std::size_t max_connections = 32;

@@ -15,6 +15,7 @@
 #include "topic_tail.hpp"
 #include "topics_commands.hpp"
 #include "util/clock.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ops {
 
@@ -126,7 +127,7 @@ void add_cache_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& co
 namespace {
 
 struct DlqArgs {
-  std::string dlq_topic = "anilibria.dlq", dlq_since, dlq_which, dlq_record;
+  std::string dlq_topic = topic_names::kDlq, dlq_since, dlq_which, dlq_record;
   DlqFilter dlq_filter;
   RedriveOptions redrive;
   bool dlq_json = false;

@@ -8,14 +8,15 @@
 
 #include "kafka/settings.hpp"
 #include "reconcile_sweep.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::ops {
 
 struct ReconcileOptions {
   std::string upstream_url;  // the v1 API root; not needed with titles
   std::vector<std::int64_t> titles;
-  std::string events_topic = "anilibria.upstream.events";
-  std::string dlq_topic = "anilibria.dlq";
+  std::string events_topic = topic_names::kUpstreamEvents;
+  std::string dlq_topic = topic_names::kDlq;
   std::string schema_dirs;
   ingest::SweepOptions sweep;
 };

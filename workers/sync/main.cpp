@@ -5,6 +5,9 @@
 #include "runtime/worker_process.hpp"
 #include "sync_handler.hpp"
 #include "title_fetcher.hpp"
+#include "topic_names.hpp"
+
+namespace names = anipipe::topic_names;
 
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-sync: upstream events and sync requests into the compacted title catalog, exactly once"};
@@ -44,9 +47,9 @@ int main(int argc, char** argv) {
   settings.loop.freshness_stage = "catalog";
   // Requests are what a user waits for: they overtake a backlog of bulk upstream events.
   settings.priority_topics = {topics.requests};
-  settings.loop.schema_names = {{topics.events, "anilibria.upstream.events"}, {topics.requests, "anilibria.sync_requests"},
-                                {topics.titles, "anilibria.titles"}, {topics.new_episode, "anilibria.new_episode"},
-                                {topics.results, "anilibria.sync_results"}};
+  settings.loop.schema_names = {{topics.events, names::kUpstreamEvents}, {topics.requests, names::kSyncRequests},
+                                {topics.titles, names::kTitles}, {topics.new_episode, names::kNewEpisode},
+                                {topics.results, names::kSyncResults}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("sync", options, [&](anipipe::runtime::WorkerContext ctx) {
     // The instance id (given, or a leased slot) is stable across restarts: a restarted instance

@@ -25,15 +25,16 @@
 #include "kafka/settings.hpp"
 #include "runtime/outcome.hpp"
 #include "title_fetcher.hpp"
+#include "topic_names.hpp"
 
 namespace anipipe::sync {
 
 struct SyncTopics {
-  std::string events = "anilibria.upstream.events";
-  std::string requests = "anilibria.sync_requests";
-  std::string titles = "anilibria.titles";
-  std::string new_episode = "anilibria.new_episode";
-  std::string results = "anilibria.sync_results";
+  std::string events = topic_names::kUpstreamEvents;
+  std::string requests = topic_names::kSyncRequests;
+  std::string titles = topic_names::kTitles;
+  std::string new_episode = topic_names::kNewEpisode;
+  std::string results = topic_names::kSyncResults;
 };
 
 struct SyncOptions {
