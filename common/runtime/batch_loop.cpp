@@ -90,7 +90,7 @@ int BatchLoop::run(const std::atomic<bool>& stop) {
       result = BatchResult::retry_later(std::string("handler threw: ") + e.what());
     }
     metrics_.observe_handler(batch.front().topic(), std::chrono::duration<double>(Clock::now() - started).count());
-    if (result.retry) {
+    if (result.outcome == Outcome::retry_later) {
       hold_back(span, result.reason);
       continue;
     }

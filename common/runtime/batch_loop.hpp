@@ -23,14 +23,17 @@
 #include "metrics/metrics.hpp"
 #include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
+#include "runtime/outcome.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
 namespace anipipe::runtime {
 
+/// What a batch handler says about a batch, in the per-record path's terms (runtime/outcome.hpp):
+/// done (with per-record dead letters), or retry_later for the whole batch.
 struct BatchResult {
-  bool retry = false;
-  std::string reason;  // why to retry
+  Outcome outcome = Outcome::done;  // done or retry_later; a dead letter is per record, below
+  std::string reason;               // why to retry
   /// Records (index into the batch handed over) that can never be applied, with the reason.
   std::vector<std::pair<std::size_t, std::string>> dead_letters;
   /// Partitions to consume again from their beginning (the store lost what they built, e.g. a
@@ -40,7 +43,7 @@ struct BatchResult {
   static BatchResult done() { return {}; }
   static BatchResult retry_later(std::string why) {
     BatchResult r;
-    r.retry = true;
+    r.outcome = Outcome::retry_later;
     r.reason = std::move(why);
     return r;
   }
