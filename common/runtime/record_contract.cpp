@@ -29,14 +29,18 @@ std::optional<std::string> RecordContract::reject_input(const kafka::Message& ms
 
 std::optional<std::string> RecordContract::prepare_outputs(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs) const {
   const auto in_headers = msg.event_headers();
-  for (auto& out : outputs) {
-    const std::string_view schema = schema_of(out.topic);
-    if (out.headers.traceparent.empty()) out.headers = in_headers.child(settings_.worker, schema, schemas_.version(schema));
-    if (out.value && schemas_.has_topic(schema))
-      if (auto err = schemas_.validate(schema, *out.value))
-        // Our own output breaking its contract is a bug; keep the input for a re-drive after the fix.
-        return "output for " + out.topic + " violates its schema: " + err->to_string();
-  }
+  for (auto& out : outputs)
+    if (auto why = prepare_output(in_headers, out)) return why;
+  return std::nullopt;
+}
+
+std::optional<std::string> RecordContract::prepare_output(const kafka::EventHeaders& input, kafka::OutRecord& out) const {
+  const std::string_view schema = schema_of(out.topic);
+  if (out.headers.traceparent.empty()) out.headers = input.child(settings_.worker, schema, schemas_.version(schema));
+  if (out.value && schemas_.has_topic(schema))
+    if (auto err = schemas_.validate(schema, *out.value))
+      // Our own output breaking its contract is a bug; keep the input for a re-drive after the fix.
+      return "output for " + out.topic + " violates its schema: " + err->to_string();
   return std::nullopt;
 }
 

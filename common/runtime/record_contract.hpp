@@ -1,5 +1,5 @@
 #pragma once
-// What both consumer loops (at-least-once and transactional) enforce around a handler, in one
+// What the consumer loops (at-least-once, batch and transactional) enforce around a handler, in one
 // place: which schema a topic's values follow, which inputs are dead-lettered before the handler
 // sees them, how outputs get their headers and are checked against their contracts, and what a
 // dead letter looks like.
@@ -28,6 +28,9 @@ public:
   /// Gives outputs without headers a child of the input's trace and their schema's name and
   /// version; returns why the input must be dead-lettered if an output breaks its contract.
   std::optional<std::string> prepare_outputs(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs) const;
+  /// The same for one output, given its input's headers (a handler that builds and produces its
+  /// outputs itself, as notify's fan-out does).
+  std::optional<std::string> prepare_output(const kafka::EventHeaders& input, kafka::OutRecord& out) const;
   kafka::OutRecord dead_letter(const kafka::Message& msg, std::string_view reason) const;
 
 private:

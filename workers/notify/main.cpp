@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   settings.loop.topics = {new_episode_topic};
   // A batch is done once its webhook calls were acknowledged (and its fan-out produced).
   settings.loop.freshness_stage = webhook.url.empty() ? "notified" : "webhook";
-  settings.loop.schema_names = {{new_episode_topic, names::kNewEpisode}};
+  settings.loop.schema_names = {{new_episode_topic, names::kNewEpisode}, {notify.notifications_topic, names::kNotifications}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("notify", options, [&](anipipe::runtime::WorkerContext ctx) {
     auto* registry = &ctx.metrics.registry();
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
       ro.connect_timeout = ro.command_timeout = std::chrono::milliseconds(redis_timeout_ms);
       redis = std::make_unique<anipipe::redis::Client>(ro);
     }
-    anipipe::notify::Notifier notifier(notify, subscriptions, producer, webhooks.get(), redis.get(), ctx.schemas, registry, ctx.stop);
+    const anipipe::runtime::RecordContract contract(settings.loop, ctx.schemas);
+    anipipe::notify::Notifier notifier(notify, subscriptions, producer, webhooks.get(), redis.get(), contract, registry, ctx.stop);
     auto run_settings = settings;  // a copy: the body runs again after a fence (runtime/worker_process.hpp)
     run_settings.loop.group_instance_id = ctx.group_instance_id;
     anipipe::runtime::BatchLoop loop(std::move(run_settings), notifier, ctx.schemas, ctx.metrics);

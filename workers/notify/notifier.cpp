@@ -6,20 +6,16 @@
 
 #include "notification_builder.hpp"
 #include "util/clock.hpp"
-#include "topic_names.hpp"
 
 namespace anipipe::notify {
 
 using namespace std::chrono_literals;
-namespace {
-constexpr std::string_view kNotificationSchema = topic_names::kNotifications;
-}
 
 Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
-                   redis::Client* redis, const json::SchemaRegistry& schemas, prometheus::Registry* metrics,
+                   redis::Client* redis, const runtime::RecordContract& contract, prometheus::Registry* metrics,
                    const std::atomic<bool>& stop)
     : settings_(std::move(settings)), subscriptions_(subscriptions), producer_(producer), webhooks_(webhooks), redis_(redis),
-      schemas_(schemas), stop_(stop) {
+      contract_(contract), stop_(stop) {
   if (metrics)
     effects_ = &prometheus::BuildCounter().Name("anipipe_notify_effects_total")
                     .Help("Fan-out effects by channel and outcome").Register(*metrics);
@@ -163,16 +159,15 @@ std::optional<std::string> Notifier::fan_out(std::vector<Item>& items) {
     }
     Job job{&item, NotificationBuilder(item.episode, created_at), audience->begin(), audience->end(), {}, false, {}};
     job.record.topic = settings_.notifications_topic;
-    job.record.headers = item.msg->event_headers().child(settings_.worker, kNotificationSchema, schemas_.version(kNotificationSchema));
     job.record.value.emplace();
     job.record.key.emplace();
-    // The first notification is checked against the contract; the rest share its shape.
+    // The first notification gets the headers and is checked against the contract; the rest
+    // share its headers and its shape.
     job.builder.build(job.next->first, job.next->second, *job.record.value);
-    if (schemas_.has_topic(kNotificationSchema))
-      if (auto err = schemas_.validate(kNotificationSchema, *job.record.value)) {
-        item.progress->dead = "notification violates its schema: " + err->to_string();
-        continue;
-      }
+    if (auto why = contract_.prepare_output(item.msg->event_headers(), job.record)) {
+      item.progress->dead = std::move(*why);
+      continue;
+    }
     jobs.push_back(std::move(job));
   }
 

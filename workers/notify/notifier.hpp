@@ -31,6 +31,7 @@
 #include "new_episode.hpp"
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
+#include "runtime/record_contract.hpp"
 #include "subscriptions.hpp"
 #include "webhook_sender.hpp"
 #include "topic_names.hpp"
@@ -52,7 +53,7 @@ class Notifier final : public runtime::BatchHandler {
 public:
   /// webhooks and redis may be null: that channel is off.
   Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
-           redis::Client* redis, const json::SchemaRegistry& schemas, prometheus::Registry* metrics,
+           redis::Client* redis, const runtime::RecordContract& contract, prometheus::Registry* metrics,
            const std::atomic<bool>& stop);
 
   runtime::BatchResult handle_batch(const std::vector<const kafka::Message*>& records) override;
@@ -87,7 +88,7 @@ private:
   kafka::Producer& producer_;
   WebhookSender* webhooks_;
   redis::Client* redis_;
-  const json::SchemaRegistry& schemas_;
+  const runtime::RecordContract& contract_;  // headers and the notifications' schema, as every loop applies them
   const std::atomic<bool>& stop_;
   simdjson::dom::parser parser_;
   std::map<std::pair<std::int32_t, std::int64_t>, Progress> progress_;
