@@ -184,15 +184,11 @@ std::string TransactionalLoop::start_commit(HandledBatch& batch) {
   return {};
 }
 
-std::string TransactionalLoop::settle() {
-  if (!in_flight_) return {};
+std::optional<TransactionalLoop::FailedCommit> TransactionalLoop::settle() {
+  if (!in_flight_) return std::nullopt;
   auto f = std::move(*in_flight_);
   in_flight_.reset();
-  auto reason = f.done.get();  // rethrows kafka::FatalError
-  if (!reason.empty()) {
-    in_flight_span_failed_ = std::move(f.span);
-    return reason;
-  }
+  if (auto reason = f.done.get(); !reason.empty()) return FailedCommit{std::move(f.span), std::move(reason)};  // rethrows FatalError
   failures_ = 0;
   // Its partitions' retry counts start again, unless the batch handled since held one back.
   for (const auto& [tp, s] : f.span)
@@ -200,12 +196,12 @@ std::string TransactionalLoop::settle() {
   // The effects of the batch's upstream observations are in the catalog now: once per observation.
   if (!settings_.loop.freshness_stage.empty())
     for (const auto& at : f.observed_at) metrics_.observe_freshness(settings_.loop.freshness_stage, at);
-  return {};
+  return std::nullopt;
 }
 
 void TransactionalLoop::settle_in_callback() {
   try {
-    if (auto reason = settle(); !reason.empty()) failed_in_callback_.emplace(std::move(in_flight_span_failed_), std::move(reason));
+    if (auto failed = settle()) failed_in_callback_ = std::move(failed);  // a later callback settles nothing
   } catch (...) {
     fatal_in_callback_ = std::current_exception();
   }
@@ -253,21 +249,20 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
     if (fatal_in_callback_) std::rethrow_exception(std::exchange(fatal_in_callback_, nullptr));
     const auto this_span = span_of(batch);
     if (failed_in_callback_) {  // nothing of this batch is handled yet: it is taken again too
-      auto [span, reason] = std::move(*failed_in_callback_);
-      failed_in_callback_.reset();
-      abort_and_rewind({&span, &this_span}, reason, stop);
+      const auto failed = std::move(*std::exchange(failed_in_callback_, std::nullopt));
+      abort_and_rewind({&failed.span, &this_span}, failed.reason, stop);
       continue;
     }
     if (batch.empty()) {
-      if (auto reason = settle(); !reason.empty()) abort_and_rewind({&in_flight_span_failed_}, reason, stop);
+      if (auto failed = settle()) abort_and_rewind({&failed->span}, failed->reason, stop);
       continue;
     }
     // Handled while the previous batch's commit is on its way; produced once it is in.
     const auto collected_at = std::chrono::steady_clock::now();
     auto handled = handle_batch(batch);
     const auto handled_at = std::chrono::steady_clock::now();
-    if (auto reason = settle(); !reason.empty()) {
-      abort_and_rewind({&in_flight_span_failed_, &handled.span}, reason, stop);
+    if (auto failed = settle()) {
+      abort_and_rewind({&failed->span, &handled.span}, failed->reason, stop);
       continue;
     }
     const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
@@ -275,7 +270,7 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
                   batch.size(), ms(started_at, collected_at), ms(collected_at, handled_at), ms(handled_at, std::chrono::steady_clock::now()));
     if (auto reason = start_commit(handled); !reason.empty()) abort_and_rewind({&handled.span}, reason, stop);
   }
-  if (auto reason = settle(); !reason.empty()) spdlog::warn("the last transaction failed ({}); its records come again", reason);
+  if (auto failed = settle()) spdlog::warn("the last transaction failed ({}); its records come again", failed->reason);
   arm_shutdown_deadline(std::chrono::seconds(settings_.loop.options.shutdown_timeout_s));
   consumer_->close();
   spdlog::info("left the group; bye");

@@ -84,9 +84,14 @@ private:
   /// Begins the batch's transaction, produces its outputs and sends its offsets and commit on
   /// their way (a helper thread); empty, or why the transaction must be aborted.
   std::string start_commit(HandledBatch& batch);
-  /// Waits for the commit in flight, if any: empty if it is in (or none was), else why it must be
-  /// aborted. Throws kafka::FatalError if it failed fatally.
-  std::string settle();
+  /// A commit that failed: what it covered, and why its transaction must be aborted.
+  struct FailedCommit {
+    BatchSpan span;
+    std::string reason;
+  };
+  /// Waits for the commit in flight, if any: nullopt if it is in (or none was). Throws
+  /// kafka::FatalError if it failed fatally.
+  std::optional<FailedCommit> settle();
   /// settle() inside a rebalance callback: a failure is kept for the loop (nothing throws through librdkafka).
   void settle_in_callback();
   /// Aborts the open transaction, rewinds the partitions of `spans` to their first offsets,
@@ -102,9 +107,8 @@ private:
   };
   std::optional<InFlight> in_flight_;
   /// A commit that failed while a rebalance callback waited for it: its span and reason, or a fatal error.
-  std::optional<std::pair<BatchSpan, std::string>> failed_in_callback_;
+  std::optional<FailedCommit> failed_in_callback_;
   std::exception_ptr fatal_in_callback_;
-  BatchSpan in_flight_span_failed_;  // the span of the last commit settle() found failed
   int failures_ = 0;
 
   TransactionalSettings settings_;
