@@ -1,44 +1,24 @@
 #pragma once
-// A title document as anilibria.titles carries it (schemas/anilibria.titles.schema.json): the one
-// owning model that sync, cache, notify and the edge read and write. Serialization is canonical
-// (fixed field order, episodes sorted by ordinal then id), so two documents with the same content
-// have the same bytes and "unchanged" is a string comparison.
+// A title document as anilibria.titles carries it (schemas/anilibria.titles.schema.json): the
+// owning form of the title model (title_model.hpp) that sync, notify and the edge keep.
+// Serialization is canonical (fixed field order, episodes sorted by ordinal then id), so two
+// documents with the same content have the same bytes and "unchanged" is a string comparison.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "catalog/title_model.hpp"
+
 namespace simdjson::dom { class element; }
 
 namespace anipipe::catalog {
 
-struct Episode {
-  std::string id;
-  double ordinal = 0;
-  std::optional<std::string> name;
-  std::optional<std::int64_t> duration;
-  std::optional<std::string> hls_480, hls_720, hls_1080;
-  std::optional<std::string> updated_at;
-  bool operator==(const Episode&) const = default;
-};
+using Episode = BasicEpisode<std::string>;
 
-struct TitleDocument {
-  std::int64_t id = 0;
-  std::string alias;
-  std::string name_ru;
-  std::optional<std::string> name_en, name_alternative;
-  std::optional<std::string> type;
-  std::optional<std::int64_t> year;
-  std::optional<std::string> season;
-  std::string status = "unknown";
-  std::vector<std::string> genres;
-  std::optional<std::string> description;
-  bool has_poster = false;
-  std::optional<std::string> poster_src, poster_thumbnail;
-  std::optional<std::int64_t> episodes_total;
-  std::vector<Episode> episodes;
-  std::optional<std::string> fresh_at, updated_at;
+/// The owning title, with what a kept document adds: where it was last observed from.
+struct TitleDocument : BasicTitle<std::string> {
   std::string source = "v1";
   bool operator==(const TitleDocument&) const = default;
 

@@ -1,34 +1,35 @@
 #pragma once
-// The anilibria.titles JSON layout in one place, for any title-shaped type: ingest's view-based
-// model (built per event, never copied) and catalog::TitleDocument (owning, kept in state) both
-// serialize through here, so the bytes they write for the same content are the same.
+// The anilibria.titles JSON layout in one place, for the title model (title_model.hpp) held either
+// way: ingest's views (built per event, never copied) and catalog::TitleDocument (owning, kept in
+// state) both serialize through here, so the bytes they write for the same content are the same.
 #include <string_view>
 
+#include "catalog/title_model.hpp"
 #include "json/json_writer.hpp"
 
 namespace anipipe::catalog {
 
-template <class Episode>
-void write_episode(json::Writer& w, const Episode& e) {
+template <class Text>
+void write_episode(json::Writer& w, const BasicEpisode<Text>& e) {
   w.begin_object().field("id", e.id).field("ordinal", e.ordinal).field("name", e.name).field("duration", e.duration);
   w.key("hls").begin_object().field("480", e.hls_480).field("720", e.hls_720).field("1080", e.hls_1080).end_object();
   w.field("updated_at", e.updated_at).end_object();
 }
 
-template <class Title>
-void write_names(json::Writer& w, const Title& t) {
+template <class Text>
+void write_names(json::Writer& w, const BasicTitle<Text>& t) {
   w.key("names").begin_object().field("ru", t.name_ru).field("en", t.name_en).field("alternative", t.name_alternative).end_object();
 }
 
-template <class Title>
-void write_poster(json::Writer& w, const Title& t) {
+template <class Text>
+void write_poster(json::Writer& w, const BasicTitle<Text>& t) {
   w.key("poster");
   if (t.has_poster) w.begin_object().field("src", t.poster_src).field("thumbnail", t.poster_thumbnail).end_object();
   else w.null();
 }
 
-template <class Title>
-void write_title(json::Writer& w, const Title& t, std::string_view source) {
+template <class Text>
+void write_title(json::Writer& w, const BasicTitle<Text>& t, std::string_view source) {
   w.begin_object();
   w.field("id", t.id).field("alias", t.alias);
   write_names(w, t);

@@ -1,6 +1,6 @@
 #pragma once
-// Reading a title document (schemas/anilibria.titles.schema.json) from a parsed DOM into any
-// title-shaped type with TitleDocument's field names: the owning TitleDocument, or a view of the
+// Reading a title document (schemas/anilibria.titles.schema.json) from a parsed DOM into the
+// title model (title_model.hpp) held either way: the owning TitleDocument, or a view of the
 // record read in place (cache). One set of reading rules for both: which fields, their defaults,
 // episodes in canonical order.
 #include <simdjson.h>
@@ -10,6 +10,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+
+#include "catalog/title_model.hpp"
 
 namespace anipipe::catalog {
 namespace detail {
@@ -51,8 +53,8 @@ void sort_episodes(Episodes& eps) {
 /// Sets every field of t from root (strings as views into root's parser; an owning type copies
 /// them), except alias when the document has none: returns false then, for the caller to default
 /// it to the id. Throws std::invalid_argument naming what is wrong.
-template <class Title>
-bool read_title(simdjson::dom::element root, Title& t) {
+template <class Text>
+bool read_title(simdjson::dom::element root, BasicTitle<Text>& t) {
   using detail::opt_int, detail::opt_number, detail::opt_string;
   using simdjson::dom::element, simdjson::dom::element_type;
   if (root.type() != element_type::OBJECT) throw std::invalid_argument("title document is not an object");

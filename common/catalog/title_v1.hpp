@@ -6,14 +6,15 @@
 #include <string>
 
 #include "catalog/title_document.hpp"
+#include "catalog/title_model.hpp"
 #include "json/json_writer.hpp"
 
 namespace anipipe::catalog {
 
-/// For any title-shaped type with TitleDocument's field names (the owning document, or a view of
-/// one read in place), so every v1 text comes from one place.
-template <class Title>
-void write_v1(json::Writer& w, const Title& t) {
+/// For the title model held either way (the owning document, or a view of one read in place), so
+/// every v1 text comes from one place.
+template <class Text>
+void write_v1(json::Writer& w, const BasicTitle<Text>& t) {
   w.begin_object();
   w.field("id", t.id).field("aniLibriaId", t.id).field("code", t.alias);
   w.key("names").begin_object().field("ru", t.name_ru).field("en", t.name_en).field("alternative", t.name_alternative).end_object();

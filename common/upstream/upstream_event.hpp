@@ -9,35 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/title_model.hpp"
+
 namespace anipipe::json { class WriteObserver; }
 
 namespace anipipe::upstream {
 
-struct Episode {
-  std::string_view id;  // upstream UUID, or "v3-<title>-<ordinal>" when v3 sends none
-  double ordinal = 0;
-  std::optional<std::string_view> name;
-  std::optional<std::int64_t> duration;
-  std::optional<std::string_view> hls_480, hls_720, hls_1080;
-  std::optional<std::string_view> updated_at;
-};
+using Episode = catalog::BasicEpisode<std::string_view>;
 
-struct Title {
-  std::int64_t id = 0;
-  std::string_view alias;
-  std::string_view name_ru;
-  std::optional<std::string_view> name_en, name_alternative;
-  std::optional<std::string_view> type;
-  std::optional<std::int64_t> year;
-  std::optional<std::string_view> season;  // winter|spring|summer|autumn
-  std::string_view status = "unknown";     // ongoing|finished|announced|unknown
-  std::vector<std::string_view> genres;
-  std::optional<std::string_view> description;
-  bool has_poster = false;
-  std::optional<std::string_view> poster_src, poster_thumbnail;
-  std::optional<std::int64_t> episodes_total;
-  std::vector<Episode> episodes;
-  std::optional<std::string_view> fresh_at, updated_at;
+/// The title model (catalog/title_model.hpp) in views, and what an observation adds to it.
+struct Title : catalog::BasicTitle<std::string_view> {
   /// The payload listed every episode (a v1 release's episodes[], a v3 player.list), not just the
   /// latest one: the event says so (episodes_complete), and sync need not fetch the release.
   bool episodes_listed = false;
