@@ -23,40 +23,11 @@
 #include "metrics/metrics.hpp"
 #include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
-#include "runtime/outcome.hpp"
+#include "runtime/handler.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
 namespace anipipe::runtime {
-
-/// What a batch handler says about a batch, in the per-record path's terms (runtime/outcome.hpp):
-/// done (with per-record dead letters), or retry_later for the whole batch.
-struct BatchResult {
-  Outcome outcome = Outcome::done;  // done or retry_later; a dead letter is per record, below
-  std::string reason;               // why to retry
-  /// Records (index into the batch handed over) that can never be applied, with the reason.
-  std::vector<std::pair<std::size_t, std::string>> dead_letters;
-  /// Partitions to consume again from their beginning (the store lost what they built, e.g. a
-  /// Redis restarted without persistence); their offsets are not stored for this batch.
-  std::vector<kafka::TopicPartition> rewind_to_start;
-
-  static BatchResult done() { return {}; }
-  static BatchResult retry_later(std::string why) {
-    BatchResult r;
-    r.outcome = Outcome::retry_later;
-    r.reason = std::move(why);
-    return r;
-  }
-};
-
-class BatchHandler {
-public:
-  virtual ~BatchHandler() = default;
-  /// Records that passed their topic's schema, in consumption order. May throw: treated as retry.
-  virtual BatchResult handle_batch(const std::vector<const kafka::Message*>& records) = 0;
-  virtual void on_assigned(const std::vector<kafka::TopicPartition>&) {}
-  virtual void on_revoked(const std::vector<kafka::TopicPartition>&) {}
-};
 
 struct BatchSettings {
   LoopSettings loop;

@@ -1,15 +1,16 @@
 #pragma once
-// The runtime's three loops, one contract (runtime/record_contract.hpp: JSON and the topic's
-// schema checked on the way in, headers and schema names filled in on the way out, dead letters
-// in one envelope) and one outcome type (runtime/outcome.hpp: done, retry_later, dead_letter):
-//  - ConsumerLoop (this file): record by record, at least once. For a worker whose effect is
-//    Kafka records only; the probe worker of the tests runs it, and it is the loop
+// The runtime's three loops, one family: one contract (runtime/record_contract.hpp: JSON and the
+// topic's schema checked on the way in, headers and schema names filled in on the way out, dead
+// letters in one envelope), one outcome type (runtime/outcome.hpp: done, retry_later,
+// dead_letter) and one handler family (runtime/handler.hpp), each loop calling only its own:
+//  - ConsumerLoop (this file, RecordHandler): record by record, at least once. For a worker whose
+//    effect is Kafka records only; the probe worker of the tests runs it, and it is the loop
 //    scripts/bench-loops measures against raw librdkafka.
-//  - BatchLoop (runtime/batch_loop.hpp): at least once, a batch per poll handed over at once, so
-//    a sink can pipeline its writes: cache (Redis pipelines), notify (webhooks and pub/sub in
-//    flight together).
-//  - TransactionalLoop (runtime/transactional_loop.hpp): exactly once, a Kafka transaction per
-//    batch, pipelined: sync, whose new_episode records must appear once.
+//  - BatchLoop (runtime/batch_loop.hpp, BatchHandler): at least once, a batch per poll handed over
+//    at once, so a sink can pipeline its writes: cache (Redis pipelines), notify (webhooks and
+//    pub/sub in flight together).
+//  - TransactionalLoop (runtime/transactional_loop.hpp, TransactionalHandler): exactly once, a
+//    Kafka transaction per batch, pipelined: sync, whose new_episode records must appear once.
 //
 // ConsumerLoop, the at-least-once consume-process-produce loop
 // (docs/design.md, "Delivery semantics"):
@@ -35,7 +36,7 @@
 #include "kafka/offset_tracker.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
-#include "runtime/outcome.hpp"
+#include "runtime/handler.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 

@@ -1,9 +1,11 @@
 #pragma once
-// What a handler says about one record. The consumer loop turns it into Kafka actions:
+// What a handler says about one record (Handled) or a batch (BatchResult). The loops turn it into
+// Kafka actions:
 //   done        -> produce the outputs; store the offset once every output is acknowledged;
 //   retry_later -> pause the partition, rewind to this record, try again after a backoff
 //                  (outages: nothing is skipped, nothing committed early; no attempt limit);
 //   dead_letter -> produce the record to the DLQ with the reason; the partition moves on.
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,21 +28,24 @@ struct Handled {
   static Handled dead_letter(std::string reason) { return {Outcome::dead_letter, std::move(reason), {}}; }
 };
 
-/// A worker's per-record logic. A plain class: unit-testable without Kafka.
-class RecordHandler {
-public:
-  virtual ~RecordHandler() = default;
-  /// Called only for records whose value passed its topic's schema (when the topic has one).
-  /// May throw: the loop retries up to --max-attempts, then dead-letters with the exception text.
-  virtual Handled handle(const kafka::Message& record) = 0;
-  /// Transactional loop only: called with each batch before its records are handled, so the
-  /// batch's I/O can go out at once (sync fetches every title it needs concurrently).
-  virtual void prepare_batch(const std::vector<kafka::Message>&) {}
-  virtual void on_assigned(const std::vector<kafka::TopicPartition>&) {}
-  virtual void on_revoked(const std::vector<kafka::TopicPartition>&) {}
-  /// Transactional loop only: the batch's transaction was aborted and its records will be
-  /// consumed again; state changed while handling them must be restored (e.g. re-read).
-  virtual void on_transaction_aborted(const std::vector<kafka::TopicPartition>&) {}
+/// What a batch handler (runtime/handler.hpp) says about a batch, in the same terms: done (with
+/// per-record dead letters), or retry_later for the whole batch.
+struct BatchResult {
+  Outcome outcome = Outcome::done;  // done or retry_later; a dead letter is per record, below
+  std::string reason;               // why to retry
+  /// Records (index into the batch handed over) that can never be applied, with the reason.
+  std::vector<std::pair<std::size_t, std::string>> dead_letters;
+  /// Partitions to consume again from their beginning (the store lost what they built, e.g. a
+  /// Redis restarted without persistence); their offsets are not stored for this batch.
+  std::vector<kafka::TopicPartition> rewind_to_start;
+
+  static BatchResult done() { return {}; }
+  static BatchResult retry_later(std::string why) {
+    BatchResult r;
+    r.outcome = Outcome::retry_later;
+    r.reason = std::move(why);
+    return r;
+  }
 };
 
 }  // namespace anipipe::runtime

@@ -13,7 +13,7 @@ namespace anipipe::runtime {
 
 using namespace std::chrono_literals;
 
-TransactionalLoop::TransactionalLoop(TransactionalSettings settings, RecordHandler& handler,
+TransactionalLoop::TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler,
                                      const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
     : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics), contract_(settings_.loop, schemas) {
   const auto& o = settings_.loop.options;

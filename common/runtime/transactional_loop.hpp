@@ -36,7 +36,7 @@
 #include "metrics/metrics.hpp"
 #include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
-#include "runtime/outcome.hpp"
+#include "runtime/handler.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
@@ -53,7 +53,7 @@ struct TransactionalSettings {
 
 class TransactionalLoop final : private kafka::RebalanceListener {
 public:
-  TransactionalLoop(TransactionalSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
+  TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler, const json::SchemaRegistry& schemas,
                     metrics::Metrics& metrics);
   ~TransactionalLoop() override;
   int run(const std::atomic<bool>& stop);
@@ -112,7 +112,7 @@ private:
   int failures_ = 0;
 
   TransactionalSettings settings_;
-  RecordHandler& handler_;
+  TransactionalHandler& handler_;
   const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
   RecordContract contract_;

@@ -38,7 +38,8 @@ using anipipe::runtime::Handled;
 std::atomic<bool> g_stop{false};
 std::string g_input;  // the raw mode's delivery reports store offsets of this topic
 
-class Passthrough final : public anipipe::runtime::RecordHandler {
+// A TransactionalHandler is a RecordHandler too: the same passthrough runs on both loops.
+class Passthrough final : public anipipe::runtime::TransactionalHandler {
 public:
   explicit Passthrough(std::string output) : output_(std::move(output)) {}
   Handled handle(const anipipe::kafka::Message& record) override {

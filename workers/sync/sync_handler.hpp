@@ -23,7 +23,7 @@
 
 #include "catalog_state.hpp"
 #include "kafka/settings.hpp"
-#include "runtime/outcome.hpp"
+#include "runtime/handler.hpp"
 #include "title_fetcher.hpp"
 #include "topic_names.hpp"
 
@@ -46,7 +46,7 @@ struct SyncOptions {
   std::chrono::milliseconds request_wait{30'000};
 };
 
-class SyncHandler final : public runtime::RecordHandler {
+class SyncHandler final : public runtime::TransactionalHandler {
 public:
   SyncHandler(kafka::Settings kafka, SyncOptions options, TitleFetcher& fetcher, const std::atomic<bool>& stop)
       : kafka_(std::move(kafka)), options_(std::move(options)), fetcher_(fetcher), stop_(stop) {}
