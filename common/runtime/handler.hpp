@@ -3,8 +3,10 @@
 // exactly the interface it calls. Plain classes: unit-testable without Kafka.
 //   PartitionHandler      what every loop says: partitions assigned and revoked;
 //   RecordHandler         ConsumerLoop: one record at a time;
-//   TransactionalHandler  TransactionalLoop: one record at a time, a transaction per batch;
+//   TransactionalHandler  TransactionalLoop: one record at a time, a transaction per batch, and
+//                         what to produce beside a dead letter (a caller waiting for an answer);
 //   BatchHandler          BatchLoop: a whole poll's records at once.
+#include <string_view>
 #include <vector>
 
 #include "kafka/message.hpp"
@@ -34,6 +36,14 @@ public:
   /// The batch's transaction was aborted and its records will be consumed again; state changed
   /// while handling them must be restored (e.g. re-read).
   virtual void on_transaction_aborted(const std::vector<kafka::TopicPartition>&) {}
+  /// The loop is about to dead-letter this record: its value broke its topic's contract (handle()
+  /// never saw it), handle() threw or answered dead_letter, or one of its outputs broke its
+  /// contract. Returns records to produce beside the dead letter, in the same transaction, so a
+  /// caller waiting for an answer hears back exactly when the dead letter is committed (sync
+  /// answers a refused request `rejected`). The record may be anything: read it leniently. The
+  /// outputs get headers and are checked like handle()'s; if one breaks its contract, or this
+  /// throws, none is produced and the dead letter goes alone.
+  virtual std::vector<kafka::OutRecord> on_dead_letter(const kafka::Message&, std::string_view /*reason*/) { return {}; }
 };
 
 class BatchHandler : public PartitionHandler {

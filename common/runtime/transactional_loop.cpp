@@ -52,9 +52,7 @@ bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::Out
   metrics_.consumed(tp.topic, tp.partition, msg.timestamp_ms());
   log::ScopedRecordContext ctx({tp.topic, tp.partition, msg.offset(), std::string(msg.header("correlation-id").value_or(""))});
   auto dead_letter = [&](const std::string& reason) {
-    spdlog::warn("dead-lettering: {}", reason);
-    metrics_.record_failed(tp.topic, "dead_letter");
-    outputs.push_back(contract_.dead_letter(msg, reason));
+    this->dead_letter(msg, reason, outputs);
     return true;
   };
   if (auto reason = contract_.reject_input(msg)) return dead_letter(*reason);
@@ -75,6 +73,22 @@ bool TransactionalLoop::handle(const kafka::Message& msg, std::vector<kafka::Out
   if (auto reason = contract_.prepare_outputs(msg, h.outputs)) return dead_letter(*reason);
   for (auto& out : h.outputs) outputs.push_back(std::move(out));
   return true;
+}
+
+void TransactionalLoop::dead_letter(const kafka::Message& msg, const std::string& reason, std::vector<kafka::OutRecord>& outputs) {
+  spdlog::warn("dead-lettering: {}", reason);
+  metrics_.record_failed(msg.topic(), "dead_letter");
+  outputs.push_back(contract_.dead_letter(msg, reason));
+  std::vector<kafka::OutRecord> beside;
+  try {
+    beside = handler_.on_dead_letter(msg, reason);
+  } catch (const std::exception& e) {
+    spdlog::warn("nothing produced beside the dead letter: {}", e.what());
+    return;
+  }
+  // A bug of ours: the dead letter still keeps the input for a re-drive after the fix.
+  if (auto why = contract_.prepare_outputs(msg, beside)) return spdlog::warn("nothing produced beside the dead letter: {}", *why);
+  for (auto& out : beside) outputs.push_back(std::move(out));
 }
 
 void TransactionalLoop::hold_back(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason) {

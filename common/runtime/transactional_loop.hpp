@@ -16,6 +16,8 @@
 //    there (and everything of the other partitions), the partition is rewound to the record and
 //    paused for a jittered backoff, so an outage behind one record does not stop the others.
 //    The handler must not change its state for a record it answers retry_later.
+//  - A dead letter may bring outputs of the handler's (TransactionalHandler::on_dead_letter) into
+//    its transaction: sync's `rejected` answer to a refused request, visible with the dead letter.
 //  - An abortable transaction error: abort, rewind the batch's partitions, tell the handler (its
 //    state must forget the batch), back off, try again. A fatal error throws kafka::FatalError:
 //    run_process starts the worker again with a new producer, whose init_transactions fences
@@ -72,6 +74,8 @@ private:
   };
   /// Handles one record into `outputs`; false if it must be retried later (its partition is held back).
   bool handle(const kafka::Message& msg, std::vector<kafka::OutRecord>& outputs, std::string& retry_reason);
+  /// The dead letter of msg and what the handler produces beside it, into `outputs`.
+  void dead_letter(const kafka::Message& msg, const std::string& reason, std::vector<kafka::OutRecord>& outputs);
   std::vector<kafka::Message> collect_batch(const std::atomic<bool>& stop);
   /// A handled batch: what its transaction covers and what to do once it is committed.
   struct HandledBatch {
