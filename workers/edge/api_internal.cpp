@@ -7,8 +7,9 @@
 #include "api_support.hpp"
 #include "http_api.hpp"
 #include "json/json_writer.hpp"
-#include "util/clock.hpp"
+#include "sync_replies.hpp"
 #include "topic_names.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::edge {
 
@@ -84,7 +85,11 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
     return *refused;
   }
   if (waiter)
-    if (auto reply = parts_.replies.wait(waiter, wait)) return json_response(200, *reply);
+    if (auto reply = parts_.replies.wait(waiter, wait)) {
+      // Dead-lettered by sync, never retried: the request itself is at fault, as with the edge's own 422s.
+      if (auto why = rejection_of(*reply)) return error(422, "rejected", "sync refused the request: " + *why);
+      return json_response(200, *reply);
+    }
   std::string out;
   json::Writer(out).begin_object().field("correlation_id", cid).field("title_id", id).field("status", "accepted").end_object();
   return json_response(202, std::move(out));

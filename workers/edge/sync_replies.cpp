@@ -1,6 +1,17 @@
 #include "sync_replies.hpp"
 
+#include <simdjson.h>
+
 namespace anipipe::edge {
+
+std::optional<std::string> rejection_of(std::string_view reply) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view status, reason;
+  if (parser.parse(reply).get(doc) || doc["status"].get(status) || status != "rejected") return std::nullopt;
+  if (doc["reason"].get(reason)) reason = "no reason given";
+  return std::string(reason);
+}
 
 SyncReplies::SyncReplies(const kafka::Settings& settings, const std::string& results_topic) {
   feed_ = std::make_unique<FeedThread>(settings, results_topic, kafka::TopicFollower::From::end, [this](const kafka::Message& m) {

@@ -1,7 +1,9 @@
 #pragma once
 // Request-reply over Kafka: the edge publishes a sync request with a correlation id and waits for
 // the record with that key on anilibria.sync_results, followed from its end. A waiter registers
-// before its request is produced, so even an instant reply is not missed.
+// before its request is produced, so even an instant reply is not missed. Every request gets a
+// reply, a refused one too (status "rejected", the dead letter's reason): only a sync that is down
+// or behind leaves a waiter to its timeout.
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -9,10 +11,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "feed_thread.hpp"
 
 namespace anipipe::edge {
+
+/// Why sync refused the request this reply answers (status "rejected": it broke the request's
+/// contract and was dead-lettered, so no other answer will come), or nullopt for any other reply.
+std::optional<std::string> rejection_of(std::string_view reply);
 
 class SyncReplies {
 public:
