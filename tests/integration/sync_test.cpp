@@ -1,18 +1,27 @@
 // anipipe-sync against the real broker and the fake upstream: change detection, one new_episode
 // per new episode, request results (fetched from the upstream), tombstones, the upstream down and
 // back, requests overtaking a backlog, state rebuilt from the compacted titles, exactly-once
-// across SIGKILLs, and the site's Node.js client (kafkajs) round trip.
+// across SIGKILLs, refused requests answered `rejected` (to the edge and to kafkajs at once), and
+// the site's Node.js client (kafkajs) round trip.
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "fake_upstream.hpp"
 #include "kafka_helpers.hpp"
+#include "pipeline.hpp"
 #include "process.hpp"
+#include "raw_http.hpp"
+#include "util/jwt.hpp"
 
 using namespace anipipe::testing;
 using namespace std::chrono_literals;
@@ -148,6 +157,89 @@ TEST_CASE("sync: requests and bare events fetch the upstream - changed, unchange
   CHECK_FALSE(titles[3].value.has_value());
   CHECK(consume(s.dlq, 1, 10s).size() == 1);  // the request whose title_id is a string
   CHECK(consume(s.new_episode, 3, 3s).size() == 2);
+  sync->signal(SIGTERM);
+  CHECK(exit_problem(*sync, 30s) == "");
+}
+
+TEST_CASE("sync: a refused request that carries a correlation id is answered rejected with the reason, beside its dead letter") {
+  SyncSetup s;
+  auto sync = s.start("a", "sync-1.log");
+  INFO(sync->log_tail());
+  // Sync is consuming once a valid request is answered; the refused ones are timed from there.
+  produce_all(s.requests, {{"7", request(7, "r-warm-up")}});
+  REQUIRE(consume(s.results, 1, 30s).size() == 1);
+  const auto sent = std::chrono::steady_clock::now();
+  produce_all(s.requests, {{"8", R"({"title_id":"8","correlation_id":"r-string-id"})"},
+                           {"9", R"({"title_id":9,"force":"yes","correlation_id":"r-field-type"})"},
+                           {"10", R"({"title_id":10,"priority":"urgent","correlation_id":"r-schema"})"},
+                           {"x", R"({"correlation_id":"r-no-title"})"},
+                           {"12", R"({"title_id":"12"})"},  // no correlation id anywhere: a dead letter only
+                           {"13", "garbage"}});
+  anipipe::kafka::EventHeaders header;  // not JSON, but the correlation-id header says who waits
+  header.correlation_id = "r-not-json";
+  produce_all(s.requests, {{"11", R"({"title_id":11,"correlation_id":"r-not-json")"}}, header);
+  auto results = results_by_key(consume(s.results, 6, 10s));
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  MESSAGE("the rejected results arrived within " << waited.count() << " ms");
+  CHECK(waited < 5s);
+  const std::map<std::string, std::vector<std::string>> expected{
+      {"r-string-id", {R"("title_id":8,)", "/title_id"}},     {"r-field-type", {R"("title_id":9,)", "/force"}},
+      {"r-schema", {R"("title_id":10,)", "/priority"}},        {"r-no-title", {"title_id"}},
+      {"r-not-json", {R"("title_id":11,)", "not JSON"}}};
+  for (const auto& [cid, needles] : expected) {
+    CAPTURE(cid);
+    REQUIRE(results.count(cid));
+    CHECK(has(results[cid], R"("correlation_id":")" + cid + "\""));
+    CHECK(has(results[cid], R"("status":"rejected")"));
+    CHECK(has(results[cid], R"("reason":")"));
+    for (const auto& n : needles) CHECK(has(results[cid], n));
+  }
+  CHECK_FALSE(has(results["r-no-title"], R"("title_id":)"));  // nothing to say it with
+  // Every refused request is dead-lettered too; the two without a correlation id only that.
+  auto dead = consume(s.dlq, 8, 10s);
+  CHECK(dead.size() == 7);
+  CHECK(consume(s.results, 7, 3s).size() == 6);
+  sync->signal(SIGTERM);
+  CHECK(exit_problem(*sync, 30s) == "");
+}
+
+TEST_CASE("sync: the edge answers a request sync refuses with 422 and the reason at once, not after its wait") {
+  // The edge checks a request against its own copy of the contract; a sync whose copy is stricter
+  // (a rolling upgrade) refuses what the edge let through. Its caller must hear so at once.
+  Pipeline p;
+  const std::string strict = p.dir() + "/strict-schemas";
+  std::filesystem::copy(source_dir() + "/schemas", strict);
+  const std::string file = strict + "/anilibria.sync_requests.schema.json";
+  std::ifstream in(file);
+  std::string schema((std::istreambuf_iterator<char>(in)), {});
+  schema = std::regex_replace(schema, std::regex(R"("enum": \["high", "normal", "low"\])"), R"("enum": ["high", "low"])");
+  REQUIRE(has(schema, R"("enum": ["high", "low"])"));
+  std::ofstream(file) << schema;
+  auto sync = p.start_sync("sync.log", {"--schema-dir", strict});
+  INFO(sync->log_tail());
+  int port = 0;
+  auto edge = p.start_edge("edge.log", port);
+  INFO(edge->log_tail());
+  produce_all(p.topics().requests, {{"7", request(7, "e-warm-up")}});
+  REQUIRE(consume(p.topics().results, 1, 30s).size() == 1);
+
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto token = anipipe::util::sign_hs256(R"({"sub":"node-backend","scope":"internal","exp":)" + std::to_string(now + 600) + "}",
+                                               kEdgeServiceSecret);
+  const std::map<std::string, std::string> headers{
+      {"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}, {"Idempotency-Key", "e-refused"}};
+  const auto sent = std::chrono::steady_clock::now();
+  // The edge's priority is "normal", which the stricter contract does not allow.
+  const auto answer = raw_http(port, http_request("POST", "/internal/sync/title?wait=4000", headers, R"({"title_id":9873})"));
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  MESSAGE("the edge answered " << answer.status << " in " << waited.count() << " ms: " << answer.body);
+  CHECK(answer.status == 422);
+  CHECK(has(answer.body, R"("error":"rejected")"));
+  CHECK(has(answer.body, "/priority"));
+  CHECK(waited < 3s);
+  CHECK(consume(p.topics().dlq, 1, 10s).size() == 1);
+  edge->signal(SIGTERM);
+  CHECK(exit_problem(*edge, 30s) == "");
   sync->signal(SIGTERM);
   CHECK(exit_problem(*sync, 30s) == "");
 }
@@ -293,21 +385,41 @@ TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, ev
   CHECK(exit_problem(*sync, 30s) == "");
 }
 
-TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request and receives its result") {
+TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request and receives its result, and a refused one's at once") {
   SyncSetup s;
   auto sync = s.start("a", "sync-1.log");
   INFO(sync->log_tail());
   Process node({"/usr/bin/env", "node", source_dir() + "/tests/node/sync_client.js", "--brokers", test_kafka_settings().brokers,
-                "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "30000"},
+                "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "20000",
+                "--malformed"},
                s.dir + "/node.log");
   INFO(node.log_tail());
   REQUIRE(exit_problem(node, 60s) == "");
-  const auto out = node.log_tail();
-  CHECK(has(out, R"("title_id":9873)"));
-  CHECK(has(out, R"("status":"changed")"));
-  CHECK(has(out, R"("new_episodes":1)"));
+  // One line per request: {"request","elapsed_ms","result"}.
+  std::ifstream log(s.dir + "/node.log");
+  std::map<std::string, std::pair<std::int64_t, std::string>> answers;
+  simdjson::dom::parser parser;
+  for (std::string line; std::getline(log, line);) {
+    simdjson::dom::element doc;
+    std::string_view request;
+    std::int64_t elapsed = 0;
+    if (parser.parse(line).get(doc) || doc["request"].get(request) || doc["elapsed_ms"].get(elapsed)) continue;
+    answers[std::string(request)] = {elapsed, simdjson::minify(doc["result"])};
+  }
+  REQUIRE(answers.count("valid"));
+  const auto& valid = answers["valid"].second;
+  CHECK(has(valid, R"("title_id":9873)"));
+  CHECK(has(valid, R"("status":"changed")"));
+  CHECK(has(valid, R"("new_episodes":1)"));
+  REQUIRE(answers.count("title id as a string"));
+  const auto& [elapsed, refused] = answers["title id as a string"];
+  MESSAGE("kafkajs: the refused request was answered in " << elapsed << " ms: " << refused);
+  CHECK(has(refused, R"("status":"rejected")"));
+  CHECK(has(refused, "/title_id"));
+  CHECK(elapsed < 5000);  // at once, not after its 20 s timeout
   // The request went where sync expects it (the title's partition) and its result was real.
   CHECK(consume(s.titles, 1, 10s).size() == 1);
+  CHECK(consume(s.dlq, 1, 10s).size() == 1);
   sync->signal(SIGTERM);
   CHECK(exit_problem(*sync, 30s) == "");
 }

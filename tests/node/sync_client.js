@@ -4,8 +4,10 @@
 // SyncClient; the command line below is what the integration test runs.
 //
 //   node sync_client.js --brokers 127.0.0.1:9092 --title-id 9873 [--force] [--timeout-ms 15000]
-//        [--requests-topic anilibria.sync_requests] [--results-topic anilibria.sync_results]
-// prints the result JSON and exits 0, or exits 1 on timeout.
+//        [--malformed] [--requests-topic anilibria.sync_requests] [--results-topic anilibria.sync_results]
+// prints {"request","elapsed_ms","result"} per request and exits 0, or exits 1 on a timeout.
+// --malformed then sends the same request with the title id as a string (as a URL parameter gives
+// it), which sync refuses: its `rejected` result, with the reason, ends the wait at once.
 'use strict';
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
 const { randomUUID } = require('crypto');
@@ -51,7 +53,12 @@ class SyncClient {
     await joined;  // positions resolved: results published from now on reach us
   }
 
-  /** Resolves with {correlation_id, title_id, status, reason?, new_episodes?, completed_at}. */
+  /**
+   * Resolves with {correlation_id, title_id, status, reason?, new_episodes?, completed_at}. A
+   * request sync refuses (it breaks the sync_requests schema, e.g. a title id that is a string)
+   * resolves at once with status 'rejected' and the reason (title_id only when it had a usable one):
+   * it is dead-lettered and never retried, so waiting longer would not change the answer.
+   */
   async syncTitle(titleId, { force = false, priority = 'high', timeoutMs = 15000 } = {}) {
     const correlationId = randomUUID();
     const result = new Promise((resolve, reject) => {
@@ -93,12 +100,16 @@ if (require.main === module) {
   });
   (async () => {
     await client.start();
+    const options = { force: args.includes('--force'), timeoutMs: Number(arg('--timeout-ms', '15000')) };
+    const timed = async (request, titleId) => {
+      const started = Date.now();
+      const result = await client.syncTitle(titleId, options);
+      console.log(JSON.stringify({ request, elapsed_ms: Date.now() - started, result }));
+    };
     try {
-      const result = await client.syncTitle(Number(arg('--title-id')), {
-        force: args.includes('--force'),
-        timeoutMs: Number(arg('--timeout-ms', '15000')),
-      });
-      console.log(JSON.stringify(result));
+      const titleId = Number(arg('--title-id'));
+      await timed('valid', titleId);
+      if (args.includes('--malformed')) await timed('title id as a string', String(titleId));
       process.exitCode = 0;
     } catch (e) {
       console.error(e.message);

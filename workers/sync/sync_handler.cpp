@@ -5,7 +5,9 @@
 
 #include <set>
 
+#include "catalog/title_document.hpp"
 #include "json/json_writer.hpp"
+#include "kafka/event_headers.hpp"
 #include "kafka/topic_reader.hpp"
 #include "title_change.hpp"
 #include "util/clock.hpp"
@@ -29,15 +31,42 @@ bool kind_needs_fetch(std::string_view kind) {
          kind == "encode_finish" || kind == "title_removed" || kind == "reconcile";
 }
 
-std::string result_json(std::string_view correlation, std::int64_t id, std::string_view status, std::string_view reason,
+std::string result_json(std::string_view correlation, std::optional<std::int64_t> id, std::string_view status, std::string_view reason,
                         std::optional<std::size_t> new_episodes) {
   std::string body;
   json::Writer w(body);
-  w.begin_object().field("correlation_id", correlation).field("title_id", id).field("status", status);
+  w.begin_object().field("correlation_id", correlation);
+  if (id) w.field("title_id", *id);
+  w.field("status", status);
   if (!reason.empty()) w.field("reason", reason);
   if (new_episodes) w.field("new_episodes", static_cast<std::int64_t>(*new_episodes));
   w.field("completed_at", util::now_rfc3339()).end_object();
   return body;
+}
+/// A correlation id longer than this is not answered: lenient (the schema allows 128) but bounded,
+/// since a refused record's id is whatever its producer wrote.
+constexpr std::size_t kMaxRefusedCorrelation = 1024;
+
+/// Who waits for a refused request and for which title, as far as the record still says: the
+/// value's correlation id (results are keyed by it), else the correlation-id header; the value's
+/// title id, else the key's. Empty / nullopt when it does not say.
+struct RefusedRequest {
+  std::string correlation_id;
+  std::optional<std::int64_t> title_id;
+};
+
+RefusedRequest read_refused(const kafka::Message& record) {
+  RefusedRequest r;
+  simdjson::dom::element root;
+  if (const auto value = record.value(); value && !record_parser().parse(*value).get(root)) {
+    std::string_view correlation;
+    if (!root["correlation_id"].get_string().get(correlation)) r.correlation_id = correlation;
+    std::int64_t id = 0;
+    if (!root["title_id"].get_int64().get(id) && id >= 1 && id <= catalog::kMaxTitleId) r.title_id = id;
+  }
+  if (r.correlation_id.empty()) r.correlation_id = record.header(kafka::header_names::correlation_id).value_or("");
+  if (!r.title_id) r.title_id = catalog::parse_title_id(record.key().value_or(""));
+  return r;
 }
 }  // namespace
 
@@ -175,6 +204,16 @@ Handled SyncHandler::handle(const kafka::Message& record) {
   const auto o = take_observed(record);
   if (!o.error.empty()) return Handled::dead_letter(o.error);
   return o.request ? on_request(record, o) : on_event(record, o);
+}
+
+std::vector<kafka::OutRecord> SyncHandler::on_dead_letter(const kafka::Message& record, std::string_view reason) {
+  if (record.topic() != options_.topics.requests) return {};  // events: nobody waits for them
+  auto r = read_refused(record);
+  if (r.correlation_id.empty() || r.correlation_id.size() > kMaxRefusedCorrelation) return {};  // nobody to answer
+  auto value = result_json(r.correlation_id, r.title_id, "rejected", reason, std::nullopt);
+  std::vector<kafka::OutRecord> out;
+  out.push_back({options_.topics.results, std::move(r.correlation_id), std::move(value), {}, -1, {}});
+  return out;
 }
 
 bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish,

@@ -13,6 +13,9 @@
 // The upstream down: events retry (the partition pauses, others move on, nothing is skipped);
 // requests retry until --request-wait has passed since they were published, then get
 // upstream_unavailable with the reason, so a caller waiting on the result hears back in bounded time.
+// A request the loop dead-letters (it breaks its schema, so handle() never sees it) is also answered
+// `rejected` with the reason, in the same transaction, when it says who waits: a caller hears back
+// at once instead of at its timeout.
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -56,6 +59,9 @@ public:
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
   void on_revoked(const std::vector<kafka::TopicPartition>& tps) override;
   void on_transaction_aborted(const std::vector<kafka::TopicPartition>& tps) override;
+  /// A refused request's `rejected` result, keyed by its correlation id (the value's, else the
+  /// correlation-id header); nothing for an event or a request that names no correlation id.
+  std::vector<kafka::OutRecord> on_dead_letter(const kafka::Message& record, std::string_view reason) override;
 
   const CatalogState& state() const { return state_; }
 
