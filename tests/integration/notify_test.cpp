@@ -2,13 +2,19 @@
 // subscribed get a notification (subscriptions followed live), the webhook arrives signed, the
 // Redis message arrives; a webhook sink down for a while gets every call once it is back while
 // notifications keep flowing; a refused call is dead-lettered; a SIGKILL mid-fan-out ends with
-// every subscriber notified and duplicates carrying the same idempotency key.
+// every subscriber notified and duplicates carrying the same idempotency key. Seed 001's contract
+// with a Node.js receiver written to it (tests/node/notify_receiver.js): a bearer token (static or
+// an HS256 JWT per call) and the seed's body; a refused token is retried until accepted; a title
+// change reaches the back end as title_updated (webhook and Redis), the same document again does not.
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -19,6 +25,7 @@
 #include "kafka_helpers.hpp"
 #include "process.hpp"
 #include "redis_listener.hpp"
+#include "util/clock.hpp"
 #include "webhook_receiver.hpp"
 
 using namespace anipipe::testing;
@@ -31,6 +38,23 @@ std::string episode_json(std::int64_t title, const std::string& episode) {
   return R"({"event_id":")" + t + ":" + episode + R"(","title_id":)" + t + R"(,"episode":{"id":")" + episode +
          R"(","ordinal":1,"name":"Серия"},"title":{"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t +
          R"("}},"detected_at":"2025-01-16T08:20:01Z"})";
+}
+
+/// An anilibria.new_episode value in the seed's terms: ordinal `episode`, and a name or none.
+std::string episode_json(std::int64_t title, int episode, const std::optional<std::string>& name) {
+  const auto t = std::to_string(title), e = std::to_string(episode);
+  return R"({"event_id":")" + t + ":ep" + e + R"(","title_id":)" + t + R"(,"episode":{"id":"ep)" + e + R"(","ordinal":)" + e +
+         R"(,"name":)" + (name ? "\"" + *name + "\"" : "null") + R"(},"title":{"alias":"title-)" + t +
+         R"(","names":{"ru":"Тайтл )" + t + R"("}},"detected_at":"2025-01-16T08:20:0)" + e + R"(Z"})";
+}
+
+/// An anilibria.titles document; `description` tells versions apart.
+std::string title_doc(std::int64_t title, const std::string& description) {
+  const auto t = std::to_string(title);
+  return R"({"id":)" + t + R"(,"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":null,"alternative":null},)"
+         R"("type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Драма"],"description":")" + description +
+         R"(","poster":null,"episodes_total":null,"episodes":[{"id":"ep1","ordinal":1,"name":"Серия"}],"fresh_at":null,)"
+         R"("updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
 }
 
 Produced subscribe(std::int64_t title, const std::string& who, const std::string& channels = "") {
@@ -71,9 +95,11 @@ std::vector<Notification> parse(const std::vector<Received>& records) {
 struct NotifySetup {
   std::string episodes = unique_name("notify-episodes"), subscriptions = unique_name("notify-subs"),
               notifications = unique_name("notify-out"), dlq = unique_name("notify-dlq"), group = unique_name("notify-group"),
-              channel = unique_name("notify-channel"), dir = make_temp_dir("notify"), secret = "test-secret-" + unique_name("s");
+              channel = unique_name("notify-channel"), dir = make_temp_dir("notify"), secret = "test-secret-" + unique_name("s"),
+              titles = unique_name("notify-titles"), title_channel = unique_name("notify-title-channel");
   explicit NotifySetup(int episode_partitions = 3) {
     create_topic(episodes, episode_partitions);
+    create_topic(titles, episode_partitions, {{"cleanup.policy", "compact"}});
     create_topic(subscriptions, 3, {{"cleanup.policy", "compact"}});
     create_topic(notifications, 3);
     create_topic(dlq, 1);
@@ -84,7 +110,8 @@ struct NotifySetup {
                                   notifications, "--dlq-topic", dlq, "--metrics-addr", "off", "--redis-url",
                                   "redis://127.0.0.1:" + std::to_string(test_redis_options().port), "--redis-channel", channel,
                                   "--webhook-url", webhook_url, "--webhook-secret", secret, "--retry-backoff-max-ms", "1000",
-                                  "--breaker-open-ms", "1000", "--kafka", "session.timeout.ms=6000"};
+                                  "--breaker-open-ms", "1000", "--kafka", "session.timeout.ms=6000", "--titles-topic", titles,
+                                  "--title-redis-channel", title_channel};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, dir + "/" + log);
   }
@@ -311,4 +338,182 @@ TEST_CASE("notify: a webhook call failing with 500 is retried up to its budget, 
   CHECK(consume(s.dlq, 2, 60s).size() == 2);
   notify->signal(SIGTERM);
   CHECK(exit_problem(*notify, 30s) == "");
+}
+
+namespace {
+
+/// The seed's body for episode_json(title, episode, name), to the byte (keys in the seed's order).
+std::string seed_body(std::int64_t title, int episode, const std::optional<std::string>& name) {
+  const auto t = std::to_string(title), e = std::to_string(episode);
+  return R"({"type":"new_episode","title_id":)" + t + R"(,"episode":)" + e + R"(,"data":{"title":"Тайтл )" + t +
+         R"(","episode_name":)" + (name ? "\"" + *name + "\"" : "null") + R"(},"timestamp":"2025-01-16T08:20:0)" + e + R"(Z"})";
+}
+
+std::vector<SeedCall> accepted(const std::vector<SeedCall>& calls) {
+  std::vector<SeedCall> out;
+  std::copy_if(calls.begin(), calls.end(), std::back_inserter(out), [](const SeedCall& c) { return c.status == 200; });
+  return out;
+}
+
+/// Three episodes of `title` (one without a name): as produced, and as the seed's body each
+/// should arrive in, by the Idempotency-Key (the episode's event id) it should arrive with.
+struct ThreeEpisodes {
+  std::vector<Produced> records;
+  std::map<std::string, std::string> body_by_key;
+  explicit ThreeEpisodes(std::int64_t title) {
+    for (int e = 1; e <= 3; ++e) {
+      const auto name = e == 2 ? std::nullopt : std::optional<std::string>("Серия " + std::to_string(e));
+      records.push_back({std::to_string(title), episode_json(title, e, name)});
+      body_by_key[std::to_string(title) + ":ep" + std::to_string(e)] = seed_body(title, e, name);
+    }
+  }
+};
+
+/// The calls the receiver accepted: each episode exactly once, in the seed's body, authenticated by
+/// `auth` and still signed.
+void check_each_once(const std::vector<SeedCall>& ok, const ThreeEpisodes& episodes, const std::string& auth) {
+  std::map<std::string, std::string> body_by_key;
+  for (const auto& c : ok) {
+    CHECK_MESSAGE(body_by_key.emplace(c.idempotency_key, c.body).second, "twice: " << c.idempotency_key);
+    CHECK(c.auth == auth);
+    CHECK(c.hmac_ok);  // the signature comes in addition to the token
+  }
+  CHECK(body_by_key == episodes.body_by_key);
+}
+
+}  // namespace
+
+TEST_CASE("notify: seed 001 contract, static token - a wrong token is retried, not skipped; once accepted, each episode arrives once in the seed's body") {
+  NotifySetup s;
+  SeedReceiver receiver(s.dir, {.tokens = {"the-back-end-token"}, .jwt_secret = {}}, s.secret);
+  const auto a = fresh_title();
+  const ThreeEpisodes episodes(a);
+  produce_all(s.subscriptions, {subscribe(a, "u1")});
+  auto notify = s.start("notify.log", receiver.url(), {"--webhook-format", "seed001", "--webhook-token", "notify-old-token"});
+  INFO(notify->log_tail());
+  produce_all(s.episodes, episodes.records);
+
+  // Refused (401) and tried again with the batch; the topic channel flows meanwhile, nothing is dead.
+  CHECK(consume(s.notifications, 3, 30s).size() == 3);
+  REQUIRE(eventually([&] { return receiver.calls().size() >= 9; }, 30s));  // three rounds at least
+  for (const auto& c : receiver.calls()) {
+    CHECK(c.status == 401);
+    CHECK(c.error == "Invalid internal service token");
+  }
+  CHECK(consume(s.dlq, 1, 2s).empty());
+  CHECK(notify->wait_for(0ms) == std::nullopt);
+
+  // The back end rotates to accept notify's token: every episode arrives, once, in the seed's body.
+  receiver.accept({.tokens = {"the-back-end-token", "notify-old-token"}, .jwt_secret = {}});
+  REQUIRE(eventually([&] { return accepted(receiver.calls()).size() >= 3; }, 30s));
+  std::this_thread::sleep_for(2s);
+  check_each_once(accepted(receiver.calls()), episodes, "static");
+  CHECK(consume(s.dlq, 1, 2s).empty());
+  CHECK(consume(s.notifications, 4, 3s).size() == 3);  // the retries repeated only the webhook
+  notify->signal(SIGTERM);
+  CHECK(exit_problem(*notify, 30s) == "");
+}
+
+TEST_CASE("notify: seed 001 contract, JWT - a token signed with the wrong secret is retried; restarted with the right one, each episode arrives once") {
+  NotifySetup s;
+  const std::string jwt_secret = "jwt-" + unique_name("secret");
+  SeedReceiver receiver(s.dir, {.tokens = {}, .jwt_secret = jwt_secret}, s.secret);
+  const auto a = fresh_title();
+  const ThreeEpisodes episodes(a);
+  const std::vector<std::string> seed{"--webhook-format", "seed001", "--webhook-jwt-ttl-s", "60"};
+  auto with_secret = [&](const std::string& secret) {
+    auto args = seed;
+    args.insert(args.end(), {"--webhook-jwt-secret", secret});
+    return args;
+  };
+  auto notify = s.start("notify-1.log", receiver.url(), with_secret("not-the-secret"));
+  INFO(notify->log_tail());
+  produce_all(s.episodes, episodes.records);
+  REQUIRE(eventually([&] { return receiver.calls().size() >= 6; }, 30s));
+  for (const auto& c : receiver.calls()) {
+    CHECK(c.status == 401);
+    CHECK(c.error.find("bad JWT signature") != std::string::npos);
+  }
+  CHECK(consume(s.dlq, 1, 2s).empty());
+  notify->signal(SIGTERM);
+  REQUIRE(exit_problem(*notify, 30s) == "");
+
+  // Nothing was skipped: the same group, restarted with the right secret, delivers all three.
+  auto fixed = s.start("notify-2.log", receiver.url(), with_secret(jwt_secret));
+  INFO(fixed->log_tail());
+  REQUIRE(eventually([&] { return accepted(receiver.calls()).size() >= 3; }, 60s));
+  std::this_thread::sleep_for(2s);
+  const auto ok = accepted(receiver.calls());
+  check_each_once(ok, episodes, "jwt");
+  const auto now = anipipe::util::now_unix_ms() / 1000;
+  for (const auto& c : ok) {
+    CHECK(c.jwt_iss == "anipipe-notify");
+    CHECK(c.jwt_service == "anipipe-notify");
+    CHECK(c.jwt_exp - c.jwt_iat == 60);  // short-lived, signed per call
+    CHECK(std::abs(c.jwt_iat - now) < 120);
+  }
+  CHECK(consume(s.dlq, 1, 2s).empty());
+  fixed->signal(SIGTERM);
+  CHECK(exit_problem(*fixed, 30s) == "");
+}
+
+TEST_CASE("notify: the anipipe body is refused (400) by a back end written to seed 001 - dead-lettered, not retried") {
+  NotifySetup s;
+  SeedReceiver receiver(s.dir, {.tokens = {"tok"}, .jwt_secret = {}}, s.secret);
+  const auto a = fresh_title();
+  auto notify = s.start("notify.log", receiver.url(), {"--webhook-format", "anipipe", "--webhook-token", "tok"});
+  INFO(notify->log_tail());
+  produce_all(s.episodes, {{std::to_string(a), episode_json(a, 1, "Серия 1")}});
+  const auto dead = consume(s.dlq, 1, 30s);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].headers.at("dlq-error").find("refused the call (HTTP 400") != std::string::npos);
+  REQUIRE(receiver.calls().size() == 1);
+  CHECK(receiver.calls()[0].error == "new_episode has other keys");
+  notify->signal(SIGTERM);
+  CHECK(exit_problem(*notify, 30s) == "");
+}
+
+TEST_CASE("notify: a title change reaches the back end as title_updated (webhook, Redis); the same document again does not, nor after a restart") {
+  NotifySetup s;
+  SeedReceiver receiver(s.dir, {.tokens = {"tok"}, .jwt_secret = {}}, s.secret);
+  ChannelListener redis(s.title_channel, 2);
+  const auto a = fresh_title();
+  const std::vector<std::string> seed{"--webhook-format", "seed001", "--webhook-token", "tok"};
+  auto notify = s.start("notify-1.log", receiver.url(), seed);
+  INFO(notify->log_tail());
+  const std::string key = std::to_string(a);
+  // The title's first document is what the back end already has; then it changes; then the same
+  // document comes again (a redelivered or replayed write): one title_updated.
+  produce_all(s.titles, {{key, title_doc(a, "v1")}, {key, title_doc(a, "v2")}, {key, title_doc(a, "v2")}});
+  REQUIRE(eventually([&] { return !accepted(receiver.calls()).empty(); }, 30s));
+  std::this_thread::sleep_for(3s);
+  auto ok = accepted(receiver.calls());
+  REQUIRE(ok.size() == 1);
+  CHECK(ok[0].type == "title_updated");
+  CHECK(ok[0].body.starts_with(R"({"type":"title_updated","title_id":)" + key + R"(,"timestamp":")"));
+  CHECK(ok[0].body.find("data") == std::string::npos);  // seed 003's three keys, no more
+  CHECK(ok[0].idempotency_key.starts_with("title_updated:" + key + ":"));
+  CHECK(ok[0].hmac_ok);
+  CHECK(redis.count() == 1);
+
+  // A restart rebuilds what it knew from the catalog: v2 again is no news, v3 is.
+  notify->signal(SIGTERM);
+  REQUIRE(exit_problem(*notify, 30s) == "");
+  auto restarted = s.start("notify-2.log", receiver.url(), seed);
+  INFO(restarted->log_tail());
+  produce_all(s.titles, {{key, title_doc(a, "v2")}, {key, title_doc(a, "v3")}});
+  REQUIRE(eventually([&] { return accepted(receiver.calls()).size() >= 2; }, 60s));
+  std::this_thread::sleep_for(3s);
+  ok = accepted(receiver.calls());
+  REQUIRE(ok.size() == 2);
+  CHECK(ok[1].type == "title_updated");
+  CHECK(ok[1].idempotency_key != ok[0].idempotency_key);  // a key per content
+  REQUIRE(eventually([&] { return redis.count() >= 2; }, 10s));
+  for (const auto& m : redis.messages()) {
+    CHECK(m.find(R"("type":"title_updated")") != std::string::npos);
+    CHECK(m.find(R"("title_id":)" + key) != std::string::npos);
+  }
+  CHECK(consume(s.dlq, 1, 2s).empty());
+  restarted->signal(SIGTERM);
+  CHECK(exit_problem(*restarted, 30s) == "");
 }

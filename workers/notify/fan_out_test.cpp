@@ -82,12 +82,13 @@ TEST_CASE("webhook signature: HMAC-SHA256 over timestamp.body, verifiable by the
   CHECK(sig != webhook_signature("other", 1700000000, body));
 }
 
-TEST_CASE("webhook outcomes: refused, failed or down") {
+TEST_CASE("webhook outcomes: refused, failed, down, or our credentials refused (waited for, not skipped)") {
   using K = WebhookResult::Kind;
   CHECK(classify_webhook_status(200, "").kind == K::delivered);
   CHECK(classify_webhook_status(204, "").kind == K::delivered);
   CHECK(classify_webhook_status(400, "bad").kind == K::rejected);
-  CHECK(classify_webhook_status(401, "").kind == K::rejected);
+  CHECK(classify_webhook_status(401, "").kind == K::unauthorized);
+  CHECK(classify_webhook_status(403, "").kind == K::unauthorized);
   CHECK(classify_webhook_status(500, "").kind == K::failed);
   for (int s : {408, 429, 502, 503, 504}) CHECK(classify_webhook_status(s, "").kind == K::down);
   CHECK(classify_webhook_status(400, "bad payload").detail.find("HTTP 400: bad payload") != std::string::npos);

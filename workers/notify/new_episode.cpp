@@ -3,16 +3,13 @@
 #include <stdexcept>
 
 #include "json/json_writer.hpp"
+#include "record_fields.hpp"
 
 namespace anipipe::notify {
 
 NewEpisode NewEpisode::parse(std::string_view json, simdjson::dom::parser& parser) {
-  simdjson::dom::element doc;
-  if (parser.parse(json.data(), json.size()).get(doc)) throw std::invalid_argument("new_episode is not JSON");
-  auto need = [](auto&& result, const char* what) {
-    if (result.error()) throw std::invalid_argument(std::string("new_episode without ") + what);
-    return result.value_unsafe();
-  };
+  const auto doc = parse_record(json, parser, "new_episode");
+  auto need = [](auto&& result, const char* what) { return required(std::forward<decltype(result)>(result), "new_episode", what); };
   NewEpisode e;
   e.event_id = std::string(need(doc["event_id"].get_string(), "event_id"));
   e.title_id = need(doc["title_id"].get_int64(), "title_id");
@@ -37,16 +34,36 @@ std::string idempotency_key(std::int64_t title_id, std::string_view episode_id, 
   return k;
 }
 
-std::string notify_payload(const NewEpisode& e, std::size_t subscribers) {
-  std::string out;
-  out.reserve(256 + e.episode_json.size() + e.title_json.size());
-  out += R"({"type":"new_episode","event_id":)";
-  json::append_quoted(out, e.event_id);
-  out += R"(,"title_id":)" + std::to_string(e.title_id) + R"(,"episode":)" + e.ordinal + R"(,"data":{"title":)";
+namespace {
+// `{"type":"new_episode",` + extra + `"title_id":…,"episode":…,"data":{"title":…,"episode_name":…`:
+// what both formats share, the data object left open.
+void append_seed_head(std::string& out, const NewEpisode& e, std::string_view extra) {
+  out += R"({"type":"new_episode",)";
+  out += extra;
+  out += R"("title_id":)" + std::to_string(e.title_id) + R"(,"episode":)" + e.ordinal + R"(,"data":{"title":)";
   json::append_quoted(out, e.title_ru);
   out += R"(,"episode_name":)";
   if (e.episode_name) json::append_quoted(out, *e.episode_name);
   else out += "null";
+}
+}  // namespace
+
+std::string seed001_payload(const NewEpisode& e) {
+  std::string out;
+  out.reserve(160 + e.title_ru.size());
+  append_seed_head(out, e, {});
+  out += R"(},"timestamp":)";
+  json::append_quoted(out, e.detected_at);
+  out += '}';
+  return out;
+}
+
+std::string notify_payload(const NewEpisode& e, std::size_t subscribers) {
+  std::string out;
+  out.reserve(256 + e.episode_json.size() + e.title_json.size());
+  std::string event_id = R"("event_id":)";
+  json::append_quoted(event_id, e.event_id);
+  append_seed_head(out, e, event_id + ",");
   out += R"(,"alias":)";
   json::append_quoted(out, e.alias);
   out += R"(,"episode_id":)";

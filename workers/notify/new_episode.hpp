@@ -31,8 +31,13 @@ struct NewEpisode {
 /// recognise a redelivery.
 std::string idempotency_key(std::int64_t title_id, std::string_view episode_id, std::string_view subscriber_id);
 
-/// The seeds' notify payload (type, title_id, episode, data, timestamp), sent to the webhook and
-/// published on Redis. subscribers: how many durable subscribers the title has.
+/// The seeds' notify payload (type, title_id, episode, data, timestamp) with anipipe's additions
+/// (event_id, the episode and title in detail, the audience): published on Redis, and the webhook
+/// body in --webhook-format anipipe. subscribers: how many durable subscribers the title has.
 std::string notify_payload(const NewEpisode& e, std::size_t subscribers);
+
+/// Seed 001's `POST /internal/anilibria/notify` body, its keys and no others:
+/// {"type":"new_episode","title_id","episode":<ordinal>,"data":{"title","episode_name"},"timestamp"}.
+std::string seed001_payload(const NewEpisode& e);
 
 }  // namespace anipipe::notify

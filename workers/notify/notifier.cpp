@@ -4,6 +4,9 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+#include <stdexcept>
+
 #include "notification_builder.hpp"
 #include "util/clock.hpp"
 
@@ -11,15 +14,48 @@ namespace anipipe::notify {
 
 using namespace std::chrono_literals;
 
+namespace {
+const char* verdict_name(TitleChanges::Verdict v) {
+  switch (v) {
+    case TitleChanges::Verdict::first: return "first";
+    case TitleChanges::Verdict::changed: return "changed";
+    case TitleChanges::Verdict::unchanged: return "unchanged";
+    case TitleChanges::Verdict::removed: return "removed";
+  }
+  return "?";
+}
+
+const char* outcome_name(WebhookResult::Kind kind) {
+  switch (kind) {
+    case WebhookResult::Kind::delivered: return "delivered";
+    case WebhookResult::Kind::rejected: return "rejected";
+    case WebhookResult::Kind::failed: return "failed";
+    case WebhookResult::Kind::down: return "down";
+    case WebhookResult::Kind::unauthorized: return "unauthorized";
+  }
+  return "?";
+}
+}  // namespace
+
 Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
-                   redis::Client* redis, const runtime::RecordContract& contract, prometheus::Registry* metrics,
+                   redis::Client* redis, TitleChanges* titles, const runtime::RecordContract& contract, prometheus::Registry* metrics,
                    const std::atomic<bool>& stop)
     : settings_(std::move(settings)), subscriptions_(subscriptions), producer_(producer), webhooks_(webhooks), redis_(redis),
-      contract_(contract), stop_(stop) {
-  if (metrics)
+      titles_(titles), contract_(contract), stop_(stop) {
+  if (metrics) {
     effects_ = &prometheus::BuildCounter().Name("anipipe_notify_effects_total")
                     .Help("Fan-out effects by channel and outcome").Register(*metrics);
+    title_effects_ = &prometheus::BuildCounter().Name("anipipe_notify_title_updated_total")
+                          .Help("title_updated effects by channel and outcome").Register(*metrics);
+    title_changes_ = &prometheus::BuildCounter().Name("anipipe_notify_title_changes_total")
+                          .Help("anilibria.titles records by verdict: changed (announced), unchanged, first, removed").Register(*metrics);
+  }
   if (settings_.round_size == 0) settings_.round_size = 1;
+}
+
+void Notifier::count(Kind kind, const char* channel, const char* outcome, double n) {
+  auto* family = kind == Kind::new_episode ? effects_ : title_effects_;
+  if (family) family->Add({{"channel", channel}, {"outcome", outcome}}).Increment(n);
 }
 
 runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Message*>& records) {
@@ -29,26 +65,7 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
   auto t = Clock::now();
   subscriptions_.catch_up(settings_.subscriptions_timeout);  // throws: the batch is retried
   const double catch_up_ms = ms_since(t);
-
-  std::vector<Item> items;
-  items.reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto* msg = records[i];
-    auto& progress = progress_[{msg->partition(), msg->offset()}];
-    Item item;
-    item.index = i;
-    item.msg = msg;
-    item.progress = &progress;
-    try {
-      item.episode = NewEpisode::parse(msg->value().value_or(""), parser_);
-    } catch (const std::exception& e) {
-      result.dead_letters.emplace_back(i, e.what());
-      continue;
-    }
-    item.audience = subscriptions_.table().audience(item.episode.title_id);
-    item.payload = notify_payload(item.episode, item.audience ? item.audience->size() : 0);
-    items.push_back(std::move(item));
-  }
+  auto items = collect(records, result);
 
   // Every channel is tried even when an earlier one must be retried: one sink's outage does not
   // hold back the others (what succeeded is not repeated on the retry).
@@ -70,17 +87,80 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
   }
   for (const auto& item : items)
     if (item.progress->dead) result.dead_letters.emplace_back(item.index, *item.progress->dead);
-  for (const auto* msg : records) progress_.erase({msg->partition(), msg->offset()});
+  for (const auto* msg : records) progress_.erase({std::string(msg->topic()), msg->partition(), msg->offset()});
   return result;
 }
 
+std::vector<Notifier::Item> Notifier::collect(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result) {
+  if (titles_) {
+    std::vector<std::pair<std::int32_t, std::int64_t>> title_records;
+    for (const auto* msg : records)
+      if (msg->topic() == settings_.titles_topic) title_records.emplace_back(msg->partition(), msg->offset());
+    titles_->prepare(title_records);  // throws: the batch is retried
+  }
+  std::vector<Item> items;
+  items.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto* msg = records[i];
+    auto& progress = progress_[{std::string(msg->topic()), msg->partition(), msg->offset()}];
+    try {
+      auto item = titles_ && msg->topic() == settings_.titles_topic ? title_item(*msg, progress) : episode_item(*msg);
+      if (!item) continue;
+      item->index = i;
+      item->msg = msg;
+      item->progress = &progress;
+      items.push_back(std::move(*item));
+    } catch (const std::exception& e) {
+      result.dead_letters.emplace_back(i, e.what());
+    }
+  }
+  return items;
+}
+
+std::optional<Notifier::Item> Notifier::episode_item(const kafka::Message& msg) {
+  Item item;
+  item.episode = NewEpisode::parse(msg.value().value_or(""), parser_);
+  item.audience = subscriptions_.table().audience(item.episode.title_id);
+  item.event_id = item.episode.event_id;
+  item.payload = notify_payload(item.episode, item.audience ? item.audience->size() : 0);
+  if (settings_.webhook_format == WebhookFormat::seed001) item.body = seed001_payload(item.episode);
+  else item.body = item.payload;
+  return item;
+}
+
+void Notifier::judge(const kafka::Message& msg, Progress& progress) {
+  const auto key = msg.key().value_or("");
+  std::int64_t title_id = 0;
+  if (std::from_chars(key.data(), key.data() + key.size(), title_id).ec != std::errc())
+    throw std::invalid_argument("a title record's key is not a title id");
+  const auto seen = titles_->observe(msg.partition(), title_id, msg.value());
+  if (title_changes_) title_changes_->Add({{"verdict", verdict_name(seen.verdict)}}).Increment();
+  progress.changed_hash.emplace();
+  if (seen.verdict == TitleChanges::Verdict::changed) *progress.changed_hash = seen.hash;
+}
+
+std::optional<Notifier::Item> Notifier::title_item(const kafka::Message& msg, Progress& progress) {
+  if (!progress.changed_hash) judge(msg, progress);
+  if (!*progress.changed_hash) return std::nullopt;
+  const auto update = TitleUpdate::parse(msg.value().value_or(""), **progress.changed_hash, msg.timestamp_ms(), parser_);
+  Item item;
+  item.kind = Kind::title_updated;
+  item.event_id = update.event_id();
+  item.payload = title_updated_payload(update);
+  if (settings_.webhook_format == WebhookFormat::seed001) item.body = seed001_title_updated(update);
+  else item.body = item.payload;
+  progress.fanned_out = true;  // no durable subscribers are told of a title's change
+  return item;
+}
+
 std::optional<std::string> Notifier::publish(std::vector<Item>& items) {
-  if (!redis_ || settings_.redis_channel.empty()) return std::nullopt;
+  if (!redis_) return std::nullopt;
   std::vector<redis::Command> commands;
   std::vector<Item*> pending;
   for (auto& item : items) {
-    if (item.progress->published) continue;
-    commands.push_back({"PUBLISH", settings_.redis_channel, item.payload});
+    const auto& channel = item.kind == Kind::new_episode ? settings_.redis_channel : settings_.title_redis_channel;
+    if (item.progress->published || channel.empty()) continue;
+    commands.push_back({"PUBLISH", channel, item.payload});
     pending.push_back(&item);
   }
   if (commands.empty()) return std::nullopt;
@@ -89,12 +169,12 @@ std::optional<std::string> Notifier::publish(std::vector<Item>& items) {
     for (std::size_t i = 0; i < replies.size(); ++i) {
       if (replies[i].is_error()) return "redis refused PUBLISH: " + replies[i].str;
       pending[i]->progress->published = true;
+      count(pending[i]->kind, "redis", "published");
     }
   } catch (const std::exception& e) {
-    if (effects_) effects_->Add({{"channel", "redis"}, {"outcome", "unavailable"}}).Increment();
+    count(pending.front()->kind, "redis", "unavailable");
     return std::string("redis: ") + e.what();
   }
-  if (effects_) effects_->Add({{"channel", "redis"}, {"outcome", "published"}}).Increment(static_cast<double>(pending.size()));
   return std::nullopt;
 }
 
@@ -104,7 +184,7 @@ std::optional<std::string> Notifier::call_webhooks(std::vector<Item>& items) {
   std::vector<Item*> pending;
   for (auto& item : items) {
     if (item.progress->called || item.progress->dead) continue;
-    calls.push_back({item.episode.event_id, item.payload});
+    calls.push_back({item.event_id, item.body});
     pending.push_back(&item);
   }
   if (calls.empty()) return std::nullopt;
@@ -113,27 +193,24 @@ std::optional<std::string> Notifier::call_webhooks(std::vector<Item>& items) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     auto& p = *pending[i]->progress;
     const auto& r = results[i];
-    const char* outcome = "delivered";
     switch (r.kind) {
       case WebhookResult::Kind::delivered:
         p.called = true;
         break;
       case WebhookResult::Kind::rejected:
         p.dead = r.detail;
-        outcome = "rejected";
         break;
       case WebhookResult::Kind::failed:
-        outcome = "failed";
         if (++p.webhook_failures >= settings_.webhook_max_attempts)
           p.dead = r.detail + " (" + std::to_string(p.webhook_failures) + " attempts)";
         else if (!retry) retry = r.detail;
         break;
       case WebhookResult::Kind::down:
-        outcome = "down";
+      case WebhookResult::Kind::unauthorized:
         if (!retry) retry = r.detail;
         break;
     }
-    if (effects_) effects_->Add({{"channel", "webhook"}, {"outcome", outcome}}).Increment();
+    count(pending[i]->kind, "webhook", outcome_name(r.kind));
   }
   return retry;
 }
@@ -212,10 +289,18 @@ std::optional<std::string> Notifier::fan_out(std::vector<Item>& items) {
   return retry;
 }
 
-void Notifier::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
+void Notifier::on_assigned(const std::vector<kafka::TopicPartition>& tps) {
+  // Consumption resumes from the group's offset, which may be behind what this instance once knew.
   for (const auto& tp : tps)
+    if (titles_ && tp.topic == settings_.titles_topic) titles_->drop_partition(tp.partition);
+}
+
+void Notifier::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
+  for (const auto& tp : tps) {
+    if (titles_ && tp.topic == settings_.titles_topic) titles_->drop_partition(tp.partition);
     for (auto it = progress_.begin(); it != progress_.end();)
-      it = it->first.first == tp.partition ? progress_.erase(it) : std::next(it);
+      it = std::get<0>(it->first) == tp.topic && std::get<1>(it->first) == tp.partition ? progress_.erase(it) : std::next(it);
+  }
 }
 
 }  // namespace anipipe::notify
