@@ -45,6 +45,12 @@ inline constexpr const char* schema = "schema";
 inline constexpr const char* schema_version = "schema-version";
 inline constexpr const char* producer = "producer";
 inline constexpr const char* observed_at = "observed-at";
+// Dead letters only (runtime/dead_letter.hpp): where the record came from and why it failed.
+inline constexpr const char* dlq_source_topic = "dlq-source-topic";
+inline constexpr const char* dlq_source_partition = "dlq-source-partition";
+inline constexpr const char* dlq_source_offset = "dlq-source-offset";
+inline constexpr const char* dlq_error = "dlq-error";
+inline constexpr const char* dlq_worker = "dlq-worker";
 }  // namespace header_names
 
 }  // namespace anipipe::kafka

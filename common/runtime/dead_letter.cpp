@@ -3,6 +3,7 @@
 #include <string>
 
 #include "json/json_writer.hpp"
+#include "kafka/event_headers.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
 
@@ -53,11 +54,11 @@ kafka::OutRecord make_dead_letter(const kafka::Message& failed, std::string_view
   if (auto r = failed.header("dlq-redrive-count")) from.redrives = std::atoi(std::string(*r).c_str());
   out.value = envelope(from, failed.key(), failed.value(), worker, error);
   out.extra_headers = {
-      {dlq_headers::source_topic, std::string(failed.topic())},
-      {dlq_headers::source_partition, std::to_string(failed.partition())},
-      {dlq_headers::source_offset, std::to_string(failed.offset())},
-      {dlq_headers::error, std::string(error)},
-      {dlq_headers::worker, std::string(worker)},
+      {kafka::header_names::dlq_source_topic, std::string(failed.topic())},
+      {kafka::header_names::dlq_source_partition, std::to_string(failed.partition())},
+      {kafka::header_names::dlq_source_offset, std::to_string(failed.offset())},
+      {kafka::header_names::dlq_error, std::string(error)},
+      {kafka::header_names::dlq_worker, std::string(worker)},
   };
   return out;
 }
@@ -71,11 +72,11 @@ kafka::OutRecord make_external_dead_letter(std::string_view origin, std::optiona
   out.headers = kafka::EventHeaders::new_root(worker).child(worker, kDeadLetterSchema, schema_version);
   out.value = envelope(Provenance{origin}, key, raw, worker, error);
   out.extra_headers = {
-      {dlq_headers::source_topic, std::string(origin)},
-      {dlq_headers::source_partition, "-1"},
-      {dlq_headers::source_offset, "-1"},
-      {dlq_headers::error, std::string(error)},
-      {dlq_headers::worker, std::string(worker)},
+      {kafka::header_names::dlq_source_topic, std::string(origin)},
+      {kafka::header_names::dlq_source_partition, "-1"},
+      {kafka::header_names::dlq_source_offset, "-1"},
+      {kafka::header_names::dlq_error, std::string(error)},
+      {kafka::header_names::dlq_worker, std::string(worker)},
   };
   return out;
 }

@@ -9,14 +9,6 @@ namespace anipipe::runtime {
 
 inline constexpr const char* kDeadLetterSchema = topic_names::kDlq;
 
-namespace dlq_headers {
-inline constexpr const char* source_topic = "dlq-source-topic";
-inline constexpr const char* source_partition = "dlq-source-partition";
-inline constexpr const char* source_offset = "dlq-source-offset";
-inline constexpr const char* error = "dlq-error";
-inline constexpr const char* worker = "dlq-worker";
-}  // namespace dlq_headers
-
 /// The anilibria.dlq record for a record that cannot be processed: provenance in headers and in
 /// the JSON envelope (schemas/anilibria.dlq.schema.json), original value kept verbatim, same key,
 /// and the input's trace carried on.

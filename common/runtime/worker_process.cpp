@@ -73,6 +73,12 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
   }
 }
 
+void add_worker_settings(CLI::App& app, LoopSettings& loop, const std::string& worker) {
+  loop.worker = worker;
+  loop.options.kafka.client_id = "anipipe-" + worker;
+  config::add_worker_options(app, loop.options, "anipipe-" + worker);
+}
+
 int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler) {
   const auto options = settings.options;
   const std::string worker = settings.worker;

@@ -34,6 +34,11 @@ struct WorkerContext {
 int run_process(std::string_view worker, const config::WorkerOptions& options,
                 const std::function<int(WorkerContext)>& body);
 
+/// Names a group worker (loop.worker: in logs, metrics, headers and dead letters; its Kafka client
+/// id anipipe-<worker>) and declares the flags every worker shares (config::add_worker_options,
+/// default group anipipe-<worker>) into loop.options.
+void add_worker_settings(CLI::App& app, LoopSettings& loop, const std::string& worker);
+
 /// Builds the handler with the context (schemas, metrics) and runs the loop. Returns the exit code.
 int run_worker(LoopSettings settings, const std::function<std::unique_ptr<RecordHandler>(WorkerContext)>& make_handler);
 

@@ -12,12 +12,10 @@ namespace names = anipipe::topic_names;
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-cache: the title catalog and explicit invalidations into Redis"};
   anipipe::runtime::BatchSettings settings;
-  settings.loop.worker = "cache";
-  settings.loop.options.kafka.client_id = "anipipe-cache";
+  anipipe::runtime::add_worker_settings(app, settings.loop, "cache");
   anipipe::cache::CacheTopics topics;
   std::string redis_url = "redis://127.0.0.1:6379";
   std::int64_t redis_timeout_ms = 5'000;
-  anipipe::config::add_worker_options(app, settings.loop.options, "anipipe-cache");
   app.add_option("--redis-url", redis_url, "redis://[:password@]host[:port][/db]")->envname("ANIPIPE_REDIS_URL")->capture_default_str();
   app.add_option("--redis-timeout-ms", redis_timeout_ms, "Redis connect and command timeout")
       ->envname("ANIPIPE_REDIS_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(1, 600'000));

@@ -20,8 +20,7 @@ namespace names = anipipe::topic_names;
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-notify: new-episode fan-out to durable subscribers (topic), the Node.js webhook and Redis pub/sub; title changes to the webhook and Redis"};
   anipipe::runtime::BatchSettings settings;
-  settings.loop.worker = "notify";
-  settings.loop.options.kafka.client_id = "anipipe-notify";
+  anipipe::runtime::add_worker_settings(app, settings.loop, "notify");
   settings.batch_max = 200;
   anipipe::notify::NotifierSettings notify;
   std::string new_episode_topic = names::kNewEpisode, subscriptions_topic = names::kSubscriptions;
@@ -29,7 +28,6 @@ int main(int argc, char** argv) {
   std::int64_t redis_timeout_ms = 5'000;
   std::size_t queue_max = 20'000;
   auto webhook = anipipe::notify::default_webhook_settings();
-  anipipe::config::add_worker_options(app, settings.loop.options, "anipipe-notify");
   app.add_option("--batch-max", settings.batch_max, "new_episode records per batch")->envname("ANIPIPE_NOTIFY_BATCH_MAX")
       ->capture_default_str()->check(CLI::Range(1, 10'000));
   app.add_option("--round-size", notify.round_size, "Notifications per episode per fan-out round (a huge audience takes turns with the others)")

@@ -12,8 +12,7 @@ namespace names = anipipe::topic_names;
 int main(int argc, char** argv) {
   CLI::App app{"anipipe-sync: upstream events and sync requests into the compacted title catalog, exactly once"};
   anipipe::runtime::TransactionalSettings settings;
-  settings.loop.worker = "sync";
-  settings.loop.options.kafka.client_id = "anipipe-sync";
+  anipipe::runtime::add_worker_settings(app, settings.loop, "sync");
   anipipe::sync::SyncOptions sync;
   auto& topics = sync.topics;
   std::string upstream_url;
@@ -23,7 +22,6 @@ int main(int argc, char** argv) {
   http.max_retries = 0;
   http.request_timeout = std::chrono::milliseconds(5'000);
   http.connect_timeout = std::chrono::milliseconds(2'000);
-  anipipe::config::add_worker_options(app, settings.loop.options, "anipipe-sync");
   app.add_option("--batch-max", settings.batch_max, "Records per transaction")->envname("ANIPIPE_SYNC_BATCH_MAX")->capture_default_str();
   app.add_option("--upstream-url", upstream_url, "AniLiberty v1 API root for full titles, e.g. https://anilibria.top/api/v1")
       ->envname("ANIPIPE_SYNC_UPSTREAM_URL")->required();
