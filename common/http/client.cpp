@@ -128,7 +128,7 @@ struct Client::Impl {
   }
 };
 
-Client::Client(std::string base_url, ClientOptions options, prometheus::Registry* metrics, std::string name)
+Client::Client(const std::string& base_url, ClientOptions options, prometheus::Registry* metrics, std::string name)
     : base_(Url::parse(base_url)), options_(std::move(options)),
       breaker_(options_.shared_breaker ? options_.shared_breaker
                                        : std::make_shared<CircuitBreaker>(options_.breaker_failures, options_.breaker_open_for)),

@@ -67,7 +67,7 @@ public:
 class Client {
 public:
   /// name labels the metrics ("upstream", "webhook", ...); metrics may be null.
-  Client(std::string base_url, ClientOptions options = {}, prometheus::Registry* metrics = nullptr,
+  Client(const std::string& base_url, ClientOptions options = {}, prometheus::Registry* metrics = nullptr,
          std::string name = "upstream");
   ~Client();
   Client(const Client&) = delete;

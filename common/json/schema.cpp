@@ -266,7 +266,7 @@ std::optional<ValidationError> validate_container(const SchemaNode& node, simdjs
     bool found = false;
     if (node.enum_values)
       for (const auto& v : *node.enum_values) found = found || v == c;
-    if (auto msg = node.enum_error(found, node.const_value && *node.const_value == c, [&] { return c; }))
+    if (auto msg = node.enum_error(found, node.const_value && *node.const_value == c, [&]() -> const std::string& { return c; }))
       return failure(path, std::move(*msg));
   }
   if (is_array) return validate_array(node, simdjson::dom::array(e), path);

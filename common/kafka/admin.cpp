@@ -139,6 +139,7 @@ void Admin::create_topics(const std::vector<TopicSpec>& specs) {
 void Admin::delete_topics(const std::vector<std::string>& names) {
   if (names.empty()) return;
   std::vector<rd_kafka_DeleteTopic_t*> topics;
+  topics.reserve(names.size());
   for (const auto& n : names) topics.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
   rd_kafka_DeleteTopics(impl_->rk.get(), topics.data(), topics.size(),
                         impl_->options(RD_KAFKA_ADMIN_OP_DELETETOPICS).get(), impl_->queue.get());

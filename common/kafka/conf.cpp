@@ -48,7 +48,7 @@ HandlePtr make_handle(rd_kafka_type_t type, ConfPtr conf) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof err);
   if (!rk) throw std::runtime_error(std::string("cannot create Kafka client: ") + err);
-  conf.release();  // rd_kafka_new took ownership
+  (void)conf.release();  // rd_kafka_new took ownership
   return HandlePtr(rk);
 }
 

@@ -19,6 +19,7 @@ struct Consumer::Impl {
 
   static std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* parts) {
     std::vector<TopicPartition> out;
+    out.reserve(static_cast<std::size_t>(parts->cnt));
     for (int i = 0; i < parts->cnt; ++i) out.push_back({parts->elems[i].topic, parts->elems[i].partition});
     return out;
   }

@@ -19,7 +19,7 @@ namespace anipipe::kafka {
 struct TopicPartition {
   std::string topic;
   std::int32_t partition = -1;
-  auto operator<=>(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const = default;  // NOLINT(modernize-use-nullptr): a clang-tidy 14 false positive
   std::string to_string() const { return topic + "[" + std::to_string(partition) + "]"; }
 };
 

@@ -73,7 +73,7 @@ namespace {
 
 }  // namespace
 
-Producer::Producer(const Settings& settings, Options options) : impl_(std::make_unique<Impl>()) {
+Producer::Producer(const Settings& settings, const Options& options) : impl_(std::make_unique<Impl>()) {
   std::map<std::string, std::string> defaults = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
@@ -122,7 +122,7 @@ void Producer::produce(const OutRecord& rec, DeliveryCallback on_delivery) {
   if (rec.value) view.value = *rec.value;
   auto cb = std::make_unique<DeliveryCallback>(std::move(on_delivery));
   send(view, cb.get());
-  cb.release();  // released in on_delivery
+  (void)cb.release();  // released in on_delivery
 }
 
 void Producer::produce(const RecordView& rec, DeliveryHandler& handler) { send(rec, Impl::tag(&handler)); }
@@ -141,7 +141,7 @@ void Producer::send(const RecordView& rec, void* opaque) {
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(val, val_len), RD_KAFKA_V_HEADERS(hdrs.get()),
         RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      hdrs.release();  // owned by the message now
+      (void)hdrs.release();  // owned by the message now
       return;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

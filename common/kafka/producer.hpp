@@ -74,7 +74,7 @@ public:
   };
 
   explicit Producer(const Settings& settings) : Producer(settings, Options{}) {}
-  Producer(const Settings& settings, Options options);
+  Producer(const Settings& settings, const Options& options);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

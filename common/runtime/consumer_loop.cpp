@@ -12,7 +12,7 @@ using Clock = std::chrono::steady_clock;
 
 ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
                            metrics::Metrics& metrics)
-    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics), contract_(settings_, schemas) {
+    : settings_(std::move(settings)), handler_(handler), metrics_(metrics), contract_(settings_, schemas) {
   backoff_.initial = std::chrono::milliseconds(settings_.options.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(settings_.options.retry_backoff_max_ms);
   producer_ = std::make_unique<kafka::Producer>(settings_.options.kafka);
@@ -91,16 +91,16 @@ void ConsumerLoop::finish(const kafka::Message& msg, Handled handled) {
     metrics_.record_failed(tp.topic, "dead_letter");
     std::vector<kafka::OutRecord> dlq;
     dlq.push_back(contract_.dead_letter(msg, handled.reason));
-    return produce_effects(msg, std::move(dlq));
+    return produce_effects(msg, dlq);
   }
-  produce_effects(msg, std::move(handled.outputs));
+  produce_effects(msg, handled.outputs);
 }
 
-void ConsumerLoop::produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs) {
+void ConsumerLoop::produce_effects(const kafka::Message& msg, const std::vector<kafka::OutRecord>& outputs) {
   const kafka::TopicPartition tp = msg.topic_partition();
   const std::int64_t offset = msg.offset();
   store(tp, tracker_.begin(tp, offset, static_cast<int>(outputs.size())));
-  for (auto& out : outputs) {
+  for (const auto& out : outputs) {
     producer_->produce(out, [this, tp, offset, topic = out.topic](const kafka::DeliveryResult& r) {
       if (r.ok) {
         metrics_.record_out(topic);

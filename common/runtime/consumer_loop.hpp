@@ -82,7 +82,7 @@ private:
 
   void process(const kafka::Message& msg);
   void finish(const kafka::Message& msg, Handled handled);
-  void produce_effects(const kafka::Message& msg, std::vector<kafka::OutRecord> outputs);
+  void produce_effects(const kafka::Message& msg, const std::vector<kafka::OutRecord>& outputs);
   void schedule_retry(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason);
   void resume_due_partitions();
   void store(const kafka::TopicPartition& tp, std::optional<std::int64_t> next);
@@ -90,7 +90,6 @@ private:
 
   LoopSettings settings_;
   RecordHandler& handler_;
-  const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
   RecordContract contract_;
   util::Backoff backoff_;

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 TransactionalLoop::TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler,
                                      const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
-    : settings_(std::move(settings)), handler_(handler), schemas_(schemas), metrics_(metrics), contract_(settings_.loop, schemas) {
+    : settings_(std::move(settings)), handler_(handler), metrics_(metrics), contract_(settings_.loop, schemas) {
   const auto& o = settings_.loop.options;
   backoff_.initial = std::chrono::milliseconds(o.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(o.retry_backoff_max_ms);

@@ -117,7 +117,6 @@ private:
 
   TransactionalSettings settings_;
   TransactionalHandler& handler_;
-  const json::SchemaRegistry& schemas_;
   metrics::Metrics& metrics_;
   RecordContract contract_;
   util::Backoff backoff_;

@@ -32,7 +32,7 @@ const anipipe::kafka::FatalError kFenced("consumer fatal error: Fatal consumer e
 
 TEST_CASE("a leased instance fenced by itself (a coordinator failover) starts its worker again in the process") {
   int runs = 0;
-  const int code = run_process("test", group_worker(""), [&](WorkerContext ctx) {
+  const int code = run_process("test", group_worker(""), [&](const WorkerContext& ctx) {
     CHECK(ctx.group_instance_id.size() > 0);
     if (++runs < 3) throw kFenced;
     return 0;
@@ -44,7 +44,7 @@ TEST_CASE("a leased instance fenced by itself (a coordinator failover) starts it
 /// Runs a worker body that always throws `error`: (exit code, how many times the body ran).
 std::pair<int, int> run_always_failing(const std::string& instance_id, const anipipe::kafka::FatalError& error) {
   int runs = 0;
-  const int code = run_process("test", group_worker(instance_id), [&](WorkerContext) -> int {
+  const int code = run_process("test", group_worker(instance_id), [&](const WorkerContext&) -> int {
     ++runs;
     throw error;
   });

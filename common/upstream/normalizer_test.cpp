@@ -189,10 +189,10 @@ TEST_CASE("greetings and acks are ignored, unknown v3 types reported, the rest r
   auto unknown = normalize(R"({"type":"title_serie","data":{"id":1}})");
   CHECK(unknown.status == Status::unknown_type);
   CHECK(unknown.reason == "title_serie");
-  for (const char* bad : {"{\"id\":1,\"alias\":\"x\",\"name\":{\"main\":\"tr", "not json", "[1,2]", "{\"hello\":1}",
-                          "{\"id\":1,\"alias\":\"x\",\"name\":{}} trailing", "{\"id\":0,\"alias\":\"x\",\"name\":{}}",
-                          "{\"type\":\"encode_end\",\"data\":{\"id\":\"abc\"}}", "{\"type\":\"title_update\",\"data\":{}}",
-                          "{\"type\":\"playlist_update\",\"data\":{\"id\":1}}"}) {
+  for (const char* bad : {R"({"id":1,"alias":"x","name":{"main":"tr)", "not json", "[1,2]", "{\"hello\":1}",
+                          R"({"id":1,"alias":"x","name":{}} trailing)", R"({"id":0,"alias":"x","name":{}})",
+                          R"({"type":"encode_end","data":{"id":"abc"}})", R"({"type":"title_update","data":{}})",
+                          R"({"type":"playlist_update","data":{"id":1}})"}) {
     CAPTURE(bad);
     auto r = normalize(bad);
     CHECK(r.status == Status::rejected);
@@ -282,7 +282,7 @@ TEST_CASE("the portable copy of the normalizing and the one for this CPU agree, 
   Normalizer best(&schemas());
   CHECK(std::string(generic.isa()) == "generic");
   MESSAGE("this CPU runs the " << std::string(best.isa()) << " copy");
-  std::vector<std::string> inputs{"", "{", "[]", "{\"a\":1}", "{\"type\":\"title_update\",\"data\":{}}", "{\"id\":\"x\"} trailing"};
+  std::vector<std::string> inputs{"", "{", "[]", "{\"a\":1}", R"({"type":"title_update","data":{}})", R"({"id":"x"} trailing)"};
   for (const char* name : {"v1_release_latest_live.json", "v1_release_latest_openapi.json", "v3_title_update.json",
                            "v3_title_update_array_playlist.json"}) {
     const auto text = fixture(name);

@@ -11,7 +11,7 @@
 namespace anipipe::upstream {
 namespace {
 
-constexpr std::string_view kIdPrefix = "{\"event_id\":\"";
+constexpr std::string_view kIdPrefix = R"({"event_id":")";
 constexpr std::size_t kIdLength = 32;  // hex of the first 128 bits of the digest
 
 /// sha256("{" + rest), hex of its first 128 bits, into id[0..32).

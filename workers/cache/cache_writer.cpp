@@ -232,6 +232,7 @@ void CacheWriter::flush(Pending& pending) {
     std::map<std::int64_t, const TitleWrite*> last;
     for (const auto& t : pending.titles) last[t.id] = &t;
     std::vector<const TitleWrite*> all;
+    all.reserve(last.size());
     for (const auto& [id, t] : last) all.push_back(t);
     // Transactions of at most kWatchGroup titles: Redis 7.0's WATCH checks each key against every
     // key the connection already watches, so watching a whole batch of 1,000 cost 8 ms per batch

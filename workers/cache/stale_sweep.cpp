@@ -90,6 +90,7 @@ void transact(redis::Client& redis, const std::function<std::vector<redis::Comma
 /// Title documents (v2 and v1) whose title has no live bookkeeping.
 std::size_t sweep_documents(redis::Client& redis, const std::vector<std::pair<std::string, std::int64_t>>& found) {
   std::vector<std::int64_t> ids;
+  ids.reserve(found.size());
   for (const auto& [key, id] : found) ids.push_back(id);
   const auto metas = read_metas(redis, ids, false);
   std::vector<std::pair<std::string, std::int64_t>> suspects;
@@ -99,6 +100,7 @@ std::size_t sweep_documents(redis::Client& redis, const std::vector<std::pair<st
   std::size_t deleted = 0;
   transact(redis, [&] {
     std::vector<std::int64_t> suspect_ids;
+    suspect_ids.reserve(suspects.size());
     for (const auto& [key, id] : suspects) suspect_ids.push_back(id);
     const auto now = read_metas(redis, suspect_ids, true);
     redis::Command del{"DEL"};

@@ -17,11 +17,11 @@ using namespace api;
 
 namespace {
 
-HttpResponse not_found(std::string detail) { return Api::error(404, "not_found", std::move(detail)); }
+HttpResponse not_found(std::string_view detail) { return Api::error(404, "not_found", detail); }
 
 /// A read of a missing title that may succeed later: Retry-After is longer when the upstream itself is down.
-HttpResponse unavailable(int status, std::string code, std::string detail) {
-  auto r = Api::error(status, code, std::move(detail));
+HttpResponse unavailable(int status, std::string_view code, std::string_view detail) {
+  auto r = Api::error(status, code, detail);
   r.headers.emplace_back("Retry-After", status == 503 && code == "upstream_unavailable" ? "5" : "1");
   return r;
 }

@@ -6,9 +6,9 @@ namespace anipipe::edge {
 
 using namespace std::chrono_literals;
 
-FeedThread::FeedThread(const kafka::Settings& settings, std::string topic, kafka::TopicFollower::From from,
+FeedThread::FeedThread(kafka::Settings settings, std::string topic, kafka::TopicFollower::From from,
                        std::function<void(const kafka::Message&)> on_record)
-    : settings_(settings), topic_(std::move(topic)), from_(from), on_record_(std::move(on_record)) {
+    : settings_(std::move(settings)), topic_(std::move(topic)), from_(from), on_record_(std::move(on_record)) {
   thread_ = std::thread([this] { run(); });
 }
 

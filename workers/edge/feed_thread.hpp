@@ -17,7 +17,7 @@ namespace anipipe::edge {
 class FeedThread {
 public:
   /// on_record runs on the feed's thread; an exception from it is logged and the record skipped.
-  FeedThread(const kafka::Settings& settings, std::string topic, kafka::TopicFollower::From from,
+  FeedThread(kafka::Settings settings, std::string topic, kafka::TopicFollower::From from,
              std::function<void(const kafka::Message&)> on_record);
   ~FeedThread();
   FeedThread(const FeedThread&) = delete;

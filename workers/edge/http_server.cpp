@@ -148,7 +148,7 @@ private:
         return refuse(Api::error(404, "not_found", "WebSocket connections go to " + settings_.ws_path));
       auto [user, refused] = api_.websocket_user(view_of(request_, peer_, proxies_));
       if (refused) return refuse(std::move(*refused));
-      start_websocket_session(stream_.release_socket(), std::move(request_), settings_, hub_, std::move(user), std::move(slot_),
+      start_websocket_session(stream_.release_socket(), request_, settings_, hub_, std::move(user), std::move(slot_),
                               api_.metrics());
       return;
     }

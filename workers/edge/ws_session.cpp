@@ -28,7 +28,7 @@ public:
     if (metrics_) metrics_->websocket_closed();
   }
 
-  void start(http::request<http::string_body> req) {
+  void start(const http::request<http::string_body>& req) {
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = settings_.ws_idle_timeout;
     timeouts.keep_alive_pings = true;
@@ -137,9 +137,9 @@ private:
 
 }  // namespace
 
-void start_websocket_session(tcp::socket&& socket, http::request<http::string_body> upgrade, const ServerSettings& settings, LiveHub& hub,
+void start_websocket_session(tcp::socket&& socket, const http::request<http::string_body>& upgrade, const ServerSettings& settings, LiveHub& hub,
                              std::optional<std::string> user, std::shared_ptr<void> slot, EdgeMetrics* metrics) {
-  std::make_shared<WsSession>(std::move(socket), settings, hub, std::move(user), std::move(slot), metrics)->start(std::move(upgrade));
+  std::make_shared<WsSession>(std::move(socket), settings, hub, std::move(user), std::move(slot), metrics)->start(upgrade);
 }
 
 }  // namespace anipipe::edge

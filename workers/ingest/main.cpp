@@ -11,5 +11,5 @@
 int main(int argc, char** argv) {
   const auto options = anipipe::ingest::parse_options(argc, argv);
   return anipipe::runtime::run_process("ingest", options.common,
-                                       [&](anipipe::runtime::WorkerContext ctx) { return anipipe::ingest::run_ingest(options, ctx); });
+                                       [&](anipipe::runtime::WorkerContext ctx) { return anipipe::ingest::run_ingest(options, std::move(ctx)); });
 }

@@ -41,9 +41,9 @@ std::string SweepResult::to_json() const {
   return buf;
 }
 
-ReconcileSweep::ReconcileSweep(SweepOptions options, http::Client& client, EventPublisher& publisher, const kafka::Settings& kafka,
+ReconcileSweep::ReconcileSweep(SweepOptions options, http::Client& client, EventPublisher& publisher, kafka::Settings kafka,
                                prometheus::Registry* metrics)
-    : options_(std::move(options)), client_(client), publisher_(publisher), kafka_(kafka) {
+    : options_(std::move(options)), client_(client), publisher_(publisher), kafka_(std::move(kafka)) {
   if (!metrics) return;
   auto& titles = prometheus::BuildCounter().Name("anipipe_ingest_sweep_titles_total")
                      .Help("Titles observed by reconciliation sweeps (met upstream, or only in the catalog)").Register(*metrics);

@@ -55,7 +55,7 @@ struct SweepResult {
 
 class ReconcileSweep {
 public:
-  ReconcileSweep(SweepOptions options, http::Client& client, EventPublisher& publisher, const kafka::Settings& kafka,
+  ReconcileSweep(SweepOptions options, http::Client& client, EventPublisher& publisher, kafka::Settings kafka,
                  prometheus::Registry* metrics);
 
   /// The whole upstream catalog, then the catalog's titles it did not meet.

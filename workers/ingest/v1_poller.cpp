@@ -99,7 +99,7 @@ V1Poller::Seen V1Poller::poll_endpoint(const std::string& target, const char* en
     // A broken feed is kept for inspection; the next round re-reads the endpoint, so nothing is lost.
     upstream::Normalized bad;
     bad.reason = std::string("response of ") + endpoint + " is not JSON: " + simdjson::error_message(err);
-    publisher_.publish(std::move(bad), res.body, "v1", origin);
+    publisher_.publish(bad, res.body, "v1", origin);
     return seen;
   }
   std::vector<simdjson::dom::element> items;
@@ -148,7 +148,7 @@ bool V1Poller::catch_up(const std::atomic<bool>& stop) {
         // Kept for inspection, as a broken poll is; the catch-up starts again next round.
         upstream::Normalized bad;
         bad.reason = "page " + std::to_string(page) + " of " + endpoint + ": " + p.error;
-        publisher_.publish(std::move(bad), p.malformed_body, "v1", origin);
+        publisher_.publish(bad, p.malformed_body, "v1", origin);
       }
       spdlog::warn("catch-up: page {} of {} failed ({}); it starts again next round", page, endpoint, p.error);
       catchups_.Add({{"outcome", "failed"}}).Increment();

@@ -98,7 +98,7 @@ bool serve(Session<Stream>& session, const http::Url& url, const std::string& ta
     auto n = normalizer.normalize_copy(text, "v3", target, util::now_rfc3339());
     const bool is_greeting = n.status == upstream::Normalized::Status::ignored && n.reason == "v3 greeting";
     const bool is_ack = n.status == upstream::Normalized::Status::ignored && n.reason == "v3 subscribe acknowledgement";
-    publisher.publish(std::move(n), text, "v3", origin);
+    publisher.publish(n, text, "v3", origin);
     // Subscribe after the greeting (or after the first frame if a server sends none).
     if (!sent_subscribe && (is_greeting || !is_ack)) {
       if (auto ec = session.write(o.subscribe, stop)) throw beast::system_error(ec);

@@ -51,6 +51,7 @@ GroupLag group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std:
   for (const auto& topic : topics) {
     const auto marks = admin.watermarks(topic);
     std::vector<kafka::TopicPartition> tps;
+    tps.reserve(marks.size());
     for (const auto& [p, _] : marks) tps.push_back({topic, p});
     const auto offsets = admin.group_offsets(group, tps);
     for (const auto& [p, lohi] : marks) {

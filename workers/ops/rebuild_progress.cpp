@@ -1,6 +1,7 @@
 #include "rebuild_progress.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace anipipe::ops {
@@ -21,7 +22,7 @@ std::string Progress::describe(std::uint64_t done, std::uint64_t total, double s
   std::string out = grouped(done) + "/" + grouped(total);
   if (total > 0) out += " (" + std::to_string(std::min<std::uint64_t>(100, done * 100 / total)) + "%)";
   out += ", " + grouped(static_cast<std::uint64_t>(rate)) + "/s";
-  if (rate > 0 && total > done) out += ", ETA " + std::to_string(static_cast<long long>((total - done) / rate + 0.5)) + "s";
+  if (rate > 0 && total > done) out += ", ETA " + std::to_string(std::llround(static_cast<double>(total - done) / rate)) + "s";
   return out;
 }
 

@@ -34,6 +34,7 @@ std::vector<TopicSpec> load(Admin& admin, const TopicsArgs& args) {
 std::map<std::string, ClusterTopic> describe(Admin& admin, const std::vector<TopicSpec>& specs) {
   const auto existing = admin.list_topics();
   std::vector<std::string> names;
+  names.reserve(specs.size());
   for (const auto& s : specs) names.push_back(s.name);
   std::map<std::string, int> replication;
   for (const auto& p : admin.cluster(names).partitions)

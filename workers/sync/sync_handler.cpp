@@ -196,6 +196,7 @@ void SyncHandler::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
 void SyncHandler::on_transaction_aborted(const std::vector<kafka::TopicPartition>& tps) {
   // The batch's state changes never became visible in titles: re-read what is committed.
   std::vector<kafka::TopicPartition> all;
+  all.reserve(tps.size());
   for (const auto& tp : tps) all.push_back({options_.topics.events, tp.partition});
   rebuild(all);
 }
