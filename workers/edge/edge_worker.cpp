@@ -64,7 +64,10 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
   });
   SyncReplies replies(feeds, results_topic);
   EventWriter writer(options.kafka, ctx.schemas, "edge", api.produce_timeout);
-  Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), [&] { return titles.ready(); },
+  // Ready once the catalog is loaded and the live feeds stand at their ends: a push produced after
+  // /ready says yes reaches the subscribers, not only one produced after some later moment.
+  const auto feeds_ready = [&] { return titles.ready() && episodes.ready() && notifications.ready(); };
+  Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), feeds_ready,
                           [&] { return titles.lag(); }});
   hub.set_metrics(handler.metrics());
   writer.set_metrics(handler.metrics());
@@ -75,7 +78,7 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
   while (!ctx.stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     static bool announced = false;
-    if (!announced && titles.ready() && replies.ready()) {
+    if (!announced && feeds_ready() && replies.ready()) {
       announced = true;
       spdlog::info("ready: {} titles in the catalog", catalog.size());
     }
