@@ -67,6 +67,7 @@ std::size_t TitleChanges::titles() const {
 TitleChanges::HistoryReader catalog_history(kafka::Settings settings, std::string topic) {
   return [settings = std::move(settings), topic = std::move(topic)](const std::map<std::int32_t, std::int64_t>& before, const TitleChanges::Apply& apply) {
     std::vector<std::int32_t> partitions;
+    partitions.reserve(before.size());
     for (const auto& [partition, offset] : before) partitions.push_back(partition);
     kafka::read_to_end(settings, topic, partitions, kafka::ReadStart::from_earliest(), [&](const kafka::Message& m) {
       const auto it = before.find(m.partition());
