@@ -14,12 +14,31 @@ namespace {
 struct Raw {
   std::string listen = "127.0.0.1:8080", cors;
   std::int64_t miss_wait_ms, request_timeout_ms, service_token_max_lifetime_s, write_ack_timeout_ms, write_timeout_ms,
-      miss_negative_ttl_ms;
+      miss_negative_ttl_ms, auth_positive_ttl_s, auth_negative_ttl_s, auth_timeout_ms;
   explicit Raw(const EdgeOptions& o)
       : miss_wait_ms(o.api.miss_wait.count()), request_timeout_ms(o.server.request_timeout.count()),
         service_token_max_lifetime_s(o.api.service_token_max_lifetime.count()), write_ack_timeout_ms(o.api.produce_timeout.count()),
-        write_timeout_ms(o.server.write_timeout.count()), miss_negative_ttl_ms(o.api.misses.negative_ttl.count()) {}
+        write_timeout_ms(o.server.write_timeout.count()), miss_negative_ttl_ms(o.api.misses.negative_ttl.count()),
+        auth_positive_ttl_s(o.api.users.positive_ttl.count()), auth_negative_ttl_s(o.api.users.negative_ttl.count()),
+        auth_timeout_ms(o.api.users.timeout.count()) {}
 };
+
+/// User tokens checked by the site's back end (seed 001's POST /internal/auth/validate) instead of a
+/// shared key.
+void add_auth_options(CLI::App& app, UserTokenSettings& users, Raw& raw) {
+  auto* url = app.add_option("--auth-validate-url", users.validate_url,
+                             "The back end's POST /internal/auth/validate: it checks user tokens (instead of --user-secret)")
+                  ->envname("ANIPIPE_EDGE_AUTH_VALIDATE_URL");
+  app.add_option("--auth-service-token", users.service_token, "Bearer token the edge presents to --auth-validate-url")
+      ->envname("ANIPIPE_EDGE_AUTH_SERVICE_TOKEN")->needs(url);
+  url->needs(app.get_option("--auth-service-token"));
+  app.add_option("--auth-cache-ttl-s", raw.auth_positive_ttl_s, "How long the back end's yes for a token is trusted")
+      ->envname("ANIPIPE_EDGE_AUTH_CACHE_TTL_S")->capture_default_str()->check(CLI::Range(0, 3'600));
+  app.add_option("--auth-negative-ttl-s", raw.auth_negative_ttl_s, "How long the back end's no for a token is remembered")
+      ->envname("ANIPIPE_EDGE_AUTH_NEGATIVE_TTL_S")->capture_default_str()->check(CLI::Range(0, 3'600));
+  app.add_option("--auth-timeout-ms", raw.auth_timeout_ms, "Deadline of one call to the back end (an upgrade waits for it; then 503)")
+      ->envname("ANIPIPE_EDGE_AUTH_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(50, 30'000));
+}
 
 /// The process, the server and its limits, authentication.
 void add_server_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
@@ -31,9 +50,10 @@ void add_server_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   app.add_option("--threads", server.threads, "I/O threads (0: one per core)")->envname("ANIPIPE_EDGE_THREADS")->capture_default_str();
   app.add_option("--service-secret", api.service_secret, "HS256 key of service tokens for /internal/* (required)")
       ->envname("ANIPIPE_EDGE_SERVICE_SECRET")->required();
-  app.add_option("--user-secret", api.user_secret,
+  app.add_option("--user-secret", api.users.secret,
                  "HS256 key of user tokens on the WebSocket (empty: anonymous connections only); must differ from --service-secret")
       ->envname("ANIPIPE_EDGE_USER_SECRET");
+  add_auth_options(app, api.users, raw);
   app.add_option("--service-token-max-lifetime-s", raw.service_token_max_lifetime_s,
                  "A service token must expire (exp) within this many seconds of its iat (or of now)")
       ->envname("ANIPIPE_EDGE_SERVICE_TOKEN_MAX_LIFETIME_S")->capture_default_str()->check(CLI::Range(1, 31'536'000));
@@ -106,6 +126,10 @@ void finish(EdgeOptions& o, const Raw& raw) {
     std::fprintf(stderr, "--listen %s: must be host:port, the port from 0 to 65535\n", raw.listen.c_str());
     std::exit(2);
   }
+  if (!api.users.secret.empty() && !api.users.validate_url.empty()) {
+    std::fprintf(stderr, "--user-secret and --auth-validate-url: user tokens are checked one way, give one of them\n");
+    std::exit(2);
+  }
   server.address = raw.listen.substr(0, colon);
   server.port = static_cast<unsigned short>(port);
   server.request_timeout = std::chrono::milliseconds(raw.request_timeout_ms);
@@ -113,6 +137,9 @@ void finish(EdgeOptions& o, const Raw& raw) {
   api.produce_timeout = std::chrono::milliseconds(raw.write_ack_timeout_ms);
   api.misses.negative_ttl = std::chrono::milliseconds(raw.miss_negative_ttl_ms);
   api.service_token_max_lifetime = std::chrono::seconds(raw.service_token_max_lifetime_s);
+  api.users.positive_ttl = std::chrono::seconds(raw.auth_positive_ttl_s);
+  api.users.negative_ttl = std::chrono::seconds(raw.auth_negative_ttl_s);
+  api.users.timeout = std::chrono::milliseconds(raw.auth_timeout_ms);
   api.demo_page = kDemoPage;
   api.miss_wait = std::chrono::milliseconds(raw.miss_wait_ms);
   for (std::size_t i = 0; i < raw.cors.size();) {

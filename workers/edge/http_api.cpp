@@ -20,9 +20,10 @@ Api::Api(ApiSettings settings, ApiParts parts)
     : settings_(std::move(settings)), parts_(std::move(parts)), per_ip_(settings_.ip_rate, settings_.ip_burst),
       per_user_(settings_.user_rate, settings_.user_burst), miss_budget_(settings_.misses) {
   // One key for both would let whoever mints user tokens mint internal ones.
-  if (!settings_.user_secret.empty() && settings_.user_secret == settings_.service_secret)
+  if (!settings_.users.secret.empty() && settings_.users.secret == settings_.service_secret)
     throw std::invalid_argument("--user-secret must differ from --service-secret: a user-token key must not open the internal API");
   if (parts_.registry) metrics_ = std::make_unique<EdgeMetrics>(*parts_.registry);
+  users_ = std::make_unique<UserTokens>(settings_.users, parts_.registry);
 }
 
 HttpResponse Api::error(int status, std::string_view code, std::string_view detail) {
@@ -58,11 +59,12 @@ std::optional<HttpResponse> Api::rate_limit(const HttpRequest& request, const Se
   };
   if (auto wait = per_ip_.acquire(request.client_ip); wait.count() > 0) return refuse(wait, "address");
   if (per_user_.enabled() && token) {
-    // A service token names its caller; otherwise the token may be a user's.
-    const auto bearer = util::bearer_token(request.authorization);
-    const auto user = token->ok() || settings_.user_secret.empty() || !bearer ? *token : util::verify_hs256(*bearer, settings_.user_secret);
-    if (user.ok() && !user.claims.subject.empty())
-      if (auto wait = per_user_.acquire("user:" + user.claims.subject); wait.count() > 0) return refuse(wait, "user");
+    // A service token names its caller; otherwise the token may be a user's (one already known:
+    // a rate limit must not cost the back end a call).
+    std::string subject = token->ok() ? token->claims.subject : std::string();
+    if (const auto bearer = util::bearer_token(request.authorization); !token->ok() && bearer) subject = users_->known_user(*bearer);
+    if (!subject.empty())
+      if (auto wait = per_user_.acquire("user:" + subject); wait.count() > 0) return refuse(wait, "user");
   }
   return std::nullopt;
 }
@@ -188,12 +190,13 @@ std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocke
     token = from_query;
   }
   if (token.empty()) return {std::nullopt, std::nullopt};  // anonymous: title pushes only
-  if (settings_.user_secret.empty())
-    return {std::nullopt, error(401, "unauthorized", "this edge takes no user tokens (no --user-secret): connect without one")};
-  const auto v = util::verify_hs256(token, settings_.user_secret);
-  if (!v.ok()) return {std::nullopt, error(401, "unauthorized", v.detail)};
-  if (v.claims.subject.empty()) return {std::nullopt, error(401, "unauthorized", "the token names no user (sub)")};
-  return {v.claims.subject, std::nullopt};
+  if (!users_->enabled())
+    return {std::nullopt, error(401, "unauthorized", "this edge takes no user tokens (no --user-secret or --auth-validate-url): connect without one")};
+  auto checked = users_->check(token);
+  if (checked.kind == UserCheck::Kind::unavailable)
+    return {std::nullopt, error(503, "auth_unavailable", "the back end that checks user tokens did not answer; try again")};
+  if (checked.kind == UserCheck::Kind::refused) return {std::nullopt, error(401, "unauthorized", checked.text)};
+  return {std::move(checked.text), std::nullopt};
 }
 
 }  // namespace anipipe::edge

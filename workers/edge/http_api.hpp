@@ -22,6 +22,7 @@
 #include "rate_limiter.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
+#include "user_tokens.hpp"
 #include "http/query.hpp"
 #include "util/jwt.hpp"
 #include "topic_names.hpp"
@@ -55,7 +56,7 @@ struct ApiTopics {
 struct ApiSettings {
   ApiTopics topics;
   std::string service_secret;          // HS256 key of service tokens (internal API)
-  std::string user_secret;             // HS256 key of user tokens (WebSocket); empty: none accepted. Never the service key.
+  UserTokenSettings users;             // user tokens (WebSocket): a key (users.secret, never the service key) or the back end
   std::chrono::seconds service_token_max_lifetime{86'400};  // a service token must expire within this
   std::string service_scope = "internal";
   std::chrono::milliseconds miss_wait{3'000};      // an unknown id: how long to wait for its sync
@@ -90,6 +91,8 @@ public:
   /// A WebSocket upgrade's identity: the user of a valid token (?token= or Authorization), none
   /// for an anonymous connection, or the error response for a bad token.
   std::pair<std::optional<std::string>, std::optional<HttpResponse>> websocket_user(const HttpRequest& request);
+  /// websocket_user may ask the back end (--auth-validate-url): the server runs it off its I/O threads.
+  bool websocket_user_may_block() const { return users_->remote(); }
   /// CORS headers for this request's Origin (empty if it is not allowed).
   std::vector<std::pair<std::string, std::string>> cors_headers(std::string_view origin) const;
   /// Null without a registry.
@@ -120,6 +123,7 @@ private:
   ApiSettings settings_;
   ApiParts parts_;
   RateLimiter per_ip_, per_user_;
+  std::unique_ptr<UserTokens> users_;
   std::unique_ptr<EdgeMetrics> metrics_;
   mutable MissBudget miss_budget_;
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, requests_{0};

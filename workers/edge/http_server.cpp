@@ -146,11 +146,15 @@ private:
       const auto target = std::string_view(request_.target().data(), request_.target().size());
       if (target.substr(0, target.find('?')) != settings_.ws_path)
         return refuse(Api::error(404, "not_found", "WebSocket connections go to " + settings_.ws_path));
-      auto [user, refused] = api_.websocket_user(view_of(request_, peer_, proxies_));
-      if (refused) return refuse(std::move(*refused));
-      start_websocket_session(stream_.release_socket(), request_, settings_, hub_, std::move(user), std::move(slot_),
-                              api_.metrics());
-      return;
+      if (api_.websocket_user_may_block()) {
+        // The back end checks the token: a slow one must not hold an I/O thread.
+        asio::post(blocking_, [self = shared_from_this()] {
+          auto checked = self->api_.websocket_user(view_of(self->request_, self->peer_, self->proxies_));
+          asio::post(self->stream_.get_executor(), [self, checked = std::move(checked)]() mutable { self->upgrade(std::move(checked)); });
+        });
+        return;
+      }
+      return upgrade(api_.websocket_user(view_of(request_, peer_, proxies_)));
     }
     const auto view = view_of(request_, peer_, proxies_);
     if (api_.may_block(view)) {
@@ -161,6 +165,12 @@ private:
       return;
     }
     respond(api_.handle(view));
+  }
+
+  void upgrade(std::pair<std::optional<std::string>, std::optional<HttpResponse>> checked) {
+    if (checked.second) return refuse(std::move(*checked.second));
+    start_websocket_session(stream_.release_socket(), request_, settings_, hub_, std::move(checked.first), std::move(slot_),
+                            api_.metrics());
   }
 
   void respond(HttpResponse r) {
