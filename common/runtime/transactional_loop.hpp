@@ -16,7 +16,9 @@
 //    their records by priority and age instead of in offset order, a key's in offset order. The
 //    transaction commits such a partition's lowest offset not handled, with the ranges handled
 //    ahead of it in the commit's metadata; the window restores both when the partition is
-//    assigned (and skips what they say is handled), so out-of-order stays exactly-once.
+//    assigned (and skips what they say is handled), so out-of-order stays exactly-once. Metrics:
+//    anipipe_priority_wait_seconds{topic,priority} (in the window until a batch took it) and
+//    anipipe_priority_overtakes_total (taken before a lower offset of its partition).
 //  - retry_later holds back only that record's partition: the batch commits what came before it
 //    there (and everything of the other partitions), the partition is rewound to the record and
 //    paused for a jittered backoff, so an outage behind one record does not stop the others.
