@@ -417,6 +417,42 @@ TEST_CASE("sync: mixed priorities and a SIGKILL mid-way - every request answered
   CHECK(exit_problem(*sync, 30s) == "");
 }
 
+TEST_CASE("sync: mixed priorities while a second instance joins and the first leaves - every request answered exactly once") {
+  // The partitions move between instances mid-way (a revoke commits what is answered, out of
+  // order; the next owner restores it from the committed offset and metadata).
+  SyncSetup s;
+  constexpr int total = 3000, titles = 1000, first = 400000;
+  s.upstream.control("bulk", R"({"first_id":)" + std::to_string(first) + R"(,"count":)" + std::to_string(titles) + "}");
+  const std::vector<std::string> lanes{"low", "high", "low", "normal", "low"};
+  std::vector<Produced> queued;
+  for (int i = 0; i < total; ++i)
+    queued.push_back({std::to_string(first + i % titles), request(first + i % titles, "j-" + std::to_string(i), i % 7 == 0, lanes[i % lanes.size()])});
+  produce_all(s.requests, queued);
+  s.upstream.control("misbehave", R"({"mode":"slow","count":1000000,"delay_ms":50})");  // long enough to move mid-way
+  auto a = s.start("a", "sync-a.log", "20");
+  std::size_t seen = 0;
+  REQUIRE(eventually([&] { return (seen = consume(s.results, total, 300ms).size()) >= 200; }, 60s));
+  auto b = s.start("b", "sync-b.log", "20");
+  INFO(b->log_tail());
+  const std::regex took_some(R"("assigned [1-9])");
+  REQUIRE(eventually([&] { return std::regex_search(b->log_tail(), took_some); }, 60s));
+  const std::size_t at_join = seen;
+  REQUIRE(eventually([&] { return (seen = consume(s.results, total, 300ms).size()) >= at_join + 300; }, 60s));
+  a->signal(SIGTERM);
+  CHECK(exit_problem(*a, 30s) == "");
+  MESSAGE(at_join << " answers visible when b joined, " << seen << " when a left");
+  CHECK(seen < static_cast<std::size_t>(total));
+  auto results = consume_until(s.results, [](const auto& got) { return got.size() >= total; }, 180s);
+  Answers answers(results);
+  std::size_t missing = 0;
+  for (int i = 0; i < total; ++i) missing += !answers.times.count("j-" + std::to_string(i));
+  CHECK(missing == 0);
+  CHECK(answers.duplicated() == 0);
+  CHECK(consume(s.results, total + 1, 3s).size() == static_cast<std::size_t>(total));
+  b->signal(SIGTERM);
+  CHECK(exit_problem(*b, 30s) == "");
+}
+
 TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, every new_episode exactly once") {
   SyncSetup s;
   std::vector<Produced> events;
