@@ -13,6 +13,7 @@ constexpr int kLow = 0, kNormal = 1, kHigh = 2;
 
 std::vector<std::int64_t> offsets(const std::vector<PriorityWindow::Pick>& picks) {
   std::vector<std::int64_t> out;
+  out.reserve(picks.size());
   for (const auto& p : picks) out.push_back(p.offset);
   return out;
 }
@@ -135,6 +136,7 @@ TEST_CASE("priority window: at the bound on ranges a partition is taken in offse
   PriorityWindowOptions o;
   o.max_ranges = 2;
   std::vector<std::tuple<std::int64_t, std::string, int>> records;
+  records.reserve(10);
   for (int i = 0; i < 10; ++i) records.emplace_back(i, "k" + std::to_string(i), i % 2 ? kHigh : kLow);
   auto w = window_of(records, o);
   const auto picks = w.take(10, {});
