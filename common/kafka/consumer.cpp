@@ -144,6 +144,32 @@ std::optional<Message> Consumer::next(std::chrono::milliseconds timeout) {
   }
 }
 
+std::optional<Message> Consumer::poll_priority() {
+  if (!impl_->priority) return std::nullopt;
+  rd_kafka_message_t* raw = rd_kafka_consume_queue(impl_->priority.get(), 0);
+  if (!raw) return std::nullopt;
+  Message m(raw);
+  if (m.is_error()) detail::throw_if_fatal(impl_->rk.get(), "consumer");
+  return m;
+}
+
+std::vector<PartitionOffset> Consumer::committed(const std::vector<TopicPartition>& tps, std::chrono::milliseconds timeout) const {
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
+  for (const auto& tp : tps) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  if (auto err = rd_kafka_committed(impl_->rk.get(), list.get(), static_cast<int>(timeout.count())))
+    throw std::runtime_error(std::string("committed offsets: ") + rd_kafka_err2str(err));
+  std::vector<PartitionOffset> out;
+  out.reserve(tps.size());
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& p = list->elems[i];
+    if (p.err) throw std::runtime_error("committed offset of " + std::string(p.topic) + ": " + rd_kafka_err2str(p.err));
+    PartitionOffset o{{p.topic, p.partition}, p.offset, {}};
+    if (p.metadata && p.metadata_size) o.metadata.assign(static_cast<const char*>(p.metadata), p.metadata_size);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 void Consumer::store_offset(const TopicPartition& tp, std::int64_t next_offset) {
   // Storing for a partition we no longer own would be refused by librdkafka anyway; skip quietly.
   if (!assigned_.count(tp)) return;

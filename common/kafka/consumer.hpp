@@ -66,6 +66,12 @@ public:
   /// kafka::FatalError when the consumer raised a fatal error (e.g. this static member was fenced
   /// by another with the same group.instance.id): nothing it does from then on can succeed.
   std::optional<Message> poll(std::chrono::milliseconds timeout);
+  /// A record (or error event) of a priority topic that is already fetched, else nullopt at once;
+  /// nothing else is served (no rebalance, no other topic's record).
+  std::optional<Message> poll_priority();
+  /// The group's committed offsets of tps, with their metadata (a round trip to the coordinator;
+  /// read_committed waits for offsets of a transaction still open). Throws on failure.
+  std::vector<PartitionOffset> committed(const std::vector<TopicPartition>& tps, std::chrono::milliseconds timeout) const;
 
   /// Marks everything before next_offset in tp as processed; committed on the next commit.
   void store_offset(const TopicPartition& tp, std::int64_t next_offset);

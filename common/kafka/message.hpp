@@ -23,6 +23,14 @@ struct TopicPartition {
   std::string to_string() const { return topic + "[" + std::to_string(partition) + "]"; }
 };
 
+/// A partition's offset with its metadata string: one to commit, or the group's committed one
+/// (offset < 0: none).
+struct PartitionOffset {
+  TopicPartition tp;
+  std::int64_t offset = -1;
+  std::string metadata;
+};
+
 /// A logical offset for seek(): the partition's first available record (RD_KAFKA_OFFSET_BEGINNING).
 inline constexpr std::int64_t kOffsetBeginning = -2;
 

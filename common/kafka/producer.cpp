@@ -1,6 +1,7 @@
 #include "kafka/producer.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -179,12 +180,19 @@ void Producer::begin_transaction() {
   if (auto* e = rd_kafka_begin_transaction(impl_->rk.get())) throw_txn(e, "begin_transaction");
 }
 
-void Producer::send_offsets_to_transaction(const Consumer& consumer,
-                                           const std::vector<std::pair<TopicPartition, std::int64_t>>& next_offsets,
+void Producer::send_offsets_to_transaction(const Consumer& consumer, const std::vector<PartitionOffset>& next_offsets,
                                            std::chrono::milliseconds timeout) {
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
-  for (const auto& [tp, off] : next_offsets)
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = off;
+  for (const auto& o : next_offsets) {
+    auto* p = rd_kafka_topic_partition_list_add(list.get(), o.tp.topic.c_str(), o.tp.partition);
+    p->offset = o.offset;
+    if (o.metadata.empty()) continue;
+    // The list owns it: librdkafka frees a partition's metadata with free().
+    p->metadata = std::malloc(o.metadata.size());
+    if (!p->metadata) throw std::bad_alloc();
+    std::memcpy(p->metadata, o.metadata.data(), o.metadata.size());
+    p->metadata_size = o.metadata.size();
+  }
   detail::GroupMetadataPtr meta(rd_kafka_consumer_group_metadata(detail::ConsumerAccess::handle(consumer)));
   if (auto* e = rd_kafka_send_offsets_to_transaction(impl_->rk.get(), list.get(), meta.get(),
                                                      static_cast<int>(timeout.count())))

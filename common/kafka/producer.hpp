@@ -99,9 +99,8 @@ public:
 
   void init_transactions(std::chrono::milliseconds timeout);
   void begin_transaction();
-  /// Adds the consumer's positions (next offsets to read) to the current transaction.
-  void send_offsets_to_transaction(const Consumer& consumer,
-                                   const std::vector<std::pair<TopicPartition, std::int64_t>>& next_offsets,
+  /// Adds the consumer's positions (next offsets to read), each with its metadata, to the current transaction.
+  void send_offsets_to_transaction(const Consumer& consumer, const std::vector<PartitionOffset>& next_offsets,
                                    std::chrono::milliseconds timeout);
   void commit_transaction(std::chrono::milliseconds timeout);
   void abort_transaction(std::chrono::milliseconds timeout);

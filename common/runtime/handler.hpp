@@ -44,6 +44,9 @@ public:
   /// outputs get headers and are checked like handle()'s; if one breaks its contract, or this
   /// throws, none is produced and the dead letter goes alone.
   virtual std::vector<kafka::OutRecord> on_dead_letter(const kafka::Message&, std::string_view /*reason*/) { return {}; }
+  /// The lane of a record of a priority topic (TransactionalSettings::priority_topics): 0 low,
+  /// 1 normal, 2 high. Read leniently: the record has not been checked against its schema yet.
+  virtual int priority_lane(const kafka::Message&) { return 1; }
 };
 
 class BatchHandler : public PartitionHandler {

@@ -15,7 +15,12 @@ using namespace std::chrono_literals;
 
 TransactionalLoop::TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler,
                                      const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
-    : settings_(std::move(settings)), handler_(handler), metrics_(metrics), contract_(settings_.loop, schemas) {
+    : settings_(std::move(settings)),
+      handler_(handler),
+      metrics_(metrics),
+      contract_(settings_.loop, schemas),
+      window_(settings_.priority_window) {
+  register_window_metrics();
   const auto& o = settings_.loop.options;
   backoff_.initial = std::chrono::milliseconds(o.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(o.retry_backoff_max_ms);
@@ -113,26 +118,32 @@ void TransactionalLoop::resume_due_partitions() {
 std::vector<kafka::Message> TransactionalLoop::collect_batch(const std::atomic<bool>& stop) {
   // The first record is waited for up to batch_wait; the rest is only what is already fetched,
   // so a lone record is not held back for company (latency) while a backlog still fills whole
-  // batches (throughput). Rebalance callbacks run in here, between transactions.
+  // batches (throughput). Rebalance callbacks run in here, between transactions. Records of the
+  // priority topics go into the window; the batch takes from it last, by priority.
   std::vector<kafka::Message> batch;
   const auto deadline = std::chrono::steady_clock::now() + settings_.batch_wait;
-  while (batch.size() < settings_.batch_max && !stop.load()) {
+  auto enough = [&] { return batch.size() + window_.waiting() >= settings_.batch_max; };
+  for (bool first = true; !stop.load() && (first || !enough()); first = false) {
+    const bool idle = batch.empty() && window_.waiting() == 0;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 && batch.empty()) break;
-    auto m = consumer_->poll(batch.empty() ? std::max(left, 1ms) : 0ms);
+    if (left.count() <= 0 && idle) break;
+    auto m = consumer_->poll(idle ? std::max(left, 1ms) : 0ms);  // at least once: rebalances, errors
     if (!m) {
-      if (!batch.empty()) break;
+      if (!idle) break;
       continue;
     }
     if (m->is_error()) {
       if (!m->is_partition_eof()) spdlog::warn("consumer: {}", m->error());
       continue;
     }
-    if (auto h = held_.find(m->topic_partition()); h != held_.end() && h->second.paused) continue;  // comes again
-    batch.push_back(std::move(*m));
+    if (paused(m->topic_partition())) continue;  // comes again
+    if (windowed(m->topic_partition())) admit(std::move(*m));
+    else batch.push_back(std::move(*m));
   }
+  drain_priority(stop);
   // A partition revoked while the batch filled belongs to another instance now.
   std::erase_if(batch, [&](const kafka::Message& m) { return !consumer_->assignment().count(m.topic_partition()); });
+  take_from_window(batch);
   return batch;
 }
 
@@ -146,21 +157,33 @@ TransactionalLoop::HandledBatch TransactionalLoop::handle_batch(const std::vecto
     if (out.retry_at.count(tp)) continue;  // held back at an earlier record: keep the partition's order
     std::string why;
     if (!handle(m, out.outputs, why)) out.retry_at.emplace(std::move(tp), std::make_pair(m.offset(), std::move(why)));
+    else if (windowed(tp)) window_.done(tp, m.offset());
   }
-  // Held back now, so the next batch does not take the records behind the one to retry.
+  // Held back now, so the next batch does not take the records behind the one to retry. A
+  // windowed partition goes back to its lowest offset not handled; what is handled past it is skipped.
   for (const auto& [tp, r] : out.retry_at)
-    if (consumer_->assignment().count(tp)) hold_back(tp, r.first, r.second);
+    if (consumer_->assignment().count(tp)) hold_back(tp, windowed(tp) ? rewind_window(tp, false) : r.first, r.second);
+  return out;
+}
+
+std::map<kafka::TopicPartition, HandledOffsets> TransactionalLoop::window_states(const BatchSpan& span) const {
+  std::map<kafka::TopicPartition, HandledOffsets> out;
+  for (const auto& [tp, _] : span)
+    if (windowed(tp) && window_.knows(tp) && consumer_->assignment().count(tp)) out.emplace(tp, window_.handled(tp));
   return out;
 }
 
 std::string TransactionalLoop::start_commit(HandledBatch& batch) {
-  std::vector<std::pair<kafka::TopicPartition, std::int64_t>> next;
+  std::vector<kafka::PartitionOffset> next;
+  InFlight f;
+  f.windows = window_states(batch.span);
   for (const auto& [tp, s] : batch.span) {
+    if (windowed(tp)) continue;
     auto r = batch.retry_at.find(tp);
     const auto to = r == batch.retry_at.end() ? s.next : r->second.first;
-    if (to > s.first) next.emplace_back(tp, to);
+    if (to > s.first) next.push_back({tp, to, {}});
   }
-  InFlight f;
+  for (const auto& [tp, h] : f.windows) next.push_back({tp, h.next(), h.metadata()});
   f.span = batch.span;
   f.records = batch.records;
   for (const auto& [tp, _] : batch.retry_at) f.retried.insert(tp);
@@ -204,6 +227,7 @@ std::optional<TransactionalLoop::FailedCommit> TransactionalLoop::settle() {
   in_flight_.reset();
   if (auto reason = f.done.get(); !reason.empty()) return FailedCommit{std::move(f.span), std::move(reason)};  // rethrows FatalError
   failures_ = 0;
+  for (const auto& [tp, state] : f.windows) window_.committed(tp, state);
   // Its partitions' retry counts start again, unless the batch handled since held one back.
   for (const auto& [tp, s] : f.span)
     if (auto h = held_.find(tp); h != held_.end() && !f.retried.count(tp) && !h->second.paused) held_.erase(h);
@@ -234,6 +258,10 @@ void TransactionalLoop::abort_and_rewind(const std::vector<const BatchSpan*>& sp
   std::size_t records = 0;
   for (const auto* span : spans)
     for (const auto& [tp, r] : *span) {
+      if (windowed(tp)) {  // back to its last commit: what was handled since is handled again
+        if (window_.knows(tp) && consumer_->assignment().count(tp)) first.try_emplace(tp, rewind_window(tp, true));
+        continue;
+      }
       auto [it, fresh] = first.try_emplace(tp, r.first);
       if (!fresh) it->second = std::min(it->second, r.first);
       records += static_cast<std::size_t>(r.next - r.first);
@@ -258,6 +286,7 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
                settings_.loop.options.group, settings_.transactional_id);
   while (!stop.load(std::memory_order_relaxed)) {
     resume_due_partitions();
+    resume_windowed();
     const auto started_at = std::chrono::steady_clock::now();
     auto batch = collect_batch(stop);
     if (fatal_in_callback_) std::rethrow_exception(std::exchange(fatal_in_callback_, nullptr));
@@ -295,6 +324,7 @@ void TransactionalLoop::on_assigned(const std::vector<kafka::TopicPartition>& tp
   settle_in_callback();  // the handler's rebuild reads the catalog: nothing of ours may be open there
   metrics_.rebalance("assigned");
   spdlog::info("assigned {} partition(s)", tps.size());
+  for (const auto& tp : tps) forget_window(tp);  // restored from the committed offset when its first record comes
   handler_.on_assigned(tps);
 }
 
@@ -302,7 +332,10 @@ void TransactionalLoop::on_revoking(const std::vector<kafka::TopicPartition>& tp
   settle_in_callback();  // a revoked partition's offsets are committed before it is given away
   metrics_.rebalance(lost ? "lost" : "revoked");
   spdlog::info("{} {} partition(s)", lost ? "lost" : "revoking", tps.size());
-  for (const auto& tp : tps) held_.erase(tp);
+  for (const auto& tp : tps) {
+    held_.erase(tp);
+    forget_window(tp);
+  }
   handler_.on_revoked(tps);
 }
 

@@ -12,6 +12,13 @@
 //    committed by at most one batch, and an aborted transaction takes that batch back with it.
 //  - Rebalances happen only between transactions: the callbacks run inside poll and first wait
 //    for the commit in flight (so a revoked partition's offsets are in before it is given away).
+//  - Priority topics are read ahead into a window (runtime/priority_window.hpp) and batches take
+//    their records by priority and age instead of in offset order, a key's in offset order. The
+//    transaction commits such a partition's lowest offset not handled, with the ranges handled
+//    ahead of it in the commit's metadata; the window restores both when the partition is
+//    assigned (and skips what they say is handled), so out-of-order stays exactly-once. Metrics:
+//    anipipe_priority_wait_seconds{topic,priority} (in the window until a batch took it) and
+//    anipipe_priority_overtakes_total (taken before a lower offset of its partition).
 //  - retry_later holds back only that record's partition: the batch commits what came before it
 //    there (and everything of the other partitions), the partition is rewound to the record and
 //    paused for a jittered backoff, so an outage behind one record does not stop the others.
@@ -39,6 +46,7 @@
 #include "runtime/batch_span.hpp"
 #include "runtime/consumer_loop.hpp"
 #include "runtime/handler.hpp"
+#include "runtime/priority_window.hpp"
 #include "runtime/record_contract.hpp"
 #include "util/backoff.hpp"
 
@@ -51,6 +59,8 @@ struct TransactionalSettings {
   std::chrono::milliseconds batch_wait{100};
   /// Topics consumed ahead of records already waiting from the others (kafka::Consumer::Options).
   std::set<std::string> priority_topics;
+  /// The priority topics' read-ahead (capacity 0: consumed in offset order like the others).
+  PriorityWindowOptions priority_window;
 };
 
 class TransactionalLoop final : private kafka::RebalanceListener {
@@ -66,6 +76,26 @@ private:
   /// Rewinds tp to offset and pauses it for a backoff that grows with its consecutive retries.
   void hold_back(const kafka::TopicPartition& tp, std::int64_t offset, const std::string& reason);
   void resume_due_partitions();
+  // The priority topics' read-ahead (transactional_window.cpp).
+  bool windowed(const kafka::TopicPartition& tp) const;
+  /// A partition is paused: held back, or its window full. Its records come again.
+  bool paused(const kafka::TopicPartition& tp) const;
+  /// The window's state of tp from the group's committed offset and metadata.
+  void restore_window(const kafka::TopicPartition& tp);
+  /// A record of a windowed partition into the window (or skipped, or its partition rewound: full).
+  void admit(kafka::Message m);
+  /// Everything already fetched from the priority topics into the window, without waiting.
+  void drain_priority(const std::atomic<bool>& stop);
+  /// Fills the batch up to batch_max from the window, by priority, ahead of its other records.
+  void take_from_window(std::vector<kafka::Message>& batch);
+  void observe_wait(const PriorityWindow::Pick& p);
+  /// Drops tp's waiting records: the offset to consume it from again (to_committed: also what
+  /// was handled since its last commit, an aborted transaction).
+  std::int64_t rewind_window(const kafka::TopicPartition& tp, bool to_committed);
+  void forget_window(const kafka::TopicPartition& tp);
+  /// Resumes the partitions paused for a full window that has room again.
+  void resume_windowed();
+  void register_window_metrics();
 
   struct Held {
     int retries = 0;
@@ -84,6 +114,8 @@ private:
     std::vector<kafka::OutRecord> outputs;
     std::map<kafka::TopicPartition, std::pair<std::int64_t, std::string>> retry_at;  // offset, reason
   };
+  /// What a commit now says of the windowed partitions of span: offset, metadata, the state.
+  std::map<kafka::TopicPartition, HandledOffsets> window_states(const BatchSpan& span) const;
   HandledBatch handle_batch(const std::vector<kafka::Message>& batch);
   /// Begins the batch's transaction, produces its outputs and sends its offsets and commit on
   /// their way (a helper thread); empty, or why the transaction must be aborted.
@@ -107,6 +139,7 @@ private:
     std::size_t records = 0;
     std::vector<std::string> observed_at;  // freshness, once the commit is in
     std::set<kafka::TopicPartition> retried;
+    std::map<kafka::TopicPartition, HandledOffsets> windows;  // the windowed partitions' committed state, once it is in
     std::future<std::string> done;
   };
   std::optional<InFlight> in_flight_;
@@ -123,6 +156,12 @@ private:
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::map<kafka::TopicPartition, Held> held_;
+  PriorityWindow window_;
+  std::map<kafka::TopicPartition, std::map<std::int64_t, kafka::Message>> window_records_;  // what waits in it
+  std::set<kafka::TopicPartition> full_;  // paused: its window is full
+  prometheus::Family<prometheus::Histogram>* wait_family_ = nullptr;
+  std::map<std::pair<std::string, std::size_t>, prometheus::Histogram*> wait_histograms_;
+  prometheus::Counter* overtakes_ = nullptr;
 };
 
 }  // namespace anipipe::runtime

@@ -33,6 +33,13 @@ int main(int argc, char** argv) {
   app.add_option_function<std::int64_t>("--request-wait-ms", [&](std::int64_t ms) { sync.request_wait = std::chrono::milliseconds(ms); },
                                         "How long a request waits for an unavailable upstream before it is answered upstream_unavailable")
       ->envname("ANIPIPE_SYNC_REQUEST_WAIT_MS")->default_str(std::to_string(sync.request_wait.count()))->check(CLI::Range(0, 86'400'000));
+  auto& window = settings.priority_window;
+  app.add_option("--priority-window", window.capacity,
+                 "Requests read ahead per partition and answered by priority (high, normal, low) instead of in offset order; 0: in offset order")
+      ->envname("ANIPIPE_SYNC_PRIORITY_WINDOW")->capture_default_str();
+  app.add_option_function<std::int64_t>("--priority-aging-ms", [&](std::int64_t ms) { window.aging = std::chrono::milliseconds(ms); },
+                                        "A waiting request rises one priority per this long waited (low is never starved); 0: no aging")
+      ->envname("ANIPIPE_SYNC_PRIORITY_AGING_MS")->default_str(std::to_string(window.aging.count()))->check(CLI::Range(0, 86'400'000));
   anipipe::config::add_http_options(app, http);
   app.add_option("--events-topic", topics.events)->envname("ANIPIPE_SYNC_EVENTS_TOPIC")->capture_default_str();
   app.add_option("--requests-topic", topics.requests)->envname("ANIPIPE_SYNC_REQUESTS_TOPIC")->capture_default_str();

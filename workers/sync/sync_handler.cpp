@@ -217,6 +217,14 @@ std::vector<kafka::OutRecord> SyncHandler::on_dead_letter(const kafka::Message& 
   return out;
 }
 
+int SyncHandler::priority_lane(const kafka::Message& record) {
+  simdjson::dom::element root;
+  std::string_view priority;
+  const auto value = record.value();
+  if (!value || record_parser().parse(*value).get(root) || root["priority"].get_string().get(priority)) return 1;
+  return priority == "high" ? 2 : priority == "low" ? 0 : 1;
+}
+
 bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish,
                               std::vector<kafka::OutRecord>& out, std::size_t* new_episodes, bool announce) {
   const auto* known = state_.find(doc.id);

@@ -62,6 +62,8 @@ public:
   /// A refused request's `rejected` result, keyed by its correlation id (the value's, else the
   /// correlation-id header); nothing for an event or a request that names no correlation id.
   std::vector<kafka::OutRecord> on_dead_letter(const kafka::Message& record, std::string_view reason) override;
+  /// A request's `priority`: low 0, normal 1, high 2 (anything else normal: the schema refuses it later).
+  int priority_lane(const kafka::Message& record) override;
 
   const CatalogState& state() const { return state_; }
 
