@@ -327,17 +327,19 @@ TEST_CASE("sync: a record held back while the batch before it on its partition c
 TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
   SyncSetup s;
   std::vector<Produced> backlog;
-  for (int i = 0; i < 30000; ++i) backlog.push_back({std::to_string(1 + i % 3000), event(1 + i % 3000, {1 + i / 3000})});
+  // Large enough that sync is still busy with it (~5 s) when the request comes, well after the
+  // first new episode is seen: 30,000 events in batches of 500 were gone in under 2 s.
+  for (int i = 0; i < 60000; ++i) backlog.push_back({std::to_string(1 + i % 3000), event(1 + i % 3000, {1 + i / 3000})});
   produce_all(s.events, backlog);
-  auto sync = s.start("a", "sync-1.log", "500");
+  auto sync = s.start("a", "sync-1.log", "200");
   INFO(sync->log_tail());
   // Wait until sync is busy with the backlog, then ask for a title.
   REQUIRE(eventually([&] { return !consume(s.new_episode, 1, 200ms).empty(); }, 60s));
   produce_all(s.requests, {{"9873", request(9873, "c-urgent")}});
   auto results = consume(s.results, 1, 30s);
   REQUIRE(results.size() == 1);
-  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 30001; }, 180s);
-  CHECK(all.size() == 30001);
+  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 60001; }, 180s);
+  CHECK(all.size() == 60001);
   // Where the requested title's new episode landed in its partition: near the start if the request
   // overtook the backlog, at the very end had it queued behind it.
   std::map<std::int32_t, std::int64_t> partition_size;
