@@ -98,3 +98,18 @@ std::int64_t TopicFollower::lag() const {
 std::uint64_t TopicFollower::applied() const { return impl_->applied; }
 
 }  // namespace anipipe::kafka
+
+namespace anipipe::kafka {
+
+std::map<std::int32_t, std::int64_t> TopicFollower::positions() const { return impl_->next; }
+
+std::string TopicFollower::cluster_id(std::chrono::milliseconds timeout) const {
+  // rk learned it with the topic's partitions: no round trip.
+  char* id = rd_kafka_clusterid(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (!id) throw std::runtime_error("following " + impl_->topic + ": the cluster id is not known yet");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
+}
+
+}  // namespace anipipe::kafka
