@@ -80,7 +80,9 @@ void add_recovery_options(CLI::App& app, ServerSettings& server, Raw& raw) {
                  "producers) or murmur2 (Java, kafkajs); names the partition in the position of a stream with no push yet")
       ->envname("ANIPIPE_EDGE_WS_PARTITIONER")
       ->transform(CLI::CheckedTransformer(std::map<std::string, kafka::Partitioner>{{"consistent", kafka::Partitioner::consistent},
-                                                                                    {"murmur2", kafka::Partitioner::murmur2}}))
+                                                                                    {"murmur2", kafka::Partitioner::murmur2}})
+                     .description("in {consistent, murmur2}"))
+      ->type_name("TEXT")
       ->default_str("consistent");
 }
 
