@@ -163,6 +163,19 @@ void Admin::create_partitions(const std::string& topic, int total) {
   Impl::check_topic_results(res, n, "add partitions to", RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
+void Admin::delete_records(const std::string& topic, std::int32_t partition, std::int64_t before) {
+  detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = before;
+  rd_kafka_DeleteRecords_t* del = rd_kafka_DeleteRecords_new(list.get());
+  rd_kafka_DeleteRecords(impl_->rk.get(), &del, 1, impl_->options(RD_KAFKA_ADMIN_OP_DELETERECORDS).get(), impl_->queue.get());
+  rd_kafka_DeleteRecords_destroy(del);
+  auto ev = impl_->wait(RD_KAFKA_EVENT_DELETERECORDS_RESULT, "delete records");
+  const auto* offsets = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev.get()));
+  for (int i = 0; offsets && i < offsets->cnt; ++i)
+    if (auto err = offsets->elems[i].err)
+      throw std::runtime_error("delete records of " + topic + ": " + rd_kafka_err2str(err));
+}
+
 std::map<std::string, std::string> Admin::topic_configs(const std::string& topic) { return impl_->configs(topic, false); }
 std::map<std::string, std::string> Admin::topic_overrides(const std::string& topic) { return impl_->configs(topic, true); }
 

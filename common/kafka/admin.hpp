@@ -62,6 +62,8 @@ public:
   /// Deletes topics; a missing topic is not an error.
   void delete_topics(const std::vector<std::string>& names);
   void create_partitions(const std::string& topic, int total);
+  /// Deletes a partition's records below `before` (the log start moves there), as retention would.
+  void delete_records(const std::string& topic, std::int32_t partition, std::int64_t before);
   /// Every config entry of the topic with its current value (defaults included).
   std::map<std::string, std::string> topic_configs(const std::string& topic);
   /// Only the entries set explicitly on the topic (DYNAMIC_TOPIC_CONFIG).

@@ -49,9 +49,13 @@ TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::f
   const auto partitions = detail::partitions_of(impl_->rk.get(), impl_->topic, metadata_timeout);
   detail::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (auto p : partitions) {
-    rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset =
-        from == From::beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
-    impl_->next[p] = 0;
+    // From the end: the end as of now, as an offset. OFFSET_END would be resolved at the first
+    // fetch, after catch_up may already have returned on an empty partition, so a record
+    // produced in between was skipped though the follower said it stood before it.
+    const auto start = from == From::beginning ? RD_KAFKA_OFFSET_BEGINNING
+                                               : detail::watermarks(impl_->meta.get(), impl_->topic, p, metadata_timeout).second;
+    rd_kafka_topic_partition_list_add(assignment.get(), impl_->topic.c_str(), p)->offset = start;
+    impl_->next[p] = from == From::beginning ? 0 : start;
   }
   if (auto err = rd_kafka_assign(impl_->rk.get(), assignment.get()))
     throw std::runtime_error("following " + impl_->topic + ": assign failed: " + rd_kafka_err2str(err));
@@ -96,5 +100,20 @@ std::int64_t TopicFollower::lag() const {
 }
 
 std::uint64_t TopicFollower::applied() const { return impl_->applied; }
+
+}  // namespace anipipe::kafka
+
+namespace anipipe::kafka {
+
+std::map<std::int32_t, std::int64_t> TopicFollower::positions() const { return impl_->next; }
+
+std::string TopicFollower::cluster_id(std::chrono::milliseconds timeout) const {
+  // rk learned it with the topic's partitions: no round trip.
+  char* id = rd_kafka_clusterid(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (!id) throw std::runtime_error("following " + impl_->topic + ": the cluster id is not known yet");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
+}
 
 }  // namespace anipipe::kafka

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,11 @@ public:
   std::int64_t lag() const;
   /// Records applied since construction.
   std::uint64_t applied() const;
+  /// Per partition, the offset after the last record applied (or the end seen): where the
+  /// follower stands. After a first catch_up from the end, nothing before it was applied.
+  std::map<std::int32_t, std::int64_t> positions() const;
+  /// The id of the cluster the topic lives on (asks the broker; throws if it does not say).
+  std::string cluster_id(std::chrono::milliseconds timeout) const;
 
 private:
   struct Impl;

@@ -476,7 +476,7 @@ TEST_CASE("edge: the server answers as workers/edge/openapi.json says (every ope
   s.stop();
 }
 
-TEST_CASE("edge: a browser (headless Chromium) on the demo page shows a pushed new episode, and a screenshot is taken") {
+TEST_CASE("edge: a browser (headless Chromium) on the demo page shows a pushed new episode, and after its socket is closed the 5 published meanwhile, once each; a screenshot is taken") {
   EdgeSetup s;
   s.start();
   INFO(s.edge->log_tail());
@@ -487,6 +487,8 @@ TEST_CASE("edge: a browser (headless Chromium) on the demo page shows a pushed n
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find(R"("shown":"Тайтл 4242 — серия 5: Серия из браузерного теста")") != std::string::npos);
+  CHECK(r.output.find(R"("recovered":["Тайтл 4242 — серия 6","Тайтл 4242 — серия 7","Тайтл 4242 — серия 8","Тайтл 4242 — серия 9","Тайтл 4242 — серия 10"])") !=
+        std::string::npos);
   CHECK(screenshot_problem(shot) == "");
   keep_artifact(shot, "anipipe-edge-browser.png");  // for people: the last screenshot of a run
 }

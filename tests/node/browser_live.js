@@ -1,7 +1,9 @@
 // The browser test: headless Chromium (Debian's chromium) opens the edge's /demo page, which
 // connects to the WebSocket and subscribes to a title; then a new episode of that title is
 // published to Kafka (kafkajs, as the pipeline's sync would), the page must show it, and a
-// screenshot is taken. Prints one JSON line; exits non-zero on any failure.
+// screenshot is taken. Then recovery: the page's socket is closed, 5 more episodes are published
+// while it is away, and the page, back with `since`, must show each of them exactly once, in
+// order. Prints one JSON line; exits non-zero on any failure.
 //   node browser_live.js EDGE_URL BROKERS NEW_EPISODE_TOPIC TITLE_ID SCREENSHOT_PATH
 const puppeteer = require("puppeteer-core");
 const { Kafka, logLevel } = require("kafkajs");
@@ -36,12 +38,35 @@ async function main() {
     const li = await page.waitForSelector("li.episode", { timeout: 15000 });
     const shownAfter = Date.now() - sent;
     const text = await li.evaluate((el) => el.textContent);
+    const recovered = await recovery(page, producer, topic, title, episode);
     await page.screenshot({ path: screenshot });
-    console.log(JSON.stringify({ shown: text, ms_after_publish: shownAfter, screenshot }));
+    console.log(JSON.stringify({ shown: text, ms_after_publish: shownAfter, recovered, screenshot }));
   } finally {
     await producer.disconnect().catch(() => {});
     await browser.close();
   }
+}
+
+// Closes the page's socket, publishes ordinals 6..10 while it stays away, lets it reconnect, and
+// returns the list the page shows once it says it recovered (and a second later, nothing more).
+async function recovery(page, producer, topic, title, episode) {
+  await page.evaluate(() => { window.anipipeHold = true; window.anipipeSocket.close(); });
+  await page.waitForSelector('body[data-subscribed="0"]', { timeout: 15000 });
+  const messages = [];
+  for (let ordinal = 6; ordinal <= 10; ++ordinal) {
+    const e = { ...episode, event_id: `${title}:browser-ep-${ordinal}`, episode: { id: `browser-ep-${ordinal}`, ordinal, name: null } };
+    messages.push({ key: String(title), value: JSON.stringify(e) });
+  }
+  await producer.send({ topic, messages });
+  await new Promise((r) => setTimeout(r, 1000));  // the edge has them before the page is back
+  await page.evaluate(() => { window.anipipeHold = false; });
+  await page.waitForSelector('body[data-recovered]', { timeout: 15000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const shown = await page.$$eval("li.episode", (els) => els.map((el) => el.textContent));
+  const expected = [6, 7, 8, 9, 10].map((o) => `Тайтл ${title} — серия ${o}`);
+  if (JSON.stringify(shown.slice(1)) !== JSON.stringify(expected))
+    throw new Error(`after the reconnect the page shows ${JSON.stringify(shown)}`);
+  return shown.slice(1);
 }
 
 main().catch((e) => {

@@ -17,20 +17,24 @@ public:
     ws_.handshake("127.0.0.1", target);
   }
   void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
-  /// The next message whose text contains `needle`, or "" after timeout. The read is asynchronous:
-  /// a stream's deadline (expires_after) binds asynchronous operations only, so a blocking read
-  /// would wait forever for a message that never comes.
+  /// The next message, whatever it is, or "" after timeout (or once the connection is closed).
+  /// The deadline holds for asynchronous operations only, so the read is one: a read that timed
+  /// out closes the connection (Beast's rule), so "" ends a client's use.
+  std::string next(std::chrono::milliseconds timeout) {
+    boost::beast::get_lowest_layer(ws_).expires_after(timeout);
+    boost::beast::flat_buffer buffer;
+    boost::beast::error_code ec;
+    ws_.async_read(buffer, [&](boost::beast::error_code e, std::size_t) { ec = e; });
+    ioc_.restart();
+    ioc_.run();
+    return ec ? std::string() : boost::beast::buffers_to_string(buffer.data());
+  }
+  /// The next message whose text contains `needle`, or "" after timeout.
   std::string wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      boost::beast::get_lowest_layer(ws_).expires_after(deadline - std::chrono::steady_clock::now());
-      boost::beast::flat_buffer buffer;
-      boost::beast::error_code ec = boost::asio::error::would_block;
-      ws_.async_read(buffer, [&ec](boost::beast::error_code e, std::size_t) { ec = e; });
-      ioc_.restart();
-      ioc_.run();
-      if (ec) return "";
-      auto text = boost::beast::buffers_to_string(buffer.data());
+      auto text = next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      if (text.empty()) return "";
       if (text.find(needle) != std::string::npos) return text;
     }
     return "";

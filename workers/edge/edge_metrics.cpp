@@ -23,6 +23,12 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                      .Help("Messages queued to WebSocket clients (new episodes, title updates, notifications)").Register(r).Add({})),
       ws_dropped_(prometheus::BuildCounter().Name("anipipe_edge_websocket_dropped_total")
                       .Help("WebSocket clients disconnected for not keeping up (--ws-queue-max)").Register(r).Add({})),
+      ws_recoveries_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recoveries_total")
+                         .Help("Clients back with since that were replayed what they missed, by source (memory, kafka)").Register(r)),
+      ws_recovered_records_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recovered_records_total")
+                                .Help("Pushes replayed to clients back with since, by source (memory, kafka)").Register(r)),
+      ws_recovery_gaps_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recovery_gaps_total")
+                            .Help("recovery_gap answers, by reason (retention, epoch, bound, unavailable)").Register(r)),
       misses_(prometheus::BuildCounter().Name("anipipe_edge_misses_total")
                   .Help("Reads of a title the catalog does not have, by outcome").Register(r)),
       writes_(prometheus::BuildCounter().Name("anipipe_edge_writes_total")
@@ -60,6 +66,11 @@ void EdgeMetrics::request(std::string_view route, std::string_view method, int s
   s->latency->Observe(seconds);
 }
 
+void EdgeMetrics::recovered(std::string_view source, double records) {
+  ws_recoveries_.Add({{"source", std::string(source)}}).Increment();
+  ws_recovered_records_.Add({{"source", std::string(source)}}).Increment(records);
+}
+void EdgeMetrics::recovery_gap(std::string_view reason) { ws_recovery_gaps_.Add({{"reason", std::string(reason)}}).Increment(); }
 void EdgeMetrics::miss(std::string_view outcome) { misses_.Add({{"outcome", std::string(outcome)}}).Increment(); }
 void EdgeMetrics::write(std::string_view outcome) { writes_.Add({{"outcome", std::string(outcome)}}).Increment(); }
 

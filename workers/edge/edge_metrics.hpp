@@ -1,7 +1,7 @@
 #pragma once
 // What the edge counts (GET /metrics, Prometheus text): per route, method and status class the
 // requests and their latency (the seeds' SLA: p95 < 500 ms, errors < 0.1 %), WebSocket
-// connections, pushes and drops, refused connections, unknown-id misses by outcome, and its
+// connections, pushes and drops, recoveries (replayed records by source, gaps by reason), refused connections, unknown-id misses by outcome, and its
 // producer's writes by outcome and the records in flight. Routes are the templates
 // ("/api/anilibria/v2/titles/{id}"), never raw paths, so a scan of made-up URLs adds no series.
 #include <prometheus/counter.h>
@@ -27,6 +27,10 @@ public:
   void websocket_closed() { ws_connections_.Decrement(); }
   void pushed(double n) { ws_pushes_.Increment(n); }
   void dropped_slow_client() { ws_dropped_.Increment(); }
+  /// A client back with `since` was replayed what it missed (source: memory, kafka).
+  void recovered(std::string_view source, double records);
+  /// reason: retention, epoch, bound, unavailable (recovery_gap).
+  void recovery_gap(std::string_view reason);
   /// outcome: hit_negative (a recent not-found answered at once), refused (over the miss budget),
   /// coalesced (joined another request's sync), synced, not_found, unavailable.
   void miss(std::string_view outcome);
@@ -45,6 +49,9 @@ private:
   prometheus::Counter& ws_opened_;
   prometheus::Counter& ws_pushes_;
   prometheus::Counter& ws_dropped_;
+  prometheus::Family<prometheus::Counter>& ws_recoveries_;
+  prometheus::Family<prometheus::Counter>& ws_recovered_records_;
+  prometheus::Family<prometheus::Counter>& ws_recovery_gaps_;
   prometheus::Family<prometheus::Counter>& misses_;
   prometheus::Family<prometheus::Counter>& writes_;
   prometheus::Gauge& writes_in_flight_;

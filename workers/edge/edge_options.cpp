@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "demo_page.hpp"
 
@@ -14,13 +15,13 @@ namespace {
 struct Raw {
   std::string listen = "127.0.0.1:8080", cors;
   std::int64_t miss_wait_ms, request_timeout_ms, service_token_max_lifetime_s, write_ack_timeout_ms, write_timeout_ms,
-      miss_negative_ttl_ms, auth_positive_ttl_s, auth_negative_ttl_s, auth_timeout_ms;
+      miss_negative_ttl_ms, auth_positive_ttl_s, auth_negative_ttl_s, auth_timeout_ms, ws_history_max_age_s;
   explicit Raw(const EdgeOptions& o)
       : miss_wait_ms(o.api.miss_wait.count()), request_timeout_ms(o.server.request_timeout.count()),
         service_token_max_lifetime_s(o.api.service_token_max_lifetime.count()), write_ack_timeout_ms(o.api.produce_timeout.count()),
         write_timeout_ms(o.server.write_timeout.count()), miss_negative_ttl_ms(o.api.misses.negative_ttl.count()),
         auth_positive_ttl_s(o.api.users.positive_ttl.count()), auth_negative_ttl_s(o.api.users.negative_ttl.count()),
-        auth_timeout_ms(o.api.users.timeout.count()) {}
+        auth_timeout_ms(o.api.users.timeout.count()), ws_history_max_age_s(o.server.ws_history_max_age.count()) {}
 };
 
 /// User tokens checked by the site's back end (seed 001's POST /internal/auth/validate) instead of a
@@ -79,6 +80,31 @@ void add_server_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
       ->envname("ANIPIPE_EDGE_WRITE_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(100, 600'000));
 }
 
+/// What a WebSocket client back with `since` can be given (docs/websocket.md).
+void add_recovery_options(CLI::App& app, ServerSettings& server, Raw& raw) {
+  app.add_option("--ws-history-records", server.ws_history_records,
+                 "Recent pushes kept in memory per partition of anilibria.new_episode and of anilibria.notifications, for clients back "
+                 "with since (older ones are read from Kafka)")
+      ->envname("ANIPIPE_EDGE_WS_HISTORY_RECORDS")->capture_default_str()->check(CLI::Range(0, 10'000'000));
+  app.add_option("--ws-history-max-age-s", raw.ws_history_max_age_s, "How long a push stays in that history")
+      ->envname("ANIPIPE_EDGE_WS_HISTORY_MAX_AGE_S")->capture_default_str()->check(CLI::Range(1, 31'536'000));
+  app.add_option("--ws-recovery-max-records", server.ws_recovery_max_records,
+                 "A client more than this many offsets behind on its partition gets recovery_gap instead of a replay")
+      ->envname("ANIPIPE_EDGE_WS_RECOVERY_MAX_RECORDS")->capture_default_str()->check(CLI::Range(0, 100'000'000));
+  app.add_option("--ws-recovery-pending", server.ws_recovery_pending,
+                 "Replays from Kafka queued at once (each opens a consumer); beyond it a client gets recovery_gap (unavailable)")
+      ->envname("ANIPIPE_EDGE_WS_RECOVERY_PENDING")->capture_default_str()->check(CLI::Range(1, 100'000));
+  app.add_option("--ws-partitioner", server.ws_partitioner,
+                 "How the producers of the live topics map a key to a partition: murmur2 (anipipe's producers, Java, kafkajs) or "
+                 "consistent (librdkafka's default); names the partition in the position of a stream with no push yet")
+      ->envname("ANIPIPE_EDGE_WS_PARTITIONER")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, kafka::Partitioner>{{"consistent", kafka::Partitioner::consistent},
+                                                                                    {"murmur2", kafka::Partitioner::murmur2}})
+                     .description("in {consistent, murmur2}"))
+      ->type_name("TEXT")
+      ->default_str("murmur2");
+}
+
 /// Miss budgets, WebSocket limits, the topics.
 void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   auto& [options, server, api, titles_topic, new_episode_topic, notifications_topic, results_topic] = o;
@@ -104,6 +130,7 @@ void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   app.add_option("--ws-max-subscriptions-anonymous", server.ws_max_subscriptions_anonymous,
                  "Titles one anonymous WebSocket connection may subscribe to")
       ->envname("ANIPIPE_EDGE_WS_MAX_SUBSCRIPTIONS_ANONYMOUS")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  add_recovery_options(app, server, raw);
   app.add_option("--titles-topic", titles_topic)->envname("ANIPIPE_EDGE_TITLES_TOPIC")->capture_default_str();
   app.add_option("--new-episode-topic", new_episode_topic)->envname("ANIPIPE_EDGE_NEW_EPISODE_TOPIC")->capture_default_str();
   app.add_option("--notifications-topic", notifications_topic)->envname("ANIPIPE_EDGE_NOTIFICATIONS_TOPIC")->capture_default_str();
@@ -134,6 +161,7 @@ void finish(EdgeOptions& o, const Raw& raw) {
   server.port = static_cast<unsigned short>(port);
   server.request_timeout = std::chrono::milliseconds(raw.request_timeout_ms);
   server.write_timeout = std::chrono::milliseconds(raw.write_timeout_ms);
+  server.ws_history_max_age = std::chrono::seconds(raw.ws_history_max_age_s);
   api.produce_timeout = std::chrono::milliseconds(raw.write_ack_timeout_ms);
   api.misses.negative_ttl = std::chrono::milliseconds(raw.miss_negative_ttl_ms);
   api.service_token_max_lifetime = std::chrono::seconds(raw.service_token_max_lifetime_s);

@@ -2,13 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <thread>
 
 #include "catalog/title_document.hpp"
 #include "event_writer.hpp"
 #include "feed_thread.hpp"
-#include "json/json_writer.hpp"
+#include "kafka_recovery.hpp"
 #include "live_hub.hpp"
+#include "push_messages.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
 #include "util/clock.hpp"
@@ -21,17 +23,13 @@ std::optional<std::int64_t> title_id_of(std::optional<std::string_view> key) {
   return key ? catalog::parse_title_id(*key) : std::nullopt;
 }
 
-std::shared_ptr<const std::string> push_message(std::string_view type, std::optional<std::int64_t> title_id,
-                                                std::optional<std::string_view> data) {
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().field("type", type);
-  if (title_id) w.field("title_id", *title_id);
-  w.key("data");
-  if (data) w.raw(*data);
-  else w.null();
-  w.end_object();
-  return std::make_shared<const std::string>(std::move(out));
+/// What the live topics' feeds tell the hub besides their records: the log's epoch, where they start.
+FeedThread::Hooks stream_hooks(LiveHub& hub, Stream stream, const std::string& topic, std::atomic<std::uint32_t>& epoch) {
+  return {[&hub, stream, topic, &epoch](const kafka::TopicFollower& f) {
+            epoch = epoch_of(f.cluster_id(std::chrono::seconds(2)), topic);
+            hub.follow(stream, epoch, static_cast<std::int32_t>(f.positions().size()));
+          },
+          [&hub, stream](const kafka::TopicFollower& f) { hub.caught_up(stream, f.positions()); }};
 }
 
 }  // namespace
@@ -44,31 +42,35 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
   kafka::Settings feeds = options.kafka;
   feeds.overrides.emplace("fetch.wait.max.ms", "10");
   TitleCatalog catalog;
-  LiveHub hub;
+  LiveHub hub({server.ws_history_records, server.ws_history_max_age, server.ws_recovery_max_records, server.ws_partitioner});
+  std::atomic<std::uint32_t> episodes_epoch{0}, notifications_epoch{0};
   FeedThread titles(feeds, titles_topic, kafka::TopicFollower::From::beginning, [&](const kafka::Message& m) {
     const auto id = title_id_of(m.key());
     if (!id) throw std::invalid_argument("a titles record without a title id key");
     catalog.apply(*id, m.value());
-    hub.publish_title(*id, push_message("title_update", id, m.value()));
+    hub.publish_title(*id, push_message("title_update", id, std::nullopt, m.value()));  // state, not history: no position
   });
   FeedThread episodes(feeds, new_episode_topic, kafka::TopicFollower::From::end, [&](const kafka::Message& m) {
-    const auto id = title_id_of(m.key());
-    if (!id || !m.value()) return;
-    const auto sent = hub.publish_title(*id, push_message("new_episode", id, m.value()));
+    const auto push = new_episode_push(m, episodes_epoch);
+    if (!push) return;
+    const auto id = push->title_id;
+    const auto sent = hub.publish_title(*id, push->message, m.partition(), m.offset());
     if (sent > 0) ctx.metrics.observe_freshness("websocket", m.header(kafka::header_names::observed_at).value_or(""));
     spdlog::debug("new_episode of title {} pushed to {} connection(s), {} ms after it was produced", *id, sent,
                   util::now_unix_ms() - m.timestamp_ms());
-  });
+  }, stream_hooks(hub, Stream::titles, new_episode_topic, episodes_epoch));
   FeedThread notifications(feeds, notifications_topic, kafka::TopicFollower::From::end, [&](const kafka::Message& m) {
-    if (m.key() && m.value()) hub.publish_user(std::string(*m.key()), push_message("notification", std::nullopt, m.value()));
-  });
+    if (auto push = notification_push(m, notifications_epoch)) hub.publish_user(push->key, push->message, m.partition(), m.offset());
+  }, stream_hooks(hub, Stream::notifications, notifications_topic, notifications_epoch));
+  // A client behind the in-memory history is replayed from the log, with the feeds' own settings.
+  KafkaRecovery recovery(feeds, {new_episode_topic, new_episode_push}, {notifications_topic, notification_push}, server.ws_recovery_pending);
+  hub.set_recovery(&recovery);
   SyncReplies replies(feeds, results_topic);
   EventWriter writer(options.kafka, ctx.schemas, "edge", api.produce_timeout);
-  // Ready once the catalog is loaded and the live feeds stand at their ends: a push produced after
-  // /ready says yes reaches the subscribers, not only one produced after some later moment.
+  // Ready once the catalog is loaded and the live feeds stand somewhere: a push (and its position)
+  // can only be promised from there on.
   const auto feeds_ready = [&] { return titles.ready() && episodes.ready() && notifications.ready(); };
-  Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), feeds_ready,
-                          [&] { return titles.lag(); }});
+  Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), feeds_ready, [&] { return titles.lag(); }});
   hub.set_metrics(handler.metrics());
   writer.set_metrics(handler.metrics());
   HttpServer http(server, handler, hub);
@@ -85,6 +87,7 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
   }
   spdlog::info("stopping");
   http.stop();
+  recovery.stop();
   return 0;
 }
 

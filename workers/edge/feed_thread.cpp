@@ -7,8 +7,8 @@ namespace anipipe::edge {
 using namespace std::chrono_literals;
 
 FeedThread::FeedThread(kafka::Settings settings, std::string topic, kafka::TopicFollower::From from,
-                       std::function<void(const kafka::Message&)> on_record)
-    : settings_(std::move(settings)), topic_(std::move(topic)), from_(from), on_record_(std::move(on_record)) {
+                       std::function<void(const kafka::Message&)> on_record, Hooks hooks)
+    : settings_(std::move(settings)), topic_(std::move(topic)), from_(from), on_record_(std::move(on_record)), hooks_(std::move(hooks)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -40,7 +40,9 @@ void FeedThread::run() {
           spdlog::warn("{}[{}]@{} skipped: {}", m.topic(), m.partition(), m.offset(), e.what());
         }
       }, from_, 2s);
+      if (hooks_.on_follow) hooks_.on_follow(*follower_);
     } catch (const std::exception& e) {
+      follower_.reset();
       spdlog::warn("{}: cannot follow it yet ({}); trying again", topic_, e.what());
       std::this_thread::sleep_for(500ms);
     }
@@ -50,6 +52,7 @@ void FeedThread::run() {
     try {
       const auto n = follower_->catch_up(30s);
       spdlog::info("{}: caught up ({} records)", topic_, n);
+      if (hooks_.on_caught_up) hooks_.on_caught_up(*follower_);
       ready_ = true;
     } catch (const std::exception& e) {
       spdlog::warn("{}: catching up failed ({}); trying again", topic_, e.what());

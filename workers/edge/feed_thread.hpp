@@ -16,9 +16,14 @@ namespace anipipe::edge {
 
 class FeedThread {
 public:
+  /// On the feed's thread too: once the topic is followed (before any record; an exception means
+  /// the broker is not there yet: tried again), and once the first catch-up is done.
+  struct Hooks {
+    std::function<void(const kafka::TopicFollower&)> on_follow, on_caught_up;
+  };
   /// on_record runs on the feed's thread; an exception from it is logged and the record skipped.
   FeedThread(kafka::Settings settings, std::string topic, kafka::TopicFollower::From from,
-             std::function<void(const kafka::Message&)> on_record);
+             std::function<void(const kafka::Message&)> on_record, Hooks hooks = {});
   ~FeedThread();
   FeedThread(const FeedThread&) = delete;
   FeedThread& operator=(const FeedThread&) = delete;
@@ -38,6 +43,7 @@ private:
   std::string topic_;
   kafka::TopicFollower::From from_;
   std::function<void(const kafka::Message&)> on_record_;
+  Hooks hooks_;
   std::unique_ptr<kafka::TopicFollower> follower_;
   std::atomic<bool> ready_{false}, stop_{false};
   std::atomic<std::uint64_t> applied_{0}, rejected_{0};

@@ -9,11 +9,14 @@
 // closes: its body cannot be told from a next request), and per WebSocket connection a bounded
 // send queue (a client that cannot keep up is disconnected) and ping/pong keep-alive.
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "http_api.hpp"
+#include "kafka/partition_range.hpp"
 #include "live_hub.hpp"
 
 namespace anipipe::edge {
@@ -33,6 +36,11 @@ struct ServerSettings {
   std::size_t ws_queue_max = 256;       // messages waiting for a slow WebSocket client
   std::size_t ws_max_subscriptions = 1'000;           // an authenticated connection
   std::size_t ws_max_subscriptions_anonymous = 100;   // a connection without a user token
+  std::size_t ws_history_records = 1'000;   // recent pushes kept per partition of a live topic, for `since`
+  std::chrono::seconds ws_history_max_age{3'600};
+  std::int64_t ws_recovery_max_records = 10'000;  // a client further behind gets recovery_gap
+  std::size_t ws_recovery_pending = 256;          // replays from Kafka queued at once (beyond: recovery_gap)
+  kafka::Partitioner ws_partitioner = kafka::Partitioner::murmur2;  // the producers', for positions of streams with no push yet
   std::chrono::seconds ws_idle_timeout{30};  // pings after half of it; closed without a pong
   std::string ws_path = "/api/anilibria/v2/ws";
 };
