@@ -27,9 +27,9 @@ RangeRead read_range(const Settings& settings, const std::string& topic, std::in
                      std::int64_t to, const std::function<void(const Message&)>& on_record,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-/// How producers map a key to a partition: librdkafka's default (consistent_random: CRC32, what
-/// anipipe's producers use, common/kafka/producer sets no partitioner), or Java's murmur2 (the Java
-/// client, kafkajs, librdkafka's murmur2_random).
+/// How producers map a key to a partition: Java's murmur2 (the Java client, kafkajs, librdkafka's
+/// murmur2_random: what anipipe's producers use, common/kafka/producer.cpp), or librdkafka's own
+/// default (consistent_random: CRC32), for topics other producers fill.
 enum class Partitioner { consistent, murmur2 };
 
 /// The partition a non-empty key goes to under that partitioner; -1 if there are no partitions.

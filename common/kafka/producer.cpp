@@ -83,6 +83,10 @@ Producer::Producer(const Settings& settings, const Options& options) : impl_(std
       {"socket.nagle.disable", "true"},
       {"linger.ms", "5"},
       {"compression.type", "lz4"},
+      // Java's partitioner (as kafkajs and every Java client): a key the site's Node.js back end
+      // produces (a sync request) lands in the partition where the workers put that title's other
+      // records, which co-partitioned topics rely on. librdkafka's own default hashes with CRC32.
+      {"partitioner", "murmur2_random"},
       // Outage of the broker: keep retrying rather than failing records after 5 minutes.
       {"message.timeout.ms", "0"},
   };

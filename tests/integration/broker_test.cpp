@@ -7,6 +7,7 @@
 
 #include "kafka/admin.hpp"
 #include "kafka/consumer.hpp"
+#include "kafka/partition_range.hpp"
 #include "kafka/producer.hpp"
 #include "kafka_helpers.hpp"
 #include "process.hpp"
@@ -170,4 +171,20 @@ TEST_CASE("a compacted topic keeps the latest value per key and drops tombstoned
   CHECK_MESSAGE(compacted, "records of compacted keys still present: " << count);
   for (int k = 0; k < 9; ++k) CHECK(latest["title-" + std::to_string(k)] == std::optional<std::string>("v2"));
   if (latest.count("title-9")) CHECK_FALSE(latest["title-9"].has_value());
+}
+
+TEST_CASE("anipipe's producers put a key in the partition Java's murmur2 gives it, as the site's kafkajs back end does") {
+  // sync's topics are co-partitioned by title id: a sync request the Node.js back end publishes
+  // (kafkajs: Java's murmur2) must land where the workers' events and catalog records of its title do.
+  const auto topic = unique_name("partitioner");
+  create_topic(topic, 12);
+  std::vector<Produced> records;
+  for (int id = 1; id <= 200; ++id) records.push_back({std::to_string(id), "{}"});
+  produce_all(topic, records);
+  const auto got = consume(topic, records.size(), std::chrono::seconds(30));
+  REQUIRE(got.size() == records.size());
+  int elsewhere = 0;
+  for (const auto& r : got)
+    elsewhere += r.partition != anipipe::kafka::partition_for_key(*r.key, 12, anipipe::kafka::Partitioner::murmur2);
+  CHECK(elsewhere == 0);
 }
