@@ -11,7 +11,9 @@
 
 #include "catalog/title_model.hpp"
 
-namespace simdjson::dom { class element; }
+namespace simdjson::dom {
+class element;
+}
 
 namespace anipipe::catalog {
 

@@ -12,11 +12,16 @@ const anipipe::json::SchemaRegistry& schemas() {
 }
 std::string doc(const std::string& episodes, const std::string& description = "d") {
   return R"({"id":9873,"alias":"a","names":{"ru":"А","en":null,"alternative":null},"type":"TV","year":2025,"season":"winter",)"
-         R"("status":"ongoing","genres":["Драма"],"description":")" + description + R"(","poster":null,"episodes_total":null,)"
-         R"("episodes":[)" + episodes + R"(],"fresh_at":null,"updated_at":null,"source":"v1"})";
+         R"("status":"ongoing","genres":["Драма"],"description":")" +
+         description +
+         R"(","poster":null,"episodes_total":null,)"
+         R"("episodes":[)" +
+         episodes + R"(],"fresh_at":null,"updated_at":null,"source":"v1"})";
 }
-const std::string ep1 = R"({"id":"e1","ordinal":1,"name":null,"duration":null,"hls":{"480":null,"720":null,"1080":null},"updated_at":null})";
-const std::string ep2 = R"({"id":"e2","ordinal":2,"name":"Two","duration":1400,"hls":{"480":"u","720":null,"1080":null},"updated_at":null})";
+const std::string ep1 =
+    R"({"id":"e1","ordinal":1,"name":null,"duration":null,"hls":{"480":null,"720":null,"1080":null},"updated_at":null})";
+const std::string ep2 =
+    R"({"id":"e2","ordinal":2,"name":"Two","duration":1400,"hls":{"480":"u","720":null,"1080":null},"updated_at":null})";
 }  // namespace
 
 TEST_CASE("every schema example round-trips through the model to valid, canonical JSON") {

@@ -47,7 +47,8 @@ inline std::optional<double> opt_number(simdjson::dom::element obj, const char* 
 /// Episodes by ordinal, then id: the canonical order.
 template <class Episodes>
 void sort_episodes(Episodes& eps) {
-  std::sort(eps.begin(), eps.end(), [](const auto& a, const auto& b) { return a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.id < b.id; });
+  std::sort(eps.begin(), eps.end(),
+            [](const auto& a, const auto& b) { return a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.id < b.id; });
 }
 
 /// Sets every field of t from root (strings as views into root's parser; an owning type copies

@@ -31,14 +31,18 @@ void add_kafka_options(CLI::App& app, kafka::Settings& settings) {
 void add_process_options(CLI::App& app, WorkerOptions& o) {
   add_kafka_options(app, o.kafka);
   app.add_option("--metrics-addr", o.metrics_addr, "Address for Prometheus /metrics (port 0 = any free port, 'off' = none)")
-      ->envname("ANIPIPE_METRICS_ADDR")->capture_default_str();
+      ->envname("ANIPIPE_METRICS_ADDR")
+      ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|critical|off")
-      ->envname("ANIPIPE_LOG_LEVEL")->capture_default_str();
+      ->envname("ANIPIPE_LOG_LEVEL")
+      ->capture_default_str();
   app.add_option("--schema-dir", o.schema_dirs, "JSON Schema directories, ':'-separated (default: the repo's schemas/)")
       ->envname("ANIPIPE_SCHEMA_DIR");
   app.add_option("--dlq-topic", o.dlq_topic, "Dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
   app.add_option("--shutdown-timeout", o.shutdown_timeout_s, "Seconds allowed for a graceful shutdown before exiting hard")
-      ->envname("ANIPIPE_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(1, 3600));
+      ->envname("ANIPIPE_SHUTDOWN_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
 }
 
 void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& default_group) {
@@ -46,29 +50,40 @@ void add_worker_options(CLI::App& app, WorkerOptions& o, const std::string& defa
   add_process_options(app, o);
   app.add_option("--group", o.group, "Consumer group id")->envname("ANIPIPE_GROUP")->capture_default_str();
   app.add_option("--max-attempts", o.max_attempts, "Attempts for a record whose handler throws, before it is dead-lettered")
-      ->envname("ANIPIPE_MAX_ATTEMPTS")->capture_default_str()->check(CLI::Range(1, 1000));
+      ->envname("ANIPIPE_MAX_ATTEMPTS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_option("--retry-backoff-ms", o.retry_backoff_ms, "First retry delay of a paused partition")
-      ->envname("ANIPIPE_RETRY_BACKOFF_MS")->capture_default_str()->check(CLI::Range(1, 600000));
+      ->envname("ANIPIPE_RETRY_BACKOFF_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
   app.add_option("--retry-backoff-max-ms", o.retry_backoff_max_ms, "Largest retry delay of a paused partition")
-      ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")->capture_default_str()->check(CLI::Range(1, 3600000));
+      ->envname("ANIPIPE_RETRY_BACKOFF_MAX_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000));
   o.instance_dir = runtime::default_instance_dir();
   app.add_option("--instance-id", o.instance_id,
                  "This instance's stable id (static membership; sync's transactional id). Unique per running instance of the "
                  "group; empty: lease the lowest free slot in --instance-dir, id <host>-<slot>")
       ->envname("ANIPIPE_INSTANCE_ID");
   app.add_option("--instance-dir", o.instance_dir, "Folder where instances on this host lease their slots (a lock file each)")
-      ->envname("ANIPIPE_INSTANCE_DIR")->capture_default_str();
+      ->envname("ANIPIPE_INSTANCE_DIR")
+      ->capture_default_str();
   app.add_option("--static-membership", o.static_membership,
                  "Join as a static member (group.instance.id = the instance id): a restarted instance takes its partitions "
                  "back at once instead of after the session timeout")
-      ->envname("ANIPIPE_STATIC_MEMBERSHIP")->capture_default_str();
+      ->envname("ANIPIPE_STATIC_MEMBERSHIP")
+      ->capture_default_str();
 }
 
 namespace {
 void add_millis_option(CLI::App& app, const std::string& name, std::chrono::milliseconds& target, const std::string& help,
                        const std::string& env) {
-  app.add_option_function<std::int64_t>(name, [&target](std::int64_t ms) { target = std::chrono::milliseconds(ms); }, help)
-      ->envname(env)->default_str(std::to_string(target.count()))->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
+  app.add_option_function<std::int64_t>(
+         name, [&target](std::int64_t ms) { target = std::chrono::milliseconds(ms); }, help)
+      ->envname(env)
+      ->default_str(std::to_string(target.count()))
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}));
 }
 }  // namespace
 
@@ -76,9 +91,13 @@ void add_http_options(CLI::App& app, http::ClientOptions& http) {
   add_millis_option(app, "--http-connect-timeout-ms", http.connect_timeout, "HTTP connect timeout", "ANIPIPE_HTTP_CONNECT_TIMEOUT_MS");
   add_millis_option(app, "--http-timeout-ms", http.request_timeout, "HTTP request timeout (send to last byte)", "ANIPIPE_HTTP_TIMEOUT_MS");
   app.add_option("--http-retries", http.max_retries, "Retries on transport errors, 5xx and 429 (Retry-After honoured)")
-      ->envname("ANIPIPE_HTTP_RETRIES")->capture_default_str()->check(CLI::Range(0, 20));
+      ->envname("ANIPIPE_HTTP_RETRIES")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20));
   app.add_option("--breaker-failures", http.breaker_failures, "Consecutive failures that open the circuit breaker")
-      ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")->capture_default_str()->check(CLI::Range(1, 1000));
+      ->envname("ANIPIPE_HTTP_BREAKER_FAILURES")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   add_millis_option(app, "--breaker-open-ms", http.breaker_open_for, "How long an open breaker refuses calls before one trial",
                     "ANIPIPE_HTTP_BREAKER_OPEN_MS");
 }
@@ -102,8 +121,7 @@ void finalize_kafka_settings(kafka::Settings& settings, const std::vector<std::s
   }
   for (const auto& pair : kafka_pairs) {
     auto eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw CLI::ValidationError("--kafka", "expected KEY=VALUE, got '" + pair + "'");
+    if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--kafka", "expected KEY=VALUE, got '" + pair + "'");
     settings.overrides[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
 }

@@ -17,8 +17,8 @@ TEST_CASE("opens after five consecutive failures, half-opens after the wait, clo
   CHECK(b.state(t) == CircuitBreaker::State::open);
   CHECK_FALSE(b.allow(t + 29s));
   CHECK(b.retry_in(t + 20s) == 10s);
-  CHECK(b.allow(t + 30s));            // the one trial
-  CHECK_FALSE(b.allow(t + 30s));      // no second one while it runs
+  CHECK(b.allow(t + 30s));        // the one trial
+  CHECK_FALSE(b.allow(t + 30s));  // no second one while it runs
   b.on_success();
   CHECK(b.state(t + 30s) == CircuitBreaker::State::closed);
   CHECK(b.allow(t + 30s));

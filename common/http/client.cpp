@@ -1,5 +1,11 @@
 #include "http/client.hpp"
 
+#include <openssl/ssl.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,12 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-#include <spdlog/spdlog.h>
 
 #include <ctime>
 #include <thread>
@@ -30,8 +30,10 @@ Url Url::parse(std::string_view url) {
   Url u;
   std::string_view rest;
   if (url.starts_with("http://")) rest = url.substr(7);
-  else if (url.starts_with("https://")) { rest = url.substr(8); u.tls = true; }
-  else throw std::invalid_argument("URL must start with http:// or https://: " + std::string(url));
+  else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    u.tls = true;
+  } else throw std::invalid_argument("URL must start with http:// or https://: " + std::string(url));
   const auto slash = rest.find('/');
   std::string_view hostport = rest.substr(0, slash);
   u.path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
@@ -137,22 +139,28 @@ Client::Client(const std::string& base_url, ClientOptions options, prometheus::R
   impl_->tls_ctx.set_verify_mode(asio::ssl::verify_peer);
   impl_->name = std::move(name);
   if (metrics) {
-    impl_->requests = &prometheus::BuildCounter().Name("anipipe_http_requests_total")
-                           .Help("HTTP attempts by client and outcome (2xx, 4xx, 5xx, 429, transport, circuit_open)").Register(*metrics);
+    impl_->requests = &prometheus::BuildCounter()
+                           .Name("anipipe_http_requests_total")
+                           .Help("HTTP attempts by client and outcome (2xx, 4xx, 5xx, 429, transport, circuit_open)")
+                           .Register(*metrics);
     impl_->retries = &prometheus::BuildCounter().Name("anipipe_http_retries_total").Help("HTTP retries by client").Register(*metrics);
-    impl_->latency = &prometheus::BuildHistogram().Name("anipipe_http_request_seconds").Help("HTTP attempt latency")
+    impl_->latency = &prometheus::BuildHistogram()
+                          .Name("anipipe_http_request_seconds")
+                          .Help("HTTP attempt latency")
                           .Register(*metrics)
-                          .Add({{"client", impl_->name}}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
-    impl_->breaker_open = &prometheus::BuildGauge().Name("anipipe_http_circuit_open").Help("1 while the client's circuit breaker is open")
-                               .Register(*metrics).Add({{"client", impl_->name}});
+                          .Add({{"client", impl_->name}},
+                               prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+    impl_->breaker_open = &prometheus::BuildGauge()
+                               .Name("anipipe_http_circuit_open")
+                               .Help("1 while the client's circuit breaker is open")
+                               .Register(*metrics)
+                               .Add({{"client", impl_->name}});
   }
 }
 
 Client::~Client() = default;
 
-Response Client::get(std::string_view target, const std::atomic<bool>* stop) {
-  return perform(false, target, {}, {}, {}, stop);
-}
+Response Client::get(std::string_view target, const std::atomic<bool>* stop) { return perform(false, target, {}, {}, {}, stop); }
 
 Response Client::post(std::string_view target, std::string_view body, std::string_view content_type,
                       const std::map<std::string, std::string>& headers, const std::atomic<bool>* stop) {
@@ -248,12 +256,11 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
     auto delay = backoff.delay(attempt);
     if (retry_after) delay = std::min(std::max(delay, *retry_after), options_.backoff_max * 6);
     if (impl_->retries) impl_->retries->Add({{"client", impl_->name}}).Increment();
-    spdlog::warn("{} {}{}: {}; retry {} in {} ms", post ? "POST" : "GET", base_.host, full_target, last_error, attempt,
-                 delay.count());
+    spdlog::warn("{} {}{}: {}; retry {} in {} ms", post ? "POST" : "GET", base_.host, full_target, last_error, attempt, delay.count());
     const auto until = std::chrono::steady_clock::now() + delay;
     while (std::chrono::steady_clock::now() < until && !(stop && stop->load()))
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - std::chrono::steady_clock::now(),
-                                                                              std::chrono::milliseconds(50)));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
   }
   if (impl_->breaker_open && breaker_->state() != CircuitBreaker::State::closed) impl_->breaker_open->Set(1);
   throw HttpError(last_kind, last_status, (post ? "POST " : "GET ") + base_.host + full_target + " failed: " + last_error);

@@ -11,15 +11,17 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "http/circuit_breaker.hpp"
 
-namespace prometheus { class Registry; }
+namespace prometheus {
+class Registry;
+}
 
 namespace anipipe::http {
 
@@ -67,8 +69,7 @@ public:
 class Client {
 public:
   /// name labels the metrics ("upstream", "webhook", ...); metrics may be null.
-  Client(const std::string& base_url, ClientOptions options = {}, prometheus::Registry* metrics = nullptr,
-         std::string name = "upstream");
+  Client(const std::string& base_url, ClientOptions options = {}, prometheus::Registry* metrics = nullptr, std::string name = "upstream");
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -95,6 +96,6 @@ private:
 
 /// Parses a Retry-After value (delta seconds or an IMF-fixdate); nullopt if unusable.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                          std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+                                                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 }  // namespace anipipe::http

@@ -9,8 +9,8 @@ struct ClientPool::Slot {
       : client(base_url, o, metrics, name) {}
 };
 
-ClientPool::ClientPool(const std::string& base_url, ClientOptions options, std::size_t concurrency,
-                       prometheus::Registry* metrics, const std::string& name)
+ClientPool::ClientPool(const std::string& base_url, ClientOptions options, std::size_t concurrency, prometheus::Registry* metrics,
+                       const std::string& name)
     : breaker_(std::make_shared<CircuitBreaker>(options.breaker_failures, options.breaker_open_for)) {
   options.shared_breaker = breaker_;
   if (concurrency == 0) concurrency = 1;

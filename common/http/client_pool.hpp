@@ -16,7 +16,9 @@
 
 #include "http/client.hpp"
 
-namespace prometheus { class Registry; }
+namespace prometheus {
+class Registry;
+}
 
 namespace anipipe::http {
 

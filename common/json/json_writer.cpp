@@ -43,10 +43,16 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   if (c < 0x80) return 1;
   std::size_t len;
   std::uint32_t cp;
-  if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-  else return 0;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else return 0;
   if (i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k) {
     const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -54,8 +60,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     cp = (cp << 6) | (cc & 0x3F);
   }
   // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
-      cp > 0x10FFFF)
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
     return 0;
   return len;
 }
@@ -142,10 +147,22 @@ void Writer::close(char c) {
   if (observer_) observer_->end();
 }
 
-Writer& Writer::begin_object() { open('{'); return *this; }
-Writer& Writer::end_object() { close('}'); return *this; }
-Writer& Writer::begin_array() { open('['); return *this; }
-Writer& Writer::end_array() { close(']'); return *this; }
+Writer& Writer::begin_object() {
+  open('{');
+  return *this;
+}
+Writer& Writer::end_object() {
+  close('}');
+  return *this;
+}
+Writer& Writer::begin_array() {
+  open('[');
+  return *this;
+}
+Writer& Writer::end_array() {
+  close(']');
+  return *this;
+}
 
 void Writer::literal_key(std::string_view k) {
   assert(first_to_escape(k) == k.size() && "a literal key that needs escaping: use key(std::string_view)");
@@ -201,7 +218,8 @@ Writer& Writer::raw(std::string_view json) {
   return *this;
 }
 
-template <class Integer> Writer& Writer::integer(Integer n) {
+template <class Integer>
+Writer& Writer::integer(Integer n) {
   separate();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, n);

@@ -58,12 +58,24 @@ public:
   /// Inserts already-serialized JSON verbatim (the caller vouches for its validity).
   Writer& raw(std::string_view json);
 
-  template <class T> Writer& value(const std::optional<T>& v) { return v ? value(*v) : null(); }
-  template <class T> Writer& field(std::string_view k, const T& v) { key(k); return value(v); }
-  template <std::size_t N, class T> Writer& field(const char (&k)[N], const T& v) { key(k); return value(v); }
+  template <class T>
+  Writer& value(const std::optional<T>& v) {
+    return v ? value(*v) : null();
+  }
+  template <class T>
+  Writer& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
+  template <std::size_t N, class T>
+  Writer& field(const char (&k)[N], const T& v) {
+    key(k);
+    return value(v);
+  }
 
 private:
-  template <class Integer> Writer& integer(Integer n);
+  template <class Integer>
+  Writer& integer(Integer n);
   void separate() {
     if (after_key_) {
       after_key_ = false;

@@ -11,8 +11,17 @@ using anipipe::json::Writer;
 TEST_CASE("writer produces balanced compact JSON with commas tracked") {
   std::string out;
   Writer w(out);
-  w.begin_object().field("a", 1).field("b", "x").key("c").begin_array().value(true).null().value(2.5).end_array()
-      .field("d", std::optional<std::string>{}).end_object();
+  w.begin_object()
+      .field("a", 1)
+      .field("b", "x")
+      .key("c")
+      .begin_array()
+      .value(true)
+      .null()
+      .value(2.5)
+      .end_array()
+      .field("d", std::optional<std::string>{})
+      .end_object();
   CHECK(out == R"({"a":1,"b":"x","c":[true,null,2.5],"d":null})");
 }
 
@@ -85,8 +94,12 @@ TEST_CASE("every byte that needs escaping is escaped wherever it sits in the 8-b
 
 TEST_CASE("integers keep full 64-bit range - non-finite doubles become null") {
   std::string out;
-  Writer(out).begin_array().value(std::int64_t{-9223372036854775807LL - 1}).value(std::uint64_t{18446744073709551615ULL})
-      .value(std::numeric_limits<double>::infinity()).end_array();
+  Writer(out)
+      .begin_array()
+      .value(std::int64_t{-9223372036854775807LL - 1})
+      .value(std::uint64_t{18446744073709551615ULL})
+      .value(std::numeric_limits<double>::infinity())
+      .end_array();
   CHECK(out == "[-9223372036854775808,18446744073709551615,null]");
 }
 
@@ -108,9 +121,9 @@ TEST_CASE("utf-8 validation") {
   CHECK(anipipe::json::is_valid_utf8("plain"));
   CHECK(anipipe::json::is_valid_utf8("\xd0\x90\xe2\x82\xac\xf0\x9f\x98\x80"));
   CHECK_FALSE(anipipe::json::is_valid_utf8("\xff"));
-  CHECK_FALSE(anipipe::json::is_valid_utf8("\xd0"));            // truncated
-  CHECK_FALSE(anipipe::json::is_valid_utf8("\xc0\xaf"));        // overlong
-  CHECK_FALSE(anipipe::json::is_valid_utf8("\xed\xa0\x80"));    // surrogate
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xd0"));          // truncated
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xc0\xaf"));      // overlong
+  CHECK_FALSE(anipipe::json::is_valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 
 TEST_CASE("a string that is not UTF-8 is written with U+FFFD for each stray byte, never passed through") {

@@ -62,8 +62,7 @@ std::string canonical(simdjson::dom::element e) {
 }
 
 const SimplePattern& uuid_pattern() {
-  static const SimplePattern p =
-      *SimplePattern::compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  static const SimplePattern p = *SimplePattern::compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
   return p;
 }
 
@@ -123,13 +122,21 @@ std::optional<std::string> SchemaNode::type_error(unsigned actual, bool integral
   const bool ok = (types & actual) || (actual == kNumber && integral && (types & kInteger));
   if (ok) return std::nullopt;
   std::string want;
-  for (auto [bit, name] : {std::pair{kNull, "null"}, {kBoolean, "boolean"}, {kInteger, "integer"}, {kNumber, "number"},
-                           {kString, "string"}, {kArray, "array"}, {kObject, "object"}}) {
+  for (auto [bit, name] : {std::pair{kNull, "null"},
+                           {kBoolean, "boolean"},
+                           {kInteger, "integer"},
+                           {kNumber, "number"},
+                           {kString, "string"},
+                           {kArray, "array"},
+                           {kObject, "object"}}) {
     if (types & bit) want += (want.empty() ? "" : " or ") + std::string(name);
   }
-  const char* got = actual == kNumber ? (integer_text ? "integer" : "number")
-                    : actual == kNull ? "null" : actual == kBoolean ? "boolean" : actual == kString ? "string"
-                    : actual == kArray ? "array" : "object";
+  const char* got = actual == kNumber    ? (integer_text ? "integer" : "number")
+                    : actual == kNull    ? "null"
+                    : actual == kBoolean ? "boolean"
+                    : actual == kString  ? "string"
+                    : actual == kArray   ? "array"
+                                         : "object";
   return "expected " + want + ", got " + got;
 }
 
@@ -187,15 +194,24 @@ std::optional<Scalar> scalar_of(simdjson::dom::element e) {
   Scalar v;
   switch (e.type()) {
     case T::NULL_VALUE: v.type = kNull; return v;
-    case T::BOOL: v.type = kBoolean; v.boolean = bool(e); return v;
-    case T::STRING: v.type = kString; v.string = std::string_view(e); return v;
-    case T::INT64: case T::UINT64: case T::DOUBLE:
+    case T::BOOL:
+      v.type = kBoolean;
+      v.boolean = bool(e);
+      return v;
+    case T::STRING:
+      v.type = kString;
+      v.string = std::string_view(e);
+      return v;
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE:
       v.type = kNumber;
       v.number = as_double(e);
       v.integral = is_integral(e);
       v.integer_text = e.type() != T::DOUBLE;
       return v;
-    case T::ARRAY: case T::OBJECT: return std::nullopt;
+    case T::ARRAY:
+    case T::OBJECT: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -282,7 +298,10 @@ std::optional<ValidationError> validate_combinators(const SchemaNode& node, simd
     bool ok = false;
     for (auto* s : node.any_of) {
       auto err = validate_element(*s, e, path);
-      if (!err) { ok = true; break; }
+      if (!err) {
+        ok = true;
+        break;
+      }
       if (!first) first = err;
     }
     if (!ok) return failure(path, "matches none of anyOf (first: " + first->to_string() + ")");

@@ -56,8 +56,7 @@ void SchemaCheck::fail(std::string message, bool at_child) {
     token(pending_key_, parent.count - 1, parent.is_array);
   }
   // As the validator names it: a property the schema does not declare, where none is allowed.
-  if (at_child && pending_unknown_ && pending_ && pending_->reject_all)
-    message = "unknown property \"" + std::string(pending_key_) + "\"";
+  if (at_child && pending_unknown_ && pending_ && pending_->reject_all) message = "unknown property \"" + std::string(pending_key_) + "\"";
   error_ = ValidationError{std::move(path), std::move(message)};
 }
 
@@ -181,8 +180,7 @@ void SchemaCheck::end() {
   if (f.node && f.is_array) {
     if (f.node->min_items && f.count < *f.node->min_items)
       return fail("fewer than " + std::to_string(*f.node->min_items) + " items", false);
-    if (f.node->max_items && f.count > *f.node->max_items)
-      return fail("more than " + std::to_string(*f.node->max_items) + " items", false);
+    if (f.node->max_items && f.count > *f.node->max_items) return fail("more than " + std::to_string(*f.node->max_items) + " items", false);
   }
   frames_.pop_back();
   pending_ = nullptr;

@@ -44,9 +44,9 @@ private:
   struct Frame {
     const SchemaNode* node = nullptr;  // the one with the member keywords; nullptr: any members
     bool is_array = false;
-    std::uint64_t seen = 0;       // object: the properties met, a bit each
-    std::size_t next = 0;         // object: where the next key is looked for first
-    std::size_t count = 0;        // array: items so far
+    std::uint64_t seen = 0;  // object: the properties met, a bit each
+    std::size_t next = 0;    // object: where the next key is looked for first
+    std::size_t count = 0;   // array: items so far
     // Where this container is in its parent, for error paths.
     std::string_view key;
     std::size_t index = 0;

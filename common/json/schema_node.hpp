@@ -17,18 +17,16 @@
 
 namespace anipipe::json {
 
-enum TypeBit : unsigned {
-  kNull = 1, kBoolean = 2, kInteger = 4, kNumber = 8, kString = 16, kArray = 32, kObject = 64
-};
+enum TypeBit : unsigned { kNull = 1, kBoolean = 2, kInteger = 4, kNumber = 8, kString = 16, kArray = 32, kObject = 64 };
 
 /// A scalar instance, however it was read: from a parsed document or as a Writer wrote it.
 struct Scalar {
   unsigned type = kNull;  // kNull, kBoolean, kNumber or kString
   double number = 0;
-  bool integral = false;     // a number with no fractional part (what "integer" accepts)
-  bool integer_text = false; // written as an integer: names the type "integer" in messages
+  bool integral = false;      // a number with no fractional part (what "integer" accepts)
+  bool integer_text = false;  // written as an integer: names the type "integer" in messages
   bool boolean = false;
-  std::string_view string;   // unescaped
+  std::string_view string;  // unescaped
 };
 
 class SchemaNode {
@@ -56,7 +54,7 @@ public:
   SchemaNode* not_ = nullptr;
   std::string format;
   enum class Format { none, date_time, uuid } format_kind = Format::none;
-  std::string ref;            // as written
+  std::string ref;  // as written
   SchemaNode* ref_target = nullptr;
   // Set by SchemaRegistry::link(): whether documents can be checked while they are written
   // (SchemaCheck): no oneOf/anyOf/allOf/not, and no $ref chain with two object or array schemas.
@@ -65,9 +63,7 @@ public:
   /// After every keyword is read: derives the fast-path fields.
   void finish();
   /// Whether this node (not its $ref) constrains the members of an object or array.
-  bool constrains_members() const {
-    return !properties.empty() || !required.empty() || additional || items || min_items || max_items;
-  }
+  bool constrains_members() const { return !properties.empty() || !required.empty() || additional || items || min_items || max_items; }
   /// This node's own keywords (not its $ref's) against a scalar: the message, or nullopt.
   std::optional<std::string> scalar_error(const Scalar& v) const;
   /// The type keyword against a value of type `actual` (one TypeBit): the message, or nullopt.

@@ -37,8 +37,7 @@ struct SchemaRegistry::Impl {
                               simdjson::dom::element v);
   bool compile_scalar_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
                                simdjson::dom::element v);
-  bool compile_combinators(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
-                           simdjson::dom::element v);
+  bool compile_combinators(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k, simdjson::dom::element v);
   double checked_number(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw);
   std::size_t checked_count(const std::string& file, const std::string& ptr, simdjson::dom::element v, const char* kw);
   [[noreturn]] void bad(const std::string& file, const std::string& ptr, const std::string& what) {
@@ -82,8 +81,8 @@ std::size_t SchemaRegistry::Impl::checked_count(const std::string& file, const s
 bool SchemaRegistry::Impl::compile_annotations(const std::string& file, const std::string& ptr, const std::string& k,
                                                simdjson::dom::element v) {
   using T = simdjson::dom::element_type;
-  if (k == "$schema" || k == "$id" || k == "title" || k == "description" || k == "default" || k == "$comment" ||
-      k == "deprecated" || k == "readOnly" || k == "writeOnly") {
+  if (k == "$schema" || k == "$id" || k == "title" || k == "description" || k == "default" || k == "$comment" || k == "deprecated" ||
+      k == "readOnly" || k == "writeOnly") {
     return true;
   } else if (k == "examples") {
     if (ptr.empty() && v.type() == T::ARRAY)
@@ -156,9 +155,12 @@ bool SchemaRegistry::Impl::compile_object_keywords(SchemaNode& n, const std::str
 
 bool SchemaRegistry::Impl::compile_array_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
                                                   simdjson::dom::element v) {
-  if (k == "items") { n.items = compile(file, ptr + "/items", v);
-  } else if (k == "minItems") { n.min_items = checked_count(file, ptr, v, "minItems");
-  } else if (k == "maxItems") { n.max_items = checked_count(file, ptr, v, "maxItems");
+  if (k == "items") {
+    n.items = compile(file, ptr + "/items", v);
+  } else if (k == "minItems") {
+    n.min_items = checked_count(file, ptr, v, "minItems");
+  } else if (k == "maxItems") {
+    n.max_items = checked_count(file, ptr, v, "maxItems");
   } else {
     return false;
   }
@@ -168,12 +170,18 @@ bool SchemaRegistry::Impl::compile_array_keywords(SchemaNode& n, const std::stri
 bool SchemaRegistry::Impl::compile_scalar_keywords(SchemaNode& n, const std::string& file, const std::string& ptr, const std::string& k,
                                                    simdjson::dom::element v) {
   using T = simdjson::dom::element_type;
-  if (k == "minimum") { n.minimum = checked_number(file, ptr, v, "minimum");
-  } else if (k == "maximum") { n.maximum = checked_number(file, ptr, v, "maximum");
-  } else if (k == "exclusiveMinimum") { n.exclusive_minimum = checked_number(file, ptr, v, "exclusiveMinimum");
-  } else if (k == "exclusiveMaximum") { n.exclusive_maximum = checked_number(file, ptr, v, "exclusiveMaximum");
-  } else if (k == "minLength") { n.min_length = checked_count(file, ptr, v, "minLength");
-  } else if (k == "maxLength") { n.max_length = checked_count(file, ptr, v, "maxLength");
+  if (k == "minimum") {
+    n.minimum = checked_number(file, ptr, v, "minimum");
+  } else if (k == "maximum") {
+    n.maximum = checked_number(file, ptr, v, "maximum");
+  } else if (k == "exclusiveMinimum") {
+    n.exclusive_minimum = checked_number(file, ptr, v, "exclusiveMinimum");
+  } else if (k == "exclusiveMaximum") {
+    n.exclusive_maximum = checked_number(file, ptr, v, "exclusiveMaximum");
+  } else if (k == "minLength") {
+    n.min_length = checked_count(file, ptr, v, "minLength");
+  } else if (k == "maxLength") {
+    n.max_length = checked_count(file, ptr, v, "maxLength");
   } else if (k == "pattern") {
     if (v.type() != T::STRING) bad(file, ptr, "pattern must be a string");
     n.pattern_source = std::string(std::string_view(v));
@@ -200,10 +208,14 @@ bool SchemaRegistry::Impl::compile_combinators(SchemaNode& n, const std::string&
     std::size_t i = 0;
     for (auto s : simdjson::dom::array(v)) out.push_back(compile(file, ptr + "/" + k + "/" + std::to_string(i++), s));
   };
-  if (k == "oneOf") { schema_list(n.one_of);
-  } else if (k == "anyOf") { schema_list(n.any_of);
-  } else if (k == "allOf") { schema_list(n.all_of);
-  } else if (k == "not") { n.not_ = compile(file, ptr + "/not", v);
+  if (k == "oneOf") {
+    schema_list(n.one_of);
+  } else if (k == "anyOf") {
+    schema_list(n.any_of);
+  } else if (k == "allOf") {
+    schema_list(n.all_of);
+  } else if (k == "not") {
+    n.not_ = compile(file, ptr + "/not", v);
   } else if (k == "$ref") {
     if (v.type() != simdjson::dom::element_type::STRING) bad(file, ptr, "$ref must be a string");
     n.ref = std::string(std::string_view(v));
@@ -221,8 +233,7 @@ namespace {
 bool streamable(const SchemaNode& node, std::vector<const SchemaNode*>& visiting) {
   for (const auto* v : visiting)
     if (v == &node) return true;
-  if (!node.one_of.empty() || !node.any_of.empty() || !node.all_of.empty() || node.not_ || !node.required_elsewhere.empty())
-    return false;
+  if (!node.one_of.empty() || !node.any_of.empty() || !node.all_of.empty() || node.not_ || !node.required_elsewhere.empty()) return false;
   int member_schemas = 0;
   for (const SchemaNode* n = &node; n; n = n->ref_target) member_schemas += n->constrains_members();
   if (member_schemas > 1) return false;
@@ -250,8 +261,7 @@ SchemaRegistry& SchemaRegistry::operator=(SchemaRegistry&&) noexcept = default;
 namespace {
 std::string topic_of(const std::string& file_name) {
   constexpr std::string_view suffix = ".schema.json";
-  if (file_name.size() > suffix.size() && file_name.ends_with(suffix))
-    return file_name.substr(0, file_name.size() - suffix.size());
+  if (file_name.size() > suffix.size() && file_name.ends_with(suffix)) return file_name.substr(0, file_name.size() - suffix.size());
   return file_name;
 }
 }  // namespace
@@ -270,8 +280,7 @@ void SchemaRegistry::link() {
     std::string target_file = hash == 0 ? file : node->ref.substr(0, hash);
     std::string pointer = hash == std::string::npos ? "" : node->ref.substr(hash + 1);
     auto it = impl_->by_pointer.find({target_file, pointer});
-    if (it == impl_->by_pointer.end())
-      throw std::runtime_error("schema " + file + ": $ref " + node->ref + " does not resolve to a schema");
+    if (it == impl_->by_pointer.end()) throw std::runtime_error("schema " + file + ": $ref " + node->ref + " does not resolve to a schema");
     node->ref_target = it->second;
   }
   impl_->unresolved.clear();
@@ -330,7 +339,8 @@ std::optional<ValidationError> SchemaRegistry::validate(std::string_view topic, 
   if (buffer.size() < json_text.size() + simdjson::SIMDJSON_PADDING) buffer.resize(json_text.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(buffer.data(), json_text.data(), json_text.size());
   simdjson::dom::element doc;
-  if (auto err = parser.parse(buffer.data(), json_text.size(), false).get(doc)) return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
+  if (auto err = parser.parse(buffer.data(), json_text.size(), false).get(doc))
+    return ValidationError{"", std::string("not JSON: ") + simdjson::error_message(err)};
   return validate_document(*it->second, doc);
 }
 

@@ -9,9 +9,9 @@ using anipipe::json::test::project_schemas;
 
 TEST_CASE("every topic of docs/design.md has a schema, with examples, and every example is valid") {
   const auto& reg = project_schemas();
-  for (const char* topic : {"anilibria.upstream.events", "anilibria.sync_requests", "anilibria.titles",
-                            "anilibria.new_episode", "anilibria.sync_results", "anilibria.cache_invalidations",
-                            "anilibria.subscriptions", "anilibria.notifications", "anilibria.dlq"}) {
+  for (const char* topic :
+       {"anilibria.upstream.events", "anilibria.sync_requests", "anilibria.titles", "anilibria.new_episode", "anilibria.sync_results",
+        "anilibria.cache_invalidations", "anilibria.subscriptions", "anilibria.notifications", "anilibria.dlq"}) {
     CAPTURE(topic);
     REQUIRE(reg.has_topic(topic));
     auto examples = reg.examples(topic);
@@ -28,8 +28,8 @@ TEST_CASE("every topic of docs/design.md has a schema, with examples, and every 
 TEST_CASE("project schemas reject what they must") {
   const auto& reg = project_schemas();
   CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":"9873","correlation_id":"x"})"));  // string id
-  CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":9873})"));                          // missing field
-  CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":0,"correlation_id":"x"})"));        // minimum
+  CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":9873})"));                         // missing field
+  CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":0,"correlation_id":"x"})"));       // minimum
   CHECK(reg.validate("anilibria.sync_requests", R"({"title_id":1,"correlation_id":"x","priority":"urgent"})"));
   CHECK(reg.validate("anilibria.sync_requests", "not json"));
   CHECK(reg.validate("anilibria.titles", "{}"));

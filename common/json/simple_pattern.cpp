@@ -60,7 +60,7 @@ std::optional<SimplePattern> SimplePattern::compile(std::string_view src) {
         }
       }
       if (i >= src.size()) return std::nullopt;  // unterminated
-      ++i;                                      // ]
+      ++i;                                       // ]
       if (negate) atom.bytes.flip();
     } else if (kMeta.find(c) != std::string_view::npos) {
       return std::nullopt;

@@ -10,16 +10,46 @@
 using anipipe::json::SimplePattern;
 
 TEST_CASE("simple patterns answer exactly as std::regex_search does") {
-  const std::vector<std::string> patterns = {
-      "^[0-9a-f]{32}$", "^[^:]+$", "^anilibria:", "anilibria:v2:title:98*", "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}$",
-      "a", "^$", "^a?b+c*$", "[a-c]{2,3}", "^x{2,}y$", "^[-a]+$", "^[a-]+$", "b$", ":[^:]*:", "^[ab]*a[ab]{2}$"};
+  const std::vector<std::string> patterns = {"^[0-9a-f]{32}$",
+                                             "^[^:]+$",
+                                             "^anilibria:",
+                                             "anilibria:v2:title:98*",
+                                             "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}$",
+                                             "a",
+                                             "^$",
+                                             "^a?b+c*$",
+                                             "[a-c]{2,3}",
+                                             "^x{2,}y$",
+                                             "^[-a]+$",
+                                             "^[a-]+$",
+                                             "b$",
+                                             ":[^:]*:",
+                                             "^[ab]*a[ab]{2}$"};
   // Strings over the bytes these patterns care about, plus some bytes of Cyrillic UTF-8.
   const std::string alphabet = "abcxy0189fF:-ani\xd0\xb0";
-  std::vector<std::string> inputs = {"", "a", "anilibria:", "anilibria:v2:title:9", "anilibria:v2:title:988x",
-                                     "xanilibria:v2:title:98", std::string(32, 'f'), std::string(31, 'f'),
-                                     std::string(33, '0'), "0123456789abcdef0123456789ABCDEF",
-                                     "0123456789abcdef0123456789abcdef", "deadbeef-0a1B", "deadbeef-0a1", "title:1",
-                                     "сериал", "сер:иал", "abbbc", "ac", "xxy", "xy", "a:b:c", "aaab", "baaa"};
+  std::vector<std::string> inputs = {"",
+                                     "a",
+                                     "anilibria:",
+                                     "anilibria:v2:title:9",
+                                     "anilibria:v2:title:988x",
+                                     "xanilibria:v2:title:98",
+                                     std::string(32, 'f'),
+                                     std::string(31, 'f'),
+                                     std::string(33, '0'),
+                                     "0123456789abcdef0123456789ABCDEF",
+                                     "0123456789abcdef0123456789abcdef",
+                                     "deadbeef-0a1B",
+                                     "deadbeef-0a1",
+                                     "title:1",
+                                     "сериал",
+                                     "сер:иал",
+                                     "abbbc",
+                                     "ac",
+                                     "xxy",
+                                     "xy",
+                                     "a:b:c",
+                                     "aaab",
+                                     "baaa"};
   std::mt19937 rng(42);
   for (int i = 0; i < 3000; ++i) {
     std::string s;

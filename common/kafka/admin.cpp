@@ -18,8 +18,7 @@ struct Admin::Impl {
     detail::AdminOptionsPtr o(rd_kafka_AdminOptions_new(rk.get(), op));
     char err[256];
     rd_kafka_AdminOptions_set_request_timeout(o.get(), static_cast<int>(timeout.count()), err, sizeof err);
-    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
-        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
       rd_kafka_AdminOptions_set_operation_timeout(o.get(), static_cast<int>(timeout.count()), err, sizeof err);
     return o;
   }
@@ -36,14 +35,13 @@ struct Admin::Impl {
     return ev;
   }
 
-  static void check_topic_results(const rd_kafka_topic_result_t** res, size_t n, const char* what,
-                                   rd_kafka_resp_err_t tolerated) {
+  static void check_topic_results(const rd_kafka_topic_result_t** res, size_t n, const char* what, rd_kafka_resp_err_t tolerated) {
     for (size_t i = 0; i < n; ++i) {
       auto err = rd_kafka_topic_result_error(res[i]);
       if (err && err != tolerated) {
         const char* msg = rd_kafka_topic_result_error_string(res[i]);
-        throw std::runtime_error(std::string(what) + " " + rd_kafka_topic_result_name(res[i]) + ": " +
-                                 rd_kafka_err2str(err) + (msg ? std::string(" (") + msg + ")" : ""));
+        throw std::runtime_error(std::string(what) + " " + rd_kafka_topic_result_name(res[i]) + ": " + rd_kafka_err2str(err) +
+                                 (msg ? std::string(" (") + msg + ")" : ""));
       }
     }
   }
@@ -84,8 +82,9 @@ Admin::~Admin() = default;
 std::map<std::string, int> Admin::list_topics() {
   const rd_kafka_metadata_t* md = nullptr;
   auto err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, static_cast<int>(impl_->timeout.count()));
-  if (err) throw std::runtime_error(std::string("cannot read cluster metadata: ") + rd_kafka_err2str(err) +
-                                    ". Hint: is the broker running (scripts/kafka status)?");
+  if (err)
+    throw std::runtime_error(std::string("cannot read cluster metadata: ") + rd_kafka_err2str(err) +
+                             ". Hint: is the broker running (scripts/kafka status)?");
   std::map<std::string, int> out;
   for (int i = 0; i < md->topic_cnt; ++i) {
     std::string name = md->topics[i].topic;
@@ -127,8 +126,8 @@ void Admin::create_topics(const std::vector<TopicSpec>& specs) {
     for (const auto& [k, v] : s.configs) rd_kafka_NewTopic_set_config(t, k.c_str(), v.c_str());
     topics.push_back(t);
   }
-  rd_kafka_CreateTopics(impl_->rk.get(), topics.data(), topics.size(),
-                        impl_->options(RD_KAFKA_ADMIN_OP_CREATETOPICS).get(), impl_->queue.get());
+  rd_kafka_CreateTopics(impl_->rk.get(), topics.data(), topics.size(), impl_->options(RD_KAFKA_ADMIN_OP_CREATETOPICS).get(),
+                        impl_->queue.get());
   rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
   auto ev = impl_->wait(RD_KAFKA_EVENT_CREATETOPICS_RESULT, "create topics");
   size_t n = 0;
@@ -141,8 +140,8 @@ void Admin::delete_topics(const std::vector<std::string>& names) {
   std::vector<rd_kafka_DeleteTopic_t*> topics;
   topics.reserve(names.size());
   for (const auto& n : names) topics.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
-  rd_kafka_DeleteTopics(impl_->rk.get(), topics.data(), topics.size(),
-                        impl_->options(RD_KAFKA_ADMIN_OP_DELETETOPICS).get(), impl_->queue.get());
+  rd_kafka_DeleteTopics(impl_->rk.get(), topics.data(), topics.size(), impl_->options(RD_KAFKA_ADMIN_OP_DELETETOPICS).get(),
+                        impl_->queue.get());
   rd_kafka_DeleteTopic_destroy_array(topics.data(), topics.size());
   auto ev = impl_->wait(RD_KAFKA_EVENT_DELETETOPICS_RESULT, "delete topics");
   size_t n = 0;
@@ -154,8 +153,7 @@ void Admin::create_partitions(const std::string& topic, int total) {
   char err[512];
   auto* np = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), err, sizeof err);
   if (!np) throw std::invalid_argument("partitions of " + topic + ": " + err);
-  rd_kafka_CreatePartitions(impl_->rk.get(), &np, 1, impl_->options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS).get(),
-                            impl_->queue.get());
+  rd_kafka_CreatePartitions(impl_->rk.get(), &np, 1, impl_->options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS).get(), impl_->queue.get());
   rd_kafka_NewPartitions_destroy(np);
   auto ev = impl_->wait(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, "create partitions");
   size_t n = 0;
@@ -172,8 +170,7 @@ void Admin::delete_records(const std::string& topic, std::int32_t partition, std
   auto ev = impl_->wait(RD_KAFKA_EVENT_DELETERECORDS_RESULT, "delete records");
   const auto* offsets = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev.get()));
   for (int i = 0; offsets && i < offsets->cnt; ++i)
-    if (auto err = offsets->elems[i].err)
-      throw std::runtime_error("delete records of " + topic + ": " + rd_kafka_err2str(err));
+    if (auto err = offsets->elems[i].err) throw std::runtime_error("delete records of " + topic + ": " + rd_kafka_err2str(err));
 }
 
 std::map<std::string, std::string> Admin::topic_configs(const std::string& topic) { return impl_->configs(topic, false); }
@@ -182,8 +179,7 @@ std::map<std::string, std::string> Admin::topic_overrides(const std::string& top
 void Admin::alter_topic_configs(const std::string& topic, const std::map<std::string, std::string>& configs) {
   rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
   for (const auto& [k, v] : configs) rd_kafka_ConfigResource_set_config(res, k.c_str(), v.c_str());
-  rd_kafka_AlterConfigs(impl_->rk.get(), &res, 1, impl_->options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS).get(),
-                        impl_->queue.get());
+  rd_kafka_AlterConfigs(impl_->rk.get(), &res, 1, impl_->options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS).get(), impl_->queue.get());
   rd_kafka_ConfigResource_destroy(res);
   auto ev = impl_->wait(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, "alter configs");
   size_t n = 0;
@@ -221,8 +217,9 @@ std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> Admin::watermark
         if (list->elems[i].err) failed = &list->elems[i];
       if (!err && !failed) break;
       if (std::chrono::steady_clock::now() >= deadline)
-        throw std::runtime_error("watermarks" + (failed ? " of " + std::string(failed->topic) + "[" + std::to_string(failed->partition) + "]" : std::string()) +
-                                 ": " + rd_kafka_err2str(err ? err : failed->err));
+        throw std::runtime_error(
+            "watermarks" + (failed ? " of " + std::string(failed->topic) + "[" + std::to_string(failed->partition) + "]" : std::string()) +
+            ": " + rd_kafka_err2str(err ? err : failed->err));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       for (int i = 0; i < list->cnt; ++i) {
         list->elems[i].offset = which;
@@ -247,7 +244,8 @@ std::map<std::int32_t, std::int64_t> Admin::offsets_for_time(const std::string& 
   std::map<std::int32_t, std::int64_t> out;
   for (int i = 0; i < list->cnt; ++i) {
     const auto& e = list->elems[i];
-    if (e.err) throw std::runtime_error("offset for time of " + topic + "[" + std::to_string(e.partition) + "]: " + rd_kafka_err2str(e.err));
+    if (e.err)
+      throw std::runtime_error("offset for time of " + topic + "[" + std::to_string(e.partition) + "]: " + rd_kafka_err2str(e.err));
     // -1: no record that late; start after everything there is.
     out[e.partition] = e.offset >= 0 ? e.offset : marks.at(e.partition).second;
   }
@@ -270,8 +268,8 @@ std::vector<std::pair<std::string, std::string>> Admin::list_groups() {
 
 GroupDescription Admin::describe_group(const std::string& group_id) {
   const char* groups[] = {group_id.c_str()};
-  rd_kafka_DescribeConsumerGroups(impl_->rk.get(), groups, 1,
-                                  impl_->options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS).get(), impl_->queue.get());
+  rd_kafka_DescribeConsumerGroups(impl_->rk.get(), groups, 1, impl_->options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS).get(),
+                                  impl_->queue.get());
   auto ev = impl_->wait(RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, "describe group");
   size_t n = 0;
   const auto** res = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &n);
@@ -301,8 +299,8 @@ std::map<TopicPartition, std::int64_t> Admin::group_offsets(const std::string& g
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
   for (const auto& tp : tps) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
   auto* req = rd_kafka_ListConsumerGroupOffsets_new(group_id.c_str(), tps.empty() ? nullptr : list.get());
-  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), &req, 1,
-                                    impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS).get(), impl_->queue.get());
+  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), &req, 1, impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS).get(),
+                                    impl_->queue.get());
   rd_kafka_ListConsumerGroupOffsets_destroy(req);
   auto ev = impl_->wait(RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, "list group offsets");
   size_t n = 0;
@@ -321,8 +319,8 @@ void Admin::alter_group_offsets(const std::string& group_id, const std::map<Topi
   detail::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& [tp, off] : offsets) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = off;
   auto* req = rd_kafka_AlterConsumerGroupOffsets_new(group_id.c_str(), list.get());
-  rd_kafka_AlterConsumerGroupOffsets(impl_->rk.get(), &req, 1,
-                                     impl_->options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS).get(), impl_->queue.get());
+  rd_kafka_AlterConsumerGroupOffsets(impl_->rk.get(), &req, 1, impl_->options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS).get(),
+                                     impl_->queue.get());
   rd_kafka_AlterConsumerGroupOffsets_destroy(req);
   auto ev = impl_->wait(RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, "alter group offsets");
   size_t n = 0;
@@ -334,8 +332,8 @@ void Admin::alter_group_offsets(const std::string& group_id, const std::map<Topi
     const auto* parts = rd_kafka_group_result_partitions(groups[i]);
     for (int j = 0; parts && j < parts->cnt; ++j)
       if (parts->elems[j].err)
-        throw std::runtime_error("reset offset of " + std::string(parts->elems[j].topic) + "[" +
-                                 std::to_string(parts->elems[j].partition) + "]: " + rd_kafka_err2str(parts->elems[j].err));
+        throw std::runtime_error("reset offset of " + std::string(parts->elems[j].topic) + "[" + std::to_string(parts->elems[j].partition) +
+                                 "]: " + rd_kafka_err2str(parts->elems[j].err));
   }
 }
 

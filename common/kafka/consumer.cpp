@@ -1,9 +1,9 @@
 #include "kafka/consumer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <spdlog/spdlog.h>
 
 #include "kafka/conf.hpp"
 #include "kafka/consumer_access.hpp"
@@ -63,7 +63,10 @@ struct Consumer::Impl {
   static int on_stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (self->on_stats) {
-      try { self->on_stats(std::string_view(json, len)); } catch (...) {}
+      try {
+        self->on_stats(std::string_view(json, len));
+      } catch (...) {
+      }
     }
     return 0;  // librdkafka frees json
   }
@@ -115,7 +118,10 @@ Consumer::Consumer(const Settings& settings, Options options, RebalanceListener*
 }
 
 Consumer::~Consumer() {
-  try { close(); } catch (...) {}
+  try {
+    close();
+  } catch (...) {
+  }
 }
 
 std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
@@ -240,11 +246,9 @@ std::pair<std::int64_t, std::int64_t> Consumer::watermarks(const TopicPartition&
   return {lo, hi};
 }
 
-std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const TopicPartition& tp,
-                                                                 std::chrono::milliseconds timeout) const {
+std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const TopicPartition& tp, std::chrono::milliseconds timeout) const {
   int64_t lo = -1, hi = -1;
-  auto err = rd_kafka_query_watermark_offsets(impl_->rk.get(), tp.topic.c_str(), tp.partition, &lo, &hi,
-                                              static_cast<int>(timeout.count()));
+  auto err = rd_kafka_query_watermark_offsets(impl_->rk.get(), tp.topic.c_str(), tp.partition, &lo, &hi, static_cast<int>(timeout.count()));
   if (err) throw std::runtime_error("watermarks of " + tp.to_string() + ": " + rd_kafka_err2str(err));
   return {lo, hi};
 }

@@ -23,7 +23,9 @@
 
 namespace anipipe::kafka {
 
-namespace detail { struct ConsumerAccess; }
+namespace detail {
+struct ConsumerAccess;
+}
 
 /// Told about assignment changes, from inside Consumer::poll on the polling thread.
 class RebalanceListener {

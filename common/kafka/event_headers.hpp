@@ -10,7 +10,7 @@
 namespace anipipe::kafka {
 
 struct EventHeaders {
-  std::string traceparent;     // "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>"
+  std::string traceparent;  // "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>"
   std::string correlation_id;
   std::string schema;          // topic whose schema the value follows, e.g. "anilibria.titles"
   std::string schema_version;  // decimal
@@ -21,8 +21,7 @@ struct EventHeaders {
 
   /// A new root trace (correlation id = trace id unless given). The trace id is random unless a
   /// valid one is given: ingest uses the content-derived event id, so duplicates share a trace.
-  static EventHeaders new_root(std::string_view producer, std::string_view correlation_id = {},
-                               std::string_view trace_id = {});
+  static EventHeaders new_root(std::string_view producer, std::string_view correlation_id = {}, std::string_view trace_id = {});
   /// Headers for an output caused by this input: same trace id and correlation id, a new span.
   EventHeaders child(std::string_view producer, std::string_view schema, int schema_version) const;
   /// The trace id part of traceparent, or "" if it is not a valid W3C traceparent.

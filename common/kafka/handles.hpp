@@ -6,8 +6,12 @@
 
 namespace anipipe::kafka::detail {
 
-template <auto Fn> struct Deleter {
-  template <class T> void operator()(T* p) const noexcept { if (p) Fn(p); }
+template <auto Fn>
+struct Deleter {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    if (p) Fn(p);
+  }
 };
 
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, Deleter<rd_kafka_conf_destroy>>;
@@ -20,7 +24,6 @@ using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_destro
 using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_destroy>>;
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, Deleter<rd_kafka_error_destroy>>;
 using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
-using GroupMetadataPtr =
-    std::unique_ptr<rd_kafka_consumer_group_metadata_t, Deleter<rd_kafka_consumer_group_metadata_destroy>>;
+using GroupMetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t, Deleter<rd_kafka_consumer_group_metadata_destroy>>;
 
 }  // namespace anipipe::kafka::detail

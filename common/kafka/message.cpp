@@ -4,7 +4,9 @@
 
 namespace anipipe::kafka {
 
-void Message::Release::operator()(rd_kafka_message_s* m) const noexcept { if (m) rd_kafka_message_destroy(m); }
+void Message::Release::operator()(rd_kafka_message_s* m) const noexcept {
+  if (m) rd_kafka_message_destroy(m);
+}
 
 bool Message::is_error() const { return msg_->err != RD_KAFKA_RESP_ERR_NO_ERROR; }
 bool Message::is_partition_eof() const { return msg_->err == RD_KAFKA_RESP_ERR__PARTITION_EOF; }
@@ -42,7 +44,10 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
 
 EventHeaders Message::event_headers() const {
   EventHeaders h;
-  auto get = [&](const char* n) { auto v = header(n); return v ? std::string(*v) : std::string(); };
+  auto get = [&](const char* n) {
+    auto v = header(n);
+    return v ? std::string(*v) : std::string();
+  };
   h.traceparent = get(header_names::traceparent);
   h.correlation_id = get(header_names::correlation_id);
   h.schema = get(header_names::schema);

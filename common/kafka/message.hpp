@@ -36,7 +36,9 @@ inline constexpr std::int64_t kOffsetBeginning = -2;
 
 class Message {
 public:
-  struct Release { void operator()(rd_kafka_message_s* m) const noexcept; };
+  struct Release {
+    void operator()(rd_kafka_message_s* m) const noexcept;
+  };
   explicit Message(rd_kafka_message_s* m) : msg_(m) {}
 
   bool is_error() const;

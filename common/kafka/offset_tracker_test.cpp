@@ -16,10 +16,10 @@ TEST_CASE("a later record finishing first does not move the offset past an unfin
   OffsetTracker t;
   TopicPartition tp{"t", 0};
   CHECK_FALSE(t.begin(tp, 10, 1).has_value());
-  CHECK_FALSE(t.begin(tp, 11, 0).has_value());   // done, but 10 is still pending
+  CHECK_FALSE(t.begin(tp, 11, 0).has_value());  // done, but 10 is still pending
   CHECK_FALSE(t.begin(tp, 12, 2).has_value());
   CHECK(t.in_flight() == 2);
-  CHECK(t.ack(tp, 10) == 12);                     // 10 and 11 done; 12 still waits
+  CHECK(t.ack(tp, 10) == 12);  // 10 and 11 done; 12 still waits
   CHECK_FALSE(t.ack(tp, 12).has_value());
   CHECK(t.ack(tp, 12) == 13);
   CHECK(t.in_flight() == 0);
@@ -40,8 +40,8 @@ TEST_CASE("rewind drops the rewound records and their late acknowledgements are 
   CHECK_FALSE(t.begin(tp, 2, 1).has_value());
   t.rewind(tp, 2);
   CHECK(t.in_flight() == 1);
-  CHECK_FALSE(t.ack(tp, 2).has_value());          // unknown now
-  CHECK(t.ack(tp, 1) == 2);                       // stores 2: the rewound record is not committed
+  CHECK_FALSE(t.ack(tp, 2).has_value());  // unknown now
+  CHECK(t.ack(tp, 1) == 2);               // stores 2: the rewound record is not committed
 }
 
 TEST_CASE("forget drops a revoked partition") {

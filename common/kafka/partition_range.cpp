@@ -7,8 +7,8 @@
 
 namespace anipipe::kafka {
 
-RangeRead read_range(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from,
-                     std::int64_t to, const std::function<void(const Message&)>& on_record, std::chrono::milliseconds timeout) {
+RangeRead read_range(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from, std::int64_t to,
+                     const std::function<void(const Message&)>& on_record, std::chrono::milliseconds timeout) {
   RangeRead out;
   auto rk = detail::make_groupless_consumer(settings, "anipipe-range-reader");
   std::tie(out.log_start, out.log_end) = detail::watermarks(rk.get(), topic, partition, timeout);

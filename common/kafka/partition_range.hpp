@@ -23,9 +23,8 @@ struct RangeRead {
 /// Calls on_record for every record of topic[partition] with from <= offset <= to, in order, up to
 /// where the partition ends now. Reads nothing if from is below the log start (the caller decides
 /// what a lost range means) or at or past its end. Throws if the broker does not answer in timeout.
-RangeRead read_range(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from,
-                     std::int64_t to, const std::function<void(const Message&)>& on_record,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+RangeRead read_range(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from, std::int64_t to,
+                     const std::function<void(const Message&)>& on_record, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// How producers map a key to a partition: Java's murmur2 (the Java client, kafkajs, librdkafka's
 /// murmur2_random: what anipipe's producers use, common/kafka/producer.cpp), or librdkafka's own

@@ -65,10 +65,10 @@ namespace {
 
 [[noreturn]] void throw_txn(rd_kafka_error_t* raw, const char* op) {
   detail::ErrorPtr err(raw);
-  auto kind = rd_kafka_error_is_fatal(err.get())                 ? TransactionError::Kind::fatal
-              : rd_kafka_error_txn_requires_abort(err.get())     ? TransactionError::Kind::abortable
-              : rd_kafka_error_is_retriable(err.get())           ? TransactionError::Kind::retriable
-                                                                 : TransactionError::Kind::fatal;
+  auto kind = rd_kafka_error_is_fatal(err.get())             ? TransactionError::Kind::fatal
+              : rd_kafka_error_txn_requires_abort(err.get()) ? TransactionError::Kind::abortable
+              : rd_kafka_error_is_retriable(err.get())       ? TransactionError::Kind::retriable
+                                                             : TransactionError::Kind::fatal;
   throw TransactionError(kind, std::string(op) + " failed: " + rd_kafka_error_string(err.get()));
 }
 
@@ -141,10 +141,10 @@ void Producer::send(const RecordView& rec, void* opaque) {
   for (;;) {
     detail::HeadersPtr hdrs(rec.headers.empty() ? nullptr : rd_kafka_headers_new(rec.headers.size()));
     for (const auto& h : rec.headers) rd_kafka_header_add(hdrs.get(), h.name, -1, h.value.data(), h.value.size());
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(rec.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(val, val_len), RD_KAFKA_V_HEADERS(hdrs.get()),
-        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    const rd_kafka_resp_err_t err = rd_kafka_producev(impl_->rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(rec.partition),
+                                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+                                                      RD_KAFKA_V_VALUE(val, val_len), RD_KAFKA_V_HEADERS(hdrs.get()),
+                                                      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       (void)hdrs.release();  // owned by the message now
       return;
@@ -198,8 +198,7 @@ void Producer::send_offsets_to_transaction(const Consumer& consumer, const std::
     p->metadata_size = o.metadata.size();
   }
   detail::GroupMetadataPtr meta(rd_kafka_consumer_group_metadata(detail::ConsumerAccess::handle(consumer)));
-  if (auto* e = rd_kafka_send_offsets_to_transaction(impl_->rk.get(), list.get(), meta.get(),
-                                                     static_cast<int>(timeout.count())))
+  if (auto* e = rd_kafka_send_offsets_to_transaction(impl_->rk.get(), list.get(), meta.get(), static_cast<int>(timeout.count())))
     throw_txn(e, "send_offsets_to_transaction");
 }
 

@@ -39,8 +39,8 @@ struct TopicFollower::Impl {
   }
 };
 
-TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record,
-                             From from, std::chrono::milliseconds metadata_timeout)
+TopicFollower::TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record, From from,
+                             std::chrono::milliseconds metadata_timeout)
     : impl_(std::make_unique<Impl>()) {
   impl_->topic = std::move(topic);
   impl_->on_record = std::move(on_record);
@@ -76,8 +76,7 @@ std::size_t TopicFollower::catch_up(std::chrono::milliseconds timeout) {
     const bool behind = std::any_of(target.begin(), target.end(), [&](const auto& t) { return impl_->next[t.first] < t.second; });
     if (!behind) return impl_->applied - before;
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("following " + impl_->topic + ": the end was not reached within " +
-                               std::to_string(timeout.count()) + " ms");
+      throw std::runtime_error("following " + impl_->topic + ": the end was not reached within " + std::to_string(timeout.count()) + " ms");
     impl_->step(std::chrono::milliseconds(100));
   }
 }

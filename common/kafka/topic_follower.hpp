@@ -22,8 +22,8 @@ public:
   enum class From { beginning, end };
   /// Records (tombstones included) reach on_record in partition order, on the caller's thread.
   /// Throws if the topic's partitions cannot be learned within metadata_timeout.
-  TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record,
-                From from = From::beginning, std::chrono::milliseconds metadata_timeout = std::chrono::seconds(30));
+  TopicFollower(const Settings& settings, std::string topic, std::function<void(const Message&)> on_record, From from = From::beginning,
+                std::chrono::milliseconds metadata_timeout = std::chrono::seconds(30));
   ~TopicFollower();
   TopicFollower(const TopicFollower&) = delete;
   TopicFollower& operator=(const TopicFollower&) = delete;

@@ -9,14 +9,14 @@ namespace anipipe::kafka::detail {
 
 HandlePtr make_groupless_consumer(const Settings& settings, const char* group_id) {
   auto conf = make_conf(settings, {
-      {"group.id", group_id},  // required by librdkafka; never joined (assign, no subscribe)
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"isolation.level", "read_committed"},
-      {"enable.partition.eof", "true"},
-      {"fetch.wait.max.ms", "50"},
-      {"socket.nagle.disable", "true"},
-  });
+                                      {"group.id", group_id},  // required by librdkafka; never joined (assign, no subscribe)
+                                      {"enable.auto.commit", "false"},
+                                      {"enable.auto.offset.store", "false"},
+                                      {"isolation.level", "read_committed"},
+                                      {"enable.partition.eof", "true"},
+                                      {"fetch.wait.max.ms", "50"},
+                                      {"socket.nagle.disable", "true"},
+                                  });
   auto rk = make_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(rk.get());
   return rk;

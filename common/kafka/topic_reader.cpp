@@ -9,9 +9,8 @@
 
 namespace anipipe::kafka {
 
-std::size_t read_to_end(const Settings& settings, const std::string& topic, std::vector<std::int32_t> partitions,
-                        ReadStart start, const std::function<void(const Message&)>& on_record,
-                        std::chrono::milliseconds timeout) {
+std::size_t read_to_end(const Settings& settings, const std::string& topic, std::vector<std::int32_t> partitions, ReadStart start,
+                        const std::function<void(const Message&)>& on_record, std::chrono::milliseconds timeout) {
   auto rk = detail::make_groupless_consumer(settings, "anipipe-topic-reader");
   const int ms = static_cast<int>(timeout.count());
 
@@ -55,8 +54,8 @@ std::size_t read_to_end(const Settings& settings, const std::string& topic, std:
   return count;
 }
 
-Readable readable_from(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from,
-                       std::int64_t cap, std::chrono::milliseconds timeout) {
+Readable readable_from(const Settings& settings, const std::string& topic, std::int32_t partition, std::int64_t from, std::int64_t cap,
+                       std::chrono::milliseconds timeout) {
   Readable out;
   auto rk = detail::make_groupless_consumer(settings, "anipipe-topic-reader");
   const auto [lo, hi] = detail::watermarks(rk.get(), topic, partition, timeout);

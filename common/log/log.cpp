@@ -26,8 +26,7 @@ public:
     json::Writer w(line);
     w.begin_object();
     w.field("ts", timestamp(msg.time));
-    w.field("level", std::string_view(spdlog::level::to_string_view(msg.level).data(),
-                                      spdlog::level::to_string_view(msg.level).size()));
+    w.field("level", std::string_view(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size()));
     w.field("worker", worker_);
     w.field("msg", std::string_view(msg.payload.data(), msg.payload.size()));
     if (t_context) {

@@ -17,21 +17,29 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
 }  // namespace
 
 Metrics::Metrics(std::string worker, const std::string& bind)
-    : worker_(std::move(worker)),
-      registry_(std::make_shared<prometheus::Registry>()),
+    : worker_(std::move(worker)), registry_(std::make_shared<prometheus::Registry>()),
       in_(prometheus::BuildCounter().Name("anipipe_records_in_total").Help("Records consumed").Register(*registry_)),
       out_(prometheus::BuildCounter().Name("anipipe_records_out_total").Help("Records produced and acknowledged").Register(*registry_)),
-      failed_(prometheus::BuildCounter().Name("anipipe_records_failed_total")
-                  .Help("Records whose handling failed, by outcome (retry, dead_letter, delivery)").Register(*registry_)),
+      failed_(prometheus::BuildCounter()
+                  .Name("anipipe_records_failed_total")
+                  .Help("Records whose handling failed, by outcome (retry, dead_letter, delivery)")
+                  .Register(*registry_)),
       handler_(prometheus::BuildHistogram().Name("anipipe_handler_seconds").Help("Handler latency per record").Register(*registry_)),
-      lag_(prometheus::BuildGauge().Name("anipipe_consumer_lag").Help("Consumer lag per partition (librdkafka statistics)").Register(*registry_)),
+      lag_(prometheus::BuildGauge()
+               .Name("anipipe_consumer_lag")
+               .Help("Consumer lag per partition (librdkafka statistics)")
+               .Register(*registry_)),
       rebalances_(prometheus::BuildCounter().Name("anipipe_rebalances_total").Help("Partitions assigned or revoked").Register(*registry_)),
-      dead_letters_(prometheus::BuildCounter().Name("anipipe_dlq_records_total")
-                        .Help("Records sent to the dead-letter topic, by where they came from and the worker").Register(*registry_)),
-      lag_seconds_(prometheus::BuildGauge().Name("anipipe_consumer_lag_seconds")
+      dead_letters_(prometheus::BuildCounter()
+                        .Name("anipipe_dlq_records_total")
+                        .Help("Records sent to the dead-letter topic, by where they came from and the worker")
+                        .Register(*registry_)),
+      lag_seconds_(prometheus::BuildGauge()
+                       .Name("anipipe_consumer_lag_seconds")
                        .Help("How far behind a partition is in time: 0 when caught up, else the age of the newest record consumed")
                        .Register(*registry_)),
-      freshness_(prometheus::BuildHistogram().Name("anipipe_freshness_seconds")
+      freshness_(prometheus::BuildHistogram()
+                     .Name("anipipe_freshness_seconds")
                      .Help("From an upstream change's observation (ingest) to its effect landing, by stage: catalog, redis, "
                            "websocket, webhook")
                      .Register(*registry_)) {
@@ -82,10 +90,12 @@ void Metrics::observe_freshness(std::string_view stage, std::string_view observe
   const auto [p, ec] = std::from_chars(observed_at_ms.data(), observed_at_ms.data() + observed_at_ms.size(), observed);
   if (observed_at_ms.empty() || ec != std::errc{} || p != observed_at_ms.data() + observed_at_ms.size() || observed <= 0) return;
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  static const prometheus::Histogram::BucketBoundaries buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+  static const prometheus::Histogram::BucketBoundaries buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                               2.5,   5,    10,    30,   60,  120,  300, 600};
   std::lock_guard lock(cache_mutex_);
   auto it = freshness_cache_.find(stage);
-  if (it == freshness_cache_.end()) it = freshness_cache_.emplace(std::string(stage), &freshness_.Add({{"stage", std::string(stage)}}, buckets)).first;
+  if (it == freshness_cache_.end())
+    it = freshness_cache_.emplace(std::string(stage), &freshness_.Add({{"stage", std::string(stage)}}, buckets)).first;
   it->second->Observe(std::max(0.0, static_cast<double>(now_ms - observed) / 1000.0));
 }
 

@@ -18,7 +18,9 @@
 #include <string>
 #include <string_view>
 
-namespace prometheus { class Exposer; }
+namespace prometheus {
+class Exposer;
+}
 
 namespace anipipe::metrics {
 

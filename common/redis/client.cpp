@@ -18,10 +18,22 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 Reply convert(const redisReply* r) {
   Reply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = Reply::Type::string; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_STATUS: out.type = Reply::Type::status; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_ERROR: out.type = Reply::Type::error; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_INTEGER: out.type = Reply::Type::integer; out.integer = r->integer; break;
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::string;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::status;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Reply::Type::error;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::integer;
+      out.integer = r->integer;
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::array;
       out.elements.reserve(r->elements);
@@ -32,7 +44,11 @@ Reply convert(const redisReply* r) {
   return out;
 }
 
-struct ReplyFree { void operator()(redisReply* r) const noexcept { if (r) freeReplyObject(r); } };
+struct ReplyFree {
+  void operator()(redisReply* r) const noexcept {
+    if (r) freeReplyObject(r);
+  }
+};
 }  // namespace
 
 void Client::ContextFree::operator()(redisContext* c) const noexcept {

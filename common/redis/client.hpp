@@ -68,10 +68,13 @@ private:
   void drop();
   Reply read_reply();
   void send_all(std::string_view data);
-  template <class Commands> std::vector<Reply> send_and_read(const Commands& commands);
+  template <class Commands>
+  std::vector<Reply> send_and_read(const Commands& commands);
 
   Options options_;
-  struct ContextFree { void operator()(redisContext* c) const noexcept; };
+  struct ContextFree {
+    void operator()(redisContext* c) const noexcept;
+  };
   std::unique_ptr<redisContext, ContextFree> ctx_;
   std::string out_;  // the next pipeline's commands, encoded (reused)
 };

@@ -25,8 +25,7 @@ BatchLoop::BatchLoop(BatchSettings settings, BatchHandler& handler, const json::
 
 BatchLoop::~BatchLoop() = default;
 
-void BatchLoop::hold_back(const BatchSpan& span,
-                          const std::string& reason) {
+void BatchLoop::hold_back(const BatchSpan& span, const std::string& reason) {
   const auto delay = backoff_.delay(++failures_);
   for (const auto& [tp, s] : span) {
     if (!consumer_->assignment().count(tp)) continue;

@@ -10,8 +10,7 @@ namespace anipipe::runtime {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
-                           metrics::Metrics& metrics)
+ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
     : settings_(std::move(settings)), handler_(handler), metrics_(metrics), contract_(settings_, schemas) {
   backoff_.initial = std::chrono::milliseconds(settings_.options.retry_backoff_ms);
   backoff_.max = std::chrono::milliseconds(settings_.options.retry_backoff_max_ms);
@@ -21,8 +20,7 @@ ConsumerLoop::ConsumerLoop(LoopSettings settings, RecordHandler& handler, const 
   co.topics = settings_.topics;
   co.group_instance_id = settings_.group_instance_id;
   co.on_stats = [this](std::string_view json) { metrics_.update_from_librdkafka_stats(json); };
-  consumer_ = std::make_unique<kafka::Consumer>(settings_.options.kafka, std::move(co),
-                                               static_cast<kafka::RebalanceListener*>(this));
+  consumer_ = std::make_unique<kafka::Consumer>(settings_.options.kafka, std::move(co), static_cast<kafka::RebalanceListener*>(this));
 }
 
 ConsumerLoop::~ConsumerLoop() = default;
@@ -71,8 +69,7 @@ void ConsumerLoop::process(const kafka::Message& msg) {
     if (st.offset != msg.offset()) st = RetryState{msg.offset(), 0, 0, {}, false};
     // A handler that keeps throwing on one record is a poison record, not an outage.
     if (++st.exceptions >= settings_.options.max_attempts)
-      return finish(msg, Handled::dead_letter("handler failed " + std::to_string(st.exceptions) +
-                                              " times; last error: " + e.what()));
+      return finish(msg, Handled::dead_letter("handler failed " + std::to_string(st.exceptions) + " times; last error: " + e.what()));
     return schedule_retry(tp, msg.offset(), std::string("handler threw: ") + e.what());
   }
   metrics_.observe_handler(tp.topic, std::chrono::duration<double>(Clock::now() - started).count());

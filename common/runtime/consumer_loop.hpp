@@ -43,10 +43,10 @@
 namespace anipipe::runtime {
 
 struct LoopSettings {
-  std::string worker;                 // name in logs, metrics, headers and dead letters
-  std::vector<std::string> topics;    // input topics
+  std::string worker;               // name in logs, metrics, headers and dead letters
+  std::vector<std::string> topics;  // input topics
   config::WorkerOptions options;
-  std::string group_instance_id;      // static membership, optional
+  std::string group_instance_id;           // static membership, optional
   std::set<std::string> tombstone_topics;  // compacted inputs whose null values reach the handler
   /// Topic -> schema name where they differ (a renamed or per-environment topic); by default a
   /// topic's schema has the topic's name, and the DLQ topic always uses anilibria.dlq's.
@@ -61,8 +61,7 @@ inline constexpr std::chrono::milliseconds kRewindRetry{200};
 
 class ConsumerLoop final : private kafka::RebalanceListener {
 public:
-  ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas,
-               metrics::Metrics& metrics);
+  ConsumerLoop(LoopSettings settings, RecordHandler& handler, const json::SchemaRegistry& schemas, metrics::Metrics& metrics);
   ~ConsumerLoop() override;
 
   /// Runs until stop is set; returns the process exit code.
@@ -71,8 +70,8 @@ public:
 private:
   struct RetryState {
     std::int64_t offset = -1;
-    int attempts = 0;          // consecutive failures of the record at offset
-    int exceptions = 0;        // of which thrown by the handler (bounded by --max-attempts)
+    int attempts = 0;    // consecutive failures of the record at offset
+    int exceptions = 0;  // of which thrown by the handler (bounded by --max-attempts)
     std::chrono::steady_clock::time_point resume_at{};
     bool waiting = false;
   };

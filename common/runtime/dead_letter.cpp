@@ -30,9 +30,11 @@ std::string envelope(const Provenance& from, std::optional<std::string_view> key
   w.field("topic", from.topic);
   w.field("partition", static_cast<std::int64_t>(from.partition));
   w.field("offset", from.offset);
-  if (from.timestamp_ms >= 0) w.field("timestamp_ms", from.timestamp_ms); else w.key("timestamp_ms").null();
+  if (from.timestamp_ms >= 0) w.field("timestamp_ms", from.timestamp_ms);
+  else w.key("timestamp_ms").null();
   w.end_object();
-  if (key && json::is_valid_utf8(*key)) w.field("key", *key); else w.key("key").null();
+  if (key && json::is_valid_utf8(*key)) w.field("key", *key);
+  else w.key("key").null();
   if (!value) w.key("value").null();
   else if (json::is_valid_utf8(*value)) w.field("value", *value);
   else w.field("value_base64", util::base64_encode(*value));
@@ -44,8 +46,8 @@ std::string envelope(const Provenance& from, std::optional<std::string_view> key
 
 }  // namespace
 
-kafka::OutRecord make_dead_letter(const kafka::Message& failed, std::string_view dlq_topic, std::string_view worker,
-                                  std::string_view error, int schema_version) {
+kafka::OutRecord make_dead_letter(const kafka::Message& failed, std::string_view dlq_topic, std::string_view worker, std::string_view error,
+                                  int schema_version) {
   kafka::OutRecord out;
   out.topic = std::string(dlq_topic);
   if (auto k = failed.key()) out.key = std::string(*k);

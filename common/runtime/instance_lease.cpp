@@ -48,7 +48,8 @@ InstanceLease InstanceLease::acquire(const std::string& explicit_id, const std::
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       // The holder's pid, for a person looking at the folder; the lock is what counts.
       const std::string pid = std::to_string(getpid()) + "\n";
-      if (::ftruncate(fd, 0) == 0) [[maybe_unused]] const auto written = ::write(fd, pid.data(), pid.size());
+      if (::ftruncate(fd, 0) == 0) [[maybe_unused]]
+        const auto written = ::write(fd, pid.data(), pid.size());
       return InstanceLease(host_name() + "-" + std::to_string(slot), fd, slot, path);
     }
     const int err = errno;

@@ -34,10 +34,10 @@
 namespace anipipe::runtime {
 
 struct PriorityWindowOptions {
-  std::size_t capacity = 10'000;           // waiting records per partition
+  std::size_t capacity = 10'000;            // waiting records per partition
   std::chrono::milliseconds aging{15'000};  // one lane up per this long waited; 0: no aging
-  std::size_t max_ranges = 200;            // handled ranges ahead of the committed offset, per partition
-  std::size_t max_metadata_bytes = 3'000;  // below the broker's offset.metadata.max.bytes (4096)
+  std::size_t max_ranges = 200;             // handled ranges ahead of the committed offset, per partition
+  std::size_t max_metadata_bytes = 3'000;   // below the broker's offset.metadata.max.bytes (4096)
 };
 
 class PriorityWindow {

@@ -13,12 +13,9 @@ namespace anipipe::runtime {
 
 using namespace std::chrono_literals;
 
-TransactionalLoop::TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler,
-                                     const json::SchemaRegistry& schemas, metrics::Metrics& metrics)
-    : settings_(std::move(settings)),
-      handler_(handler),
-      metrics_(metrics),
-      contract_(settings_.loop, schemas),
+TransactionalLoop::TransactionalLoop(TransactionalSettings settings, TransactionalHandler& handler, const json::SchemaRegistry& schemas,
+                                     metrics::Metrics& metrics)
+    : settings_(std::move(settings)), handler_(handler), metrics_(metrics), contract_(settings_.loop, schemas),
       window_(settings_.priority_window) {
   register_window_metrics();
   const auto& o = settings_.loop.options;
@@ -310,7 +307,8 @@ int TransactionalLoop::run(const std::atomic<bool>& stop) {
     }
     const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     spdlog::debug("batch of {} record(s): collected in {:.1f} ms, handled in {:.1f} ms, then waited {:.1f} ms for the commit before it",
-                  batch.size(), ms(started_at, collected_at), ms(collected_at, handled_at), ms(handled_at, std::chrono::steady_clock::now()));
+                  batch.size(), ms(started_at, collected_at), ms(collected_at, handled_at),
+                  ms(handled_at, std::chrono::steady_clock::now()));
     if (auto reason = start_commit(handled); !reason.empty()) abort_and_rewind({&handled.span}, reason, stop);
   }
   if (auto failed = settle()) spdlog::warn("the last transaction failed ({}); its records come again", failed->reason);

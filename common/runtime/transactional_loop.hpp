@@ -158,7 +158,7 @@ private:
   std::map<kafka::TopicPartition, Held> held_;
   PriorityWindow window_;
   std::map<kafka::TopicPartition, std::map<std::int64_t, kafka::Message>> window_records_;  // what waits in it
-  std::set<kafka::TopicPartition> full_;  // paused: its window is full
+  std::set<kafka::TopicPartition> full_;                                                    // paused: its window is full
   prometheus::Family<prometheus::Histogram>* wait_family_ = nullptr;
   std::map<std::pair<std::string, std::size_t>, prometheus::Histogram*> wait_histograms_;
   prometheus::Counter* overtakes_ = nullptr;

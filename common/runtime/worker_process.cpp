@@ -31,8 +31,7 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
       if (lease->slot())
         spdlog::info("instance id {} (slot {} leased in {}){}", lease->id(), *lease->slot(), options.instance_dir,
                      options.static_membership ? "; static member of " + options.group : "");
-      else
-        spdlog::info("instance id {} (given){}", lease->id(), options.static_membership ? "; static member of " + options.group : "");
+      else spdlog::info("instance id {} (given){}", lease->id(), options.static_membership ? "; static member of " + options.group : "");
     }
     // A fatal error leaves librdkafka's client unusable; new clients are what a supervisor's
     // restart would bring, so the worker starts again in this process. A static member fenced
@@ -56,9 +55,9 @@ int run_process(std::string_view worker, const config::WorkerOptions& options, c
         rejoins.push_back(now);
         if (fenced)
           spdlog::warn("{}; instance id {} is leased by this process alone, so it fenced itself (a coordinator failover): "
-                       "starting the worker again in this process ({} of 5 in 10 min)", e.what(), lease->id(), rejoins.size());
-        else
-          spdlog::warn("{}: starting the worker again in this process with new clients ({} of 5 in 10 min)", e.what(), rejoins.size());
+                       "starting the worker again in this process ({} of 5 in 10 min)",
+                       e.what(), lease->id(), rejoins.size());
+        else spdlog::warn("{}: starting the worker again in this process with new clients ({} of 5 in 10 min)", e.what(), rejoins.size());
         metrics.rebalance(fenced ? "self_fenced" : "restarted");
       }
     }

@@ -31,8 +31,7 @@ struct WorkerContext {
 /// Kafka; so body must not consume what it captures), at most 5 times in 10 minutes. A fence of a
 /// given --instance-id may come from a twin, and the two would take turns fencing each other:
 /// that, and a sixth error, end the process with exit code 4 for a supervisor to see.
-int run_process(std::string_view worker, const config::WorkerOptions& options,
-                const std::function<int(WorkerContext)>& body);
+int run_process(std::string_view worker, const config::WorkerOptions& options, const std::function<int(WorkerContext)>& body);
 
 /// Names a group worker (loop.worker: in logs, metrics, headers and dead letters; its Kafka client
 /// id anipipe-<worker>) and declares the flags every worker shares (config::add_worker_options,

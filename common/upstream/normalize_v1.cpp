@@ -16,9 +16,7 @@ using simdjson::ondemand::object;
 namespace lj = lenient;
 
 /// A timestamp the contract can carry, or null: one garbled date must not sink a whole release.
-std::optional<std::string_view> timestamp(std::optional<std::string_view> s) {
-  return s && util::is_rfc3339(*s) ? s : std::nullopt;
-}
+std::optional<std::string_view> timestamp(std::optional<std::string_view> s) { return s && util::is_rfc3339(*s) ? s : std::nullopt; }
 
 /// {"value": "TV", "description": "ТВ"}, or just "TV" in older payloads.
 std::optional<std::string_view> enum_value(object& obj, std::string_view key) {
@@ -41,8 +39,7 @@ std::optional<std::string_view> season_name(std::optional<std::string_view> s) {
 
 }  // namespace
 
-bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optional<std::int64_t>* release_id,
-                   std::string* why) {
+bool parse_episode(object& ep, std::int64_t title_id, Episode& out, std::optional<std::int64_t>* release_id, std::string* why) {
   // Fields are looked up in the order the API sends them, so each lookup is one step forward.
   auto id = lj::string_field(ep, "id");
   out.name = lj::string_field(ep, "name");

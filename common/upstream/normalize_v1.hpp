@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "upstream/upstream_event.hpp"
 #include "upstream/isa.hpp"
+#include "upstream/upstream_event.hpp"
 
 namespace anipipe::upstream {
 inline namespace ANIPIPE_UPSTREAM_ISA {
@@ -16,8 +16,8 @@ namespace v1 {
 /// Returns false and sets *why when the payload has no usable id.
 bool parse_release(simdjson::ondemand::object& release, Title& out, std::optional<EpisodeRef>* latest, std::string* why);
 /// One episode; *release_id from its release_id field when present.
-bool parse_episode(simdjson::ondemand::object& episode, std::int64_t title_id, Episode& out,
-                   std::optional<std::int64_t>* release_id, std::string* why);
+bool parse_episode(simdjson::ondemand::object& episode, std::int64_t title_id, Episode& out, std::optional<std::int64_t>* release_id,
+                   std::string* why);
 
 bool release_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);
 bool episode_event(simdjson::ondemand::object& obj, UpstreamEvent& e, std::string* why);

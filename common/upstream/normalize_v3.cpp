@@ -37,8 +37,7 @@ std::string_view synthetic_episode_id(std::int64_t title_id, double ordinal) {
 }
 
 /// One player.list entry. The map key (object form) is the fallback ordinal.
-bool parse_playlist_episode(object& item, std::int64_t title_id, std::string_view host, std::optional<double> key_ordinal,
-                            Episode& ep) {
+bool parse_playlist_episode(object& item, std::int64_t title_id, std::string_view host, std::optional<double> key_ordinal, Episode& ep) {
   auto ordinal = lj::number_field(item, "episode");
   if (!ordinal) ordinal = key_ordinal;
   if (!ordinal || *ordinal < 0 || *ordinal > 1e6) return false;
@@ -66,7 +65,10 @@ void parse_playlist(value list, std::int64_t title_id, std::string_view host, st
       std::string_view key;
       if (lj::broken() || !lj::ok(field.error()) || !lj::ok(field.unescaped_key().get(key))) break;
       std::optional<double> key_ordinal;
-      try { key_ordinal = std::stod(std::string(key)); } catch (...) {}
+      try {
+        key_ordinal = std::stod(std::string(key));
+      } catch (...) {
+      }
       auto item = lj::as_object(field.value());
       if (!item) continue;
       Episode ep;
@@ -237,8 +239,10 @@ FrameResult frame_event(std::string_view type, object& data, UpstreamEvent& e, s
     auto reupload = lj::bool_field(data, "isReupload");
     if (!reupload) reupload = lj::bool_field(data, "is_reupload");
     if (enc.episode && *enc.episode >= 0 && reupload) e.episode = EpisodeRef{std::nullopt, *enc.episode, std::nullopt, reupload};
-    e.kind = type == "encode_start" ? "encode_start" : type == "encode_progress" ? "encode_progress"
-           : type == "encode_end" ? "encode_end" : "encode_finish";
+    e.kind = type == "encode_start"      ? "encode_start"
+             : type == "encode_progress" ? "encode_progress"
+             : type == "encode_end"      ? "encode_end"
+                                         : "encode_finish";
     e.encode = enc;
     return FrameResult::event;
   }

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "upstream/upstream_event.hpp"
 #include "upstream/isa.hpp"
+#include "upstream/upstream_event.hpp"
 
 namespace anipipe::upstream {
 inline namespace ANIPIPE_UPSTREAM_ISA {

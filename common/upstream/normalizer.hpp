@@ -23,7 +23,7 @@ namespace anipipe::upstream {
 struct Normalized {
   enum class Status { event, ignored, unknown_type, rejected };
   Status status = Status::rejected;
-  std::string reason;       // rejected: why; ignored: what it was; unknown_type: the type
+  std::string reason;  // rejected: why; ignored: what it was; unknown_type: the type
   std::int64_t title_id = 0;
   std::string_view kind;    // a literal
   std::string json;         // the event (status == event)
@@ -44,8 +44,8 @@ inline simdjson::padded_string_view padded_line(std::string_view line, const sim
 class NormalizerBackend {
 public:
   virtual ~NormalizerBackend() = default;
-  virtual void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
-                         std::string_view observed_at, Normalized& n) = 0;
+  virtual void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint, std::string_view observed_at,
+                         Normalized& n) = 0;
 };
 
 class Normalizer {
@@ -62,16 +62,14 @@ public:
 
   /// api: how the message arrived (v1, v3, replay); endpoint: where from (may be empty);
   /// observed_at: RFC 3339 time of observation (a wrapper's recorded_at wins).
-  Normalized normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
-                       std::string_view observed_at);
+  Normalized normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint, std::string_view observed_at);
   /// The same into n, reusing its buffers (the hot path: no allocation per message).
-  void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint,
-                 std::string_view observed_at, Normalized& n) {
+  void normalize(simdjson::padded_string_view text, std::string_view api, std::string_view endpoint, std::string_view observed_at,
+                 Normalized& n) {
     backend_->normalize(text, api, endpoint, observed_at, n);
   }
   /// Copies into a padded buffer first (tests, small inputs).
-  Normalized normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint,
-                            std::string_view observed_at);
+  Normalized normalize_copy(std::string_view text, std::string_view api, std::string_view endpoint, std::string_view observed_at);
   /// The instruction set of the copy in use: "haswell" or "generic".
   const char* isa() const { return isa_; }
 

@@ -6,12 +6,12 @@
 #include "upstream/isa.hpp"
 #include "upstream/normalizer.hpp"
 
+#include "topic_names.hpp"
 #include "upstream/derived_text.hpp"
 #include "upstream/lenient_json.hpp"
 #include "upstream/normalize_v1.hpp"
 #include "upstream/normalize_v3.hpp"
 #include "upstream/upstream_event.hpp"
-#include "topic_names.hpp"
 
 namespace anipipe::upstream {
 inline namespace ANIPIPE_UPSTREAM_ISA {
@@ -55,8 +55,7 @@ bool well_formed(simdjson::ondemand::value v, int depth) {
       simdjson::ondemand::raw_json_string s;
       return !v.get_raw_json_string().get(s);
     }
-    case json_type::number:
-      return true;  // number syntax is checked when a number is read
+    case json_type::number: return true;  // number syntax is checked when a number is read
     case json_type::boolean: {
       bool b;
       return !v.get_bool().get(b);
@@ -71,8 +70,8 @@ bool well_formed(simdjson::ondemand::value v, int depth) {
 
 /// Which upstream form an object is, from the keys it has (one pass over the whole document).
 Form detect(object& obj) {
-  bool type = false, data = false, connection = false, subscribe = false, release = false, schedule = false,
-       alias = false, name = false, ordinal = false, message = false;
+  bool type = false, data = false, connection = false, subscribe = false, release = false, schedule = false, alias = false, name = false,
+       ordinal = false, message = false;
   for (auto field : obj) {
     simdjson::ondemand::raw_json_string k;
     simdjson::ondemand::value child;
@@ -118,8 +117,8 @@ void set(Normalized& n, Normalized::Status status, std::string_view reason) {
   n.reason.assign(reason);
 }
 
-void dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at,
-              int depth, json::SchemaCheck* check, Normalized& n) {
+void dispatch(object& obj, Form form, std::string_view api, std::string_view endpoint, std::string_view observed_at, int depth,
+              json::SchemaCheck* check, Normalized& n) {
   UpstreamEvent e;
   e.api = api;
   e.endpoint = endpoint;
@@ -138,7 +137,8 @@ void dispatch(object& obj, Form form, std::string_view api, std::string_view end
       const Form inner_form = detect(*inner);
       if (inner_form == Form::malformed || inner->reset().error()) return reject(n, "not JSON: truncated or malformed message");
       const std::string recorded = n.recorded_at;  // observed_at must outlive n's reuse below
-      return dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1, check, n);
+      return dispatch(*inner, inner_form, api, rec_endpoint, recorded.empty() ? observed_at : std::string_view(recorded), depth + 1, check,
+                      n);
     }
     case Form::v3_frame: {
       auto type = lj::string_field(obj, "type");
@@ -201,8 +201,7 @@ void OnDemandNormalizer::normalize(simdjson::padded_string_view text, std::strin
     json::SchemaCheck* check = check_ ? &*check_ : nullptr;
     dispatch(obj, form, api, endpoint, observed_at, 0, check, n);
     if (check && n.status == Normalized::Status::event) {
-      if (auto err = check->result(n.json))
-        reject(n, "normalized event violates schema anilibria.upstream.events: " + err->to_string());
+      if (auto err = check->result(n.json)) reject(n, "normalized event violates schema anilibria.upstream.events: " + err->to_string());
     }
   } catch (const simdjson::simdjson_error& e) {
     clear(n);

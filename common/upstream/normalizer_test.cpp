@@ -89,7 +89,7 @@ TEST_CASE("v1 full release with episodes[]") {
     {"ordinal":"bad"}]})");
   CHECK(has(n, R"("episodes":[{"id":"e1","ordinal":1,"name":null,"duration":1400,"hls":{"480":"u480","720":null,"1080":null})"));
   CHECK(has(n, R"({"id":"e2","ordinal":1.5,)"));
-  CHECK_FALSE(has(n, "\"bad\""));  // quoted: the id's hex may hold "bad"
+  CHECK_FALSE(has(n, "\"bad\""));                // quoted: the id's hex may hold "bad"
   CHECK(has(n, R"("episodes_complete":true)"));  // the whole list: sync takes it as it is
 }
 
@@ -120,7 +120,8 @@ TEST_CASE("v1 schedule item from /anime/schedule/now") {
   CHECK(has(n, R"("episode":{"id":"ep-2","ordinal":2,"name":"Two"})"));
   CHECK(has(n, R"("next_episode":3)"));
   CHECK(has(n, R"("episodes":[{"id":"ep-2")"));
-  auto none = event(R"({"release":{"id":1,"alias":"b","name":{"main":"B"}},"published_release_episode":null,"next_release_episode_number":null})");
+  auto none = event(
+      R"({"release":{"id":1,"alias":"b","name":{"main":"B"}},"published_release_episode":null,"next_release_episode_number":null})");
   CHECK(has(none, R"("next_episode":null)"));
 }
 
@@ -147,7 +148,8 @@ TEST_CASE("v3 title_update with player.list as an array, string id, null posters
 TEST_CASE("v3 playlist_update: int id, episode as a string, reupload") {
   auto n = event(R"({"type":"playlist_update","data":{"id":8700,"player":{"host":"cache.libria.fun"},
     "updated_episode":{"episode":2,"name":null,"uuid":"u-2","created_timestamp":1672061904,"hls":{"hd":null}},
-    "episode":"2","diff":{},"reupload":false}})", "v3");
+    "episode":"2","diff":{},"reupload":false}})",
+                 "v3");
   CHECK(n.kind == "playlist_update");
   CHECK(n.title_id == 8700);
   CHECK(has(n, R"("episode":{"id":"u-2","ordinal":2,"name":null,"reupload":false})"));
@@ -156,14 +158,17 @@ TEST_CASE("v3 playlist_update: int id, episode as a string, reupload") {
 }
 
 TEST_CASE("v3 encode_start/progress/end/finish with string ids and both reupload spellings") {
-  auto start = event(R"({"type":"encode_start","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","isReupload":false}})", "v3");
+  auto start = event(R"({"type":"encode_start","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","isReupload":false}})",
+                     "v3");
   CHECK(start.kind == "encode_start");
   CHECK(has(start, R"("encode":{"episode":4,"resolution":"480","quality":"sd","progress":null})"));
   CHECK(has(start, R"("reupload":false)"));
-  auto dart = event(R"({"type":"encode_start","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","is_reupload":true}})", "v3");
+  auto dart = event(R"({"type":"encode_start","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","is_reupload":true}})",
+                    "v3");
   CHECK(has(dart, R"("reupload":true)"));
   CHECK(start.event_id() != dart.event_id());
-  auto progress = event(R"({"type":"encode_progress","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","encoded_percent":"25"}})", "v3");
+  auto progress = event(
+      R"({"type":"encode_progress","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd","encoded_percent":"25"}})", "v3");
   CHECK(has(progress, R"("progress":25)"));
   auto end = event(R"({"type":"encode_end","data":{"id":"8700","episode":"4","resolution":"480","quality":"sd"}})", "v3");
   CHECK(end.kind == "encode_end");
@@ -177,7 +182,8 @@ TEST_CASE("v3 torrent_update picks the updated torrent") {
     "list":[{"torrent_id":19972,"episodes":{"string":"1"},"quality":{"string":"WEBRip 720p"}},
             {"torrent_id":19973,"episodes":{"first":1,"last":1,"string":"1"},"quality":{"string":"WEBRip 1080p","type":"WEBRip"},
              "leechers":2,"hash":"51a8800ca1a6486b352227a37da0c5d3dbba59c7","metadata":null}]},
-    "updated_torrent_id":19973,"diff":{"list":{"0":{"torrent_id":19972}}}}})", "v3");
+    "updated_torrent_id":19973,"diff":{"list":{"0":{"torrent_id":19972}}}}})",
+                 "v3");
   CHECK(n.kind == "torrent_update");
   CHECK(n.title_id == 9215);
   CHECK(has(n, R"("torrent":{"id":19973,"episodes":"1","quality":"WEBRip 1080p"})"));
@@ -189,10 +195,10 @@ TEST_CASE("greetings and acks are ignored, unknown v3 types reported, the rest r
   auto unknown = normalize(R"({"type":"title_serie","data":{"id":1}})");
   CHECK(unknown.status == Status::unknown_type);
   CHECK(unknown.reason == "title_serie");
-  for (const char* bad : {R"({"id":1,"alias":"x","name":{"main":"tr)", "not json", "[1,2]", "{\"hello\":1}",
-                          R"({"id":1,"alias":"x","name":{}} trailing)", R"({"id":0,"alias":"x","name":{}})",
-                          R"({"type":"encode_end","data":{"id":"abc"}})", R"({"type":"title_update","data":{}})",
-                          R"({"type":"playlist_update","data":{"id":1}})"}) {
+  for (const char* bad :
+       {R"({"id":1,"alias":"x","name":{"main":"tr)", "not json", "[1,2]", "{\"hello\":1}", R"({"id":1,"alias":"x","name":{}} trailing)",
+        R"({"id":0,"alias":"x","name":{}})", R"({"type":"encode_end","data":{"id":"abc"}})", R"({"type":"title_update","data":{}})",
+        R"({"type":"playlist_update","data":{"id":1}})"}) {
     CAPTURE(bad);
     auto r = normalize(bad);
     CHECK(r.status == Status::rejected);
@@ -215,7 +221,8 @@ TEST_CASE("event ids come from the content: same observation, same id, whatever 
 
 TEST_CASE("a recording wrapper supplies the endpoint and the observation time") {
   auto n = event(R"({"recorded_at":"2025-01-16T08:00:00Z","endpoint":"/anime/releases/latest",
-    "message":{"id":5,"alias":"z","name":{"main":"Z"}}})", "replay");
+    "message":{"id":5,"alias":"z","name":{"main":"Z"}}})",
+                 "replay");
   CHECK(n.recorded_at == "2025-01-16T08:00:00Z");
   CHECK(has(n, R"("observed_at":"2025-01-16T08:00:00Z","source":{"api":"replay","endpoint":"/anime/releases/latest"})"));
 }
@@ -238,13 +245,15 @@ TEST_CASE("invalid bytes inside a nested value reject the message instead of der
 
 TEST_CASE("v3 timestamps out of range become null instead of overflowing (found by the fuzzer)") {
   auto n = event(R"({"type":"title_update","data":{"title":{"id":3,"code":"c","updated":10624983803,"last_change":-5,
-    "player":{"list":[{"episode":1,"uuid":"u1","created_timestamp":99999999999999}]}}}})", "v3");
+    "player":{"list":[{"episode":1,"uuid":"u1","created_timestamp":99999999999999}]}}}})",
+                 "v3");
   CHECK(has(n, R"("fresh_at":null,"updated_at":null)"));
   CHECK(has(n, R"("updated_at":null}])"));
 }
 
 TEST_CASE("absurd episode numbers make the episode unusable instead of unparsable output (found by the fuzzer)") {
-  auto r = normalize(R"({"type":"playlist_update","data":{"id":1029,"updated_episode":null,"episode":"213548027643871133696","reupload":false}})");
+  auto r = normalize(
+      R"({"type":"playlist_update","data":{"id":1029,"updated_episode":null,"episode":"213548027643871133696","reupload":false}})");
   CHECK(r.status == Status::rejected);
   auto n = event(R"({"id":9,"alias":"a","name":{"main":"A"},"latest_episode":{"id":"e","ordinal":1e300}})");
   CHECK(has(n, R"("episodes":[])"));
@@ -283,8 +292,8 @@ TEST_CASE("the portable copy of the normalizing and the one for this CPU agree, 
   CHECK(std::string(generic.isa()) == "generic");
   MESSAGE("this CPU runs the " << std::string(best.isa()) << " copy");
   std::vector<std::string> inputs{"", "{", "[]", "{\"a\":1}", R"({"type":"title_update","data":{}})", R"({"id":"x"} trailing)"};
-  for (const char* name : {"v1_release_latest_live.json", "v1_release_latest_openapi.json", "v3_title_update.json",
-                           "v3_title_update_array_playlist.json"}) {
+  for (const char* name :
+       {"v1_release_latest_live.json", "v1_release_latest_openapi.json", "v3_title_update.json", "v3_title_update_array_playlist.json"}) {
     const auto text = fixture(name);
     inputs.push_back(text);
     // Truncated and cut-open copies: the error paths of both kernels too.

@@ -30,8 +30,7 @@ void hex_sha256_128(std::string_view rest, char* id) {
 
 }  // namespace
 
-std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out,
-                                 json::WriteObserver* observer) {
+std::string_view serialize_event(const UpstreamEvent& e, std::string_view observed_at, std::string& out, json::WriteObserver* observer) {
   // One buffer, no copies: the envelope first with a placeholder id, then the content; the id is
   // the hash of the content as its own object ("{" + the fields after the envelope's comma) and
   // is written over the placeholder (which has its width and needs no escaping, so it sits at
@@ -55,12 +54,21 @@ std::string_view serialize_event(const UpstreamEvent& e, std::string_view observ
     w.end_object();
   }
   if (e.encode) {
-    w.key("encode").begin_object().field("episode", e.encode->episode).field("resolution", e.encode->resolution)
-        .field("quality", e.encode->quality).field("progress", e.encode->progress).end_object();
+    w.key("encode")
+        .begin_object()
+        .field("episode", e.encode->episode)
+        .field("resolution", e.encode->resolution)
+        .field("quality", e.encode->quality)
+        .field("progress", e.encode->progress)
+        .end_object();
   }
   if (e.torrent) {
-    w.key("torrent").begin_object().field("id", e.torrent->id).field("episodes", e.torrent->episodes)
-        .field("quality", e.torrent->quality).end_object();
+    w.key("torrent")
+        .begin_object()
+        .field("id", e.torrent->id)
+        .field("episodes", e.torrent->episodes)
+        .field("quality", e.torrent->quality)
+        .end_object();
   }
   if (e.kind == "schedule_item") w.field("next_episode", e.next_episode);
   if (!e.sweep.empty()) w.field("sweep", e.sweep);

@@ -11,7 +11,9 @@
 
 #include "catalog/title_model.hpp"
 
-namespace anipipe::json { class WriteObserver; }
+namespace anipipe::json {
+class WriteObserver;
+}
 
 namespace anipipe::upstream {
 

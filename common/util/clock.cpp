@@ -11,8 +11,8 @@ std::string to_rfc3339(std::chrono::system_clock::time_point tp) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];  // wide enough for any int fields, so the format cannot truncate
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -31,8 +31,7 @@ bool is_rfc3339(std::string_view s) {
     return true;
   };
   if (!digits(0, 4) || s.size() < 20 || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' ||
-      !digits(17, 2))
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' || !digits(17, 2))
     return false;
   std::size_t i = 19;
   if (s[i] == '.') {
@@ -66,8 +65,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   if (s[i] == '+' || s[i] == '-') offset_s = (s[i] == '+' ? 1 : -1) * (num(i + 1, 2) * 3600L + num(i + 4, 2) * 60L);
   using namespace std::chrono;
   const auto days = sys_days(year(y) / month(static_cast<unsigned>(mo)) / day(static_cast<unsigned>(d)));
-  return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms) -
-                                                 seconds(offset_s));
+  return time_point_cast<system_clock::duration>(days + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms) - seconds(offset_s));
 }
 
 }  // namespace anipipe::util

@@ -13,8 +13,8 @@ namespace anipipe::util {
 std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view message) {
   std::array<unsigned char, 32> mac{};
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-            message.size(), mac.data(), &len) ||
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+            mac.data(), &len) ||
       len != mac.size())
     throw std::runtime_error("HMAC-SHA256 failed");
   return mac;

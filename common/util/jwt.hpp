@@ -12,8 +12,8 @@
 namespace anipipe::util {
 
 struct JwtClaims {
-  std::string subject;               // "sub"
-  std::vector<std::string> scopes;   // "scope": a space-separated string, as OAuth writes it
+  std::string subject;                                            // "sub"
+  std::vector<std::string> scopes;                                // "scope": a space-separated string, as OAuth writes it
   std::optional<std::int64_t> expires_at, not_before, issued_at;  // "exp", "nbf", "iat" (unix seconds)
   bool has_scope(std::string_view s) const;
 };

@@ -69,9 +69,11 @@ TEST_CASE("JWT: service-token rules - exp required, a bounded lifetime, exp and 
   const auto now = std::chrono::system_clock::now();
   const auto t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const JwtRules service{.require_exp = true, .max_lifetime = std::chrono::hours(24)};
-  auto check = [&](const std::string& claims) { return verify_hs256(sign_hs256(claims, "k"), "k", now, std::chrono::seconds(30), service); };
+  auto check = [&](const std::string& claims) {
+    return verify_hs256(sign_hs256(claims, "k"), "k", now, std::chrono::seconds(30), service);
+  };
   CHECK(check(R"({"sub":"svc","exp":)" + std::to_string(t + 3600) + "}").ok());
-  CHECK(check(R"({"sub":"svc"})").status == S::malformed);  // never expires: refused
+  CHECK(check(R"({"sub":"svc"})").status == S::malformed);                  // never expires: refused
   CHECK(verify_hs256(sign_hs256(R"({"sub":"svc"})", "k"), "k", now).ok());  // without the rules: allowed (user tokens)
   CHECK(check(R"({"sub":"svc","exp":)" + std::to_string(t + 3 * 86400) + "}").status == S::too_long_lived);
   CHECK(check(R"({"sub":"svc","iat":)" + std::to_string(t - 86400) + R"(,"exp":)" + std::to_string(t + 86400) + "}").status ==

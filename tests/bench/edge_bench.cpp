@@ -10,9 +10,9 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
     // line up with the records' timestamps in each topic and see which hop takes the time.
     if (std::getenv("ANIPIPE_BENCH_TRACE")) {
       const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      std::fprintf(stderr, "trace %s sent %lld arrived %lld\n", id.c_str(), static_cast<long long>(wall - static_cast<long long>(ms.back())),
-                   static_cast<long long>(wall));
+      std::fprintf(stderr, "trace %s sent %lld arrived %lld\n", id.c_str(),
+                   static_cast<long long>(wall - static_cast<long long>(ms.back())), static_cast<long long>(wall));
     }
   }
   std::sort(ms.begin(), ms.end());

@@ -93,8 +93,9 @@ rd_kafka_t* consumer(const std::string& brokers, const std::string& group, const
 /// At least once with librdkafka alone: each record's offset is stored when its copy is acknowledged.
 int run_raw(const std::string& brokers, const std::string& group, const std::string& input, const std::string& output) {
   rd_kafka_t* in = consumer(brokers, group, input, false);
-  rd_kafka_conf_t* pc = conf(brokers, {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"},
-                                       {"compression.type", "lz4"}, {"batch.size", "1000000"}});
+  rd_kafka_conf_t* pc = conf(
+      brokers,
+      {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}, {"compression.type", "lz4"}, {"batch.size", "1000000"}});
   rd_kafka_conf_set_opaque(pc, in);
   rd_kafka_conf_set_dr_msg_cb(pc, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (m->err) return;
@@ -131,8 +132,11 @@ int run_raw_txn(const std::string& brokers, const std::string& group, const std:
   rd_kafka_t* in = consumer(brokers, group, input, true);
   // retry.backoff.ms 10 as common/kafka sets it: a transaction begun right after a commit meets
   // CONCURRENT_TRANSACTIONS and librdkafka's default backoff (100 ms) would dominate.
-  rd_kafka_t* out = make(RD_KAFKA_PRODUCER, conf(brokers, {{"transactional.id", group + ".raw"}, {"linger.ms", "5"}, {"retry.backoff.ms", "10"},
-                                                          {"compression.type", "lz4"}, {"batch.size", "1000000"}}));
+  rd_kafka_t* out = make(RD_KAFKA_PRODUCER, conf(brokers, {{"transactional.id", group + ".raw"},
+                                                           {"linger.ms", "5"},
+                                                           {"retry.backoff.ms", "10"},
+                                                           {"compression.type", "lz4"},
+                                                           {"batch.size", "1000000"}}));
   auto check = [](rd_kafka_error_t* e, const char* what) {
     if (!e) return;
     std::string text = std::string(what) + ": " + rd_kafka_error_string(e);
@@ -148,7 +152,10 @@ int run_raw_txn(const std::string& brokers, const std::string& group, const std:
     while (batch.size() < 500) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(in, batch.empty() ? 100 : 0);
       if (!m) break;
-      if (m->err) { rd_kafka_message_destroy(m); continue; }
+      if (m->err) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
       batch.push_back(m);
     }
     if (batch.empty()) continue;
@@ -157,8 +164,8 @@ int run_raw_txn(const std::string& brokers, const std::string& group, const std:
     rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(16);
     for (auto* m : batch) {
       while (rd_kafka_producev(out, RD_KAFKA_V_TOPIC(output.c_str()), RD_KAFKA_V_KEY(m->key, m->key_len),
-                               RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-             RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                               RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(out, 10);
       auto* at = rd_kafka_topic_partition_list_find(offsets, input.c_str(), m->partition);
       if (!at) at = rd_kafka_topic_partition_list_add(offsets, input.c_str(), m->partition);
@@ -195,7 +202,8 @@ int main(int argc, char** argv) {
   anipipe::kafka::Settings kafka;
   std::string mode, group, input, output;
   anipipe::config::add_kafka_options(app, kafka);
-  app.add_option("mode", mode, "raw | loop | loop-check | raw-txn | txn")->required()
+  app.add_option("mode", mode, "raw | loop | loop-check | raw-txn | txn")
+      ->required()
       ->check(CLI::IsMember({"raw", "loop", "loop-check", "raw-txn", "txn"}));
   app.add_option("--group", group)->required();
   app.add_option("--input", input)->required();

@@ -1,8 +1,8 @@
 // anipipe-bench-normalize: what ingest's normalizing costs per message on this thread, without
 // Kafka: the same recording scripts/bench-ingest replays, normalized with and without the
 // contract check. Profile this (perf, callgrind) rather than the whole ingest: no broker noise.
-#include <CLI/CLI.hpp>
 #include <simdjson.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -39,10 +39,12 @@ int main(int argc, char** argv) {
   std::string file;
   int rounds = 5;
   app.add_option("file", file, "NDJSON recording (tests/bench/make_recording.py)")->required()->check(CLI::ExistingFile);
-  app.add_option("--rounds", rounds, "Passes over the file with and without the check, alternately (the fastest of each counts)")->capture_default_str();
+  app.add_option("--rounds", rounds, "Passes over the file with and without the check, alternately (the fastest of each counts)")
+      ->capture_default_str();
   std::string write_to;
-  app.add_option("--write", write_to, "Also write each message's event (or rejection) to this file, a line each: "
-                                      "compares normalizers before and after a change");
+  app.add_option("--write", write_to,
+                 "Also write each message's event (or rejection) to this file, a line each: "
+                 "compares normalizers before and after a change");
   CLI11_PARSE(app, argc, argv);
 
   simdjson::padded_string text;

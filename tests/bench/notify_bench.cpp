@@ -37,9 +37,11 @@ std::string episode_json(std::int64_t title, const std::string& episode) {
   const auto t = std::to_string(title);
   return R"({"event_id":")" + t + ":" + episode + R"(","title_id":)" + t + R"(,"episode":{"id":")" + episode +
          R"(","ordinal":7,"name":"Серия седьмая","duration":1440,"hls":{"480":"https://cache.example/videos/media/ts/)" + t +
-         R"(/7/480/x.m3u8","720":"https://cache.example/videos/media/ts/)" + t + R"(/7/720/x.m3u8"}},)"
-         R"("title":{"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":"Title )" + t +
-         R"("},"poster":{"src":"/storage/releases/posters/)" + t + R"(/a.jpg"}},"detected_at":"2025-01-16T08:20:01Z"})";
+         R"(/7/480/x.m3u8","720":"https://cache.example/videos/media/ts/)" + t +
+         R"(/7/720/x.m3u8"}},)"
+         R"("title":{"alias":"title-)" +
+         t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":"Title )" + t + R"("},"poster":{"src":"/storage/releases/posters/)" + t +
+         R"(/a.jpg"}},"detected_at":"2025-01-16T08:20:01Z"})";
 }
 
 std::string subscription(std::int64_t title, const std::string& who) {
@@ -100,7 +102,8 @@ int main(int argc, char** argv) {
       r.headers = headers;
     }
     // notify's producer: the common defaults plus its bounded queue (main.cpp, --queue-max).
-    anipipe::kafka::Producer producer(test_kafka_settings(), {.transactional_id = {}, .defaults = {{"queue.buffering.max.messages", "20000"}}});
+    anipipe::kafka::Producer producer(test_kafka_settings(),
+                                      {.transactional_id = {}, .defaults = {{"queue.buffering.max.messages", "20000"}}});
     std::size_t failed = 0;
     const auto started = Clock::now();
     for (const auto& r : records) producer.produce(r, [&failed](const anipipe::kafka::DeliveryResult& d) { failed += !d.ok; });
@@ -133,8 +136,8 @@ int main(int argc, char** argv) {
     const auto done = Clock::now();
     const double total = std::chrono::duration<double>(done - started).count();
     const double to_first = std::chrono::duration<double>((first == Clock::time_point{} ? done : first) - started).count();
-    std::printf("{\"notifications\":%lld,\"seconds_to_last\":%.3f,\"seconds_to_first\":%.3f,\"per_s\":%.0f}\n",
-                static_cast<long long>(n), total, to_first, static_cast<double>(n) / total);
+    std::printf("{\"notifications\":%lld,\"seconds_to_last\":%.3f,\"seconds_to_first\":%.3f,\"per_s\":%.0f}\n", static_cast<long long>(n),
+                total, to_first, static_cast<double>(n) / total);
     return 0;
   }
   if (cmd == "webhooks" && argc == 7) {
@@ -173,8 +176,8 @@ int main(int argc, char** argv) {
       }
     }
     const double bytes = static_cast<double>(heap() - before);
-    std::printf("{\"subscriptions\":%zu,\"titles\":%zu,\"heap_bytes\":%.0f,\"bytes_per_subscription\":%.1f}\n",
-                table.subscriptions(), table.titles(), bytes, bytes / n);
+    std::printf("{\"subscriptions\":%zu,\"titles\":%zu,\"heap_bytes\":%.0f,\"bytes_per_subscription\":%.1f}\n", table.subscriptions(),
+                table.titles(), bytes, bytes / n);
     return 0;
   }
   return usage();

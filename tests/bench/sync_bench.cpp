@@ -26,12 +26,12 @@ std::string snapshot(int title, bool complete = true) {
   for (int e = complete ? 1 : 3; e <= 3; ++e)
     eps += std::string(eps.empty() ? "" : ",") + R"({"id":")" + t + "-ep-" + std::to_string(e) + R"(","ordinal":)" + std::to_string(e) +
            R"(,"name":"Серия )" + std::to_string(e) + R"(","duration":1440,"hls":{"480":"https://cache.example/videos/media/ts/)" + t +
-           "/" + std::to_string(e) + R"(/480/x.m3u8","720":"https://cache.example/videos/media/ts/)" + t + "/" +
-           std::to_string(e) + R"(/720/x.m3u8"},"updated_at":"2025-01-16T08:20:00Z"})";
+           "/" + std::to_string(e) + R"(/480/x.m3u8","720":"https://cache.example/videos/media/ts/)" + t + "/" + std::to_string(e) +
+           R"(/720/x.m3u8"},"updated_at":"2025-01-16T08:20:00Z"})";
   return R"({"event_id":"0123456789abcdef0123456789abcdef","kind":"release_changed","title_id":)" + t +
          R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1","endpoint":"/anime/releases/latest"},)" +
-         (complete ? R"("episodes_complete":true,)" : "") + R"("title":{"id":)" + t +
-         R"(,"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":"Title )" + t +
+         (complete ? R"("episodes_complete":true,)" : "") + R"("title":{"id":)" + t + R"(,"alias":"title-)" + t +
+         R"(","names":{"ru":"Тайтл )" + t + R"(","en":"Title )" + t +
          R"(","alternative":null},"type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Комедия","Романтика"],)"
          R"("description":"Описание тайтла, достаточно длинное, чтобы документ был похож на настоящий.","poster":{"src":"/storage/releases/posters/)" +
          t + R"(/a.jpg","thumbnail":"/storage/releases/posters/)" + t + R"(/a_thumb.jpg"},"episodes_total":12,"episodes":[)" + eps +
@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
     const double s = std::chrono::duration<double>(last - first).count();
     const std::size_t counted = got.size() > already ? got.size() - already : 0;
     std::printf("{\"records\":%zu,\"seconds\":%.3f,\"per_s\":%.0f}\n", counted, s,
-                from_start ? static_cast<double>(counted) / s : counted > 1 ? static_cast<double>(counted - 1) / s : 0.0);
+                from_start    ? static_cast<double>(counted) / s
+                : counted > 1 ? static_cast<double>(counted - 1) / s
+                              : 0.0);
     return got.size() >= n ? 0 : 1;
   }
   if (cmd == "fetch" && argc == 6) {

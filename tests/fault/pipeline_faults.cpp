@@ -14,15 +14,15 @@
 // SIGKILL and started again, then another is stopped (a controlled shutdown) and a third killed,
 // which leaves one of three (producers must block: min.insync.replicas 2), then they come back.
 // It prints how long no announcement arrived after each fault, and fails if any worker exited.
-#include <simdjson.h>
 #include <signal.h>
+#include <simdjson.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <future>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -118,16 +118,15 @@ struct Notifications {
 Notifications read_notifications(const std::string& topic) {
   Notifications n;
   simdjson::dom::parser parser;
-  anipipe::kafka::read_to_end(test_kafka_settings(), topic, {}, anipipe::kafka::ReadStart::from_earliest(),
-                              [&](const anipipe::kafka::Message& m) {
-                                auto v = m.value();
-                                simdjson::dom::element doc;
-                                if (!v || parser.parse(*v).get(doc)) return;
-                                ++n.records;
-                                n.keys[{std::string(std::string_view(doc["subscriber_id"])), std::int64_t(doc["title_id"]),
-                                        double(doc["episode"]["ordinal"])}]
-                                    .insert(std::string(std::string_view(doc["idempotency_key"])));
-                              });
+  anipipe::kafka::read_to_end(
+      test_kafka_settings(), topic, {}, anipipe::kafka::ReadStart::from_earliest(), [&](const anipipe::kafka::Message& m) {
+        auto v = m.value();
+        simdjson::dom::element doc;
+        if (!v || parser.parse(*v).get(doc)) return;
+        ++n.records;
+        n.keys[{std::string(std::string_view(doc["subscriber_id"])), std::int64_t(doc["title_id"]), double(doc["episode"]["ordinal"])}]
+            .insert(std::string(std::string_view(doc["idempotency_key"])));
+      });
   return n;
 }
 
@@ -217,8 +216,7 @@ private:
 int main(int argc, char** argv) try {
   const auto o = parse(argc, argv);
   std::mt19937 rng(o.seed);
-  say("fault test: %d titles, %d s of changes, %d subscriber(s) per title, --v1-limit %d", o.titles, o.seconds, o.subscribers,
-      o.v1_limit);
+  say("fault test: %d titles, %d s of changes, %d subscriber(s) per title, --v1-limit %d", o.titles, o.seconds, o.subscribers, o.v1_limit);
   Pipeline p({.partitions = 6, .redis_db = o.redis_db});
   anipipe::redis::Options ro = test_redis_options();
   ro.db = o.redis_db;
@@ -235,8 +233,8 @@ int main(int argc, char** argv) try {
     }
   produce_all(p.topics().subscriptions, subs);
 
-  const std::vector<std::string> ingest_flags{"--v1-limit", std::to_string(o.v1_limit), "--v1-schedule", "false",
-                                              "--reconcile-interval", "0"};
+  const std::vector<std::string> ingest_flags{"--v1-limit", std::to_string(o.v1_limit), "--v1-schedule",
+                                              "false",      "--reconcile-interval",     "0"};
   int generation = 0;
   auto log = [&](const char* w) { return std::string(w) + "-" + std::to_string(++generation) + ".log"; };
   auto sync = p.start_sync(log("sync"));
@@ -252,13 +250,16 @@ int main(int argc, char** argv) try {
     double at;
     const char* worker;
   };
-  const std::vector<Fault> faults =
-      o.broker_faults ? std::vector<Fault>{{0.15, "kill leader"}, {0.35, "restart killed"}, {0.55, "stop leader"}, {0.7, "kill third"},
-                                           {0.85, "restart third"}}
-                      : std::vector<Fault>{{0.15, "sync"}, {0.3, "cache"}, {0.45, "notify"}, {0.55, "edge"}, {0.65, "ingest"}, {0.85, "sync"}};
+  const std::vector<Fault> faults = o.broker_faults ? std::vector<Fault>{{0.15, "kill leader"},
+                                                                         {0.35, "restart killed"},
+                                                                         {0.55, "stop leader"},
+                                                                         {0.7, "kill third"},
+                                                                         {0.85, "restart third"}}
+                                                    : std::vector<Fault>{{0.15, "sync"}, {0.3, "cache"},   {0.45, "notify"},
+                                                                         {0.55, "edge"}, {0.65, "ingest"}, {0.85, "sync"}};
   const auto& t = p.topics();
-  const std::vector<std::string> pipeline_topics{t.events, t.requests, t.titles, t.new_episode, t.results, t.invalidations,
-                                                 t.subscriptions, t.notifications, t.dlq};
+  const std::vector<std::string> pipeline_topics{t.events,        t.requests,      t.titles,        t.new_episode, t.results,
+                                                 t.invalidations, t.subscriptions, t.notifications, t.dlq};
   std::unique_ptr<ArrivalClock> arrivals;
   if (o.broker_faults) arrivals = std::make_unique<ArrivalClock>(t.new_episode);
   std::vector<std::pair<std::string, Clock::time_point>> fault_times;
@@ -322,7 +323,8 @@ int main(int argc, char** argv) try {
           // acknowledged; once a second is back, it is.
           if (w == "kill third") {
             const auto r = acknowledged(probe_topic, 8s);
-            say("a record produced with one broker of three left: %s (%s)", r.first ? "ACKNOWLEDGED" : "not acknowledged", r.second.c_str());
+            say("a record produced with one broker of three left: %s (%s)", r.first ? "ACKNOWLEDGED" : "not acknowledged",
+                r.second.c_str());
             min_insync_probe += r.first ? "acknowledged below min.insync.replicas; " : "";
           } else if (w == "restart third") {
             const auto r = acknowledged(probe_topic, 60s);
@@ -334,16 +336,29 @@ int main(int argc, char** argv) try {
         continue;
       }
       say("kill -9 %s", w.c_str());
-      if (w == "sync") { sync->signal(SIGKILL); sync->wait_for(10s); }
-      if (w == "cache") { cache->signal(SIGKILL); cache->wait_for(10s); }
-      if (w == "notify") { notify->signal(SIGKILL); notify->wait_for(10s); }
-      if (w == "edge") { edge->signal(SIGKILL); edge->wait_for(10s); }
+      if (w == "sync") {
+        sync->signal(SIGKILL);
+        sync->wait_for(10s);
+      }
+      if (w == "cache") {
+        cache->signal(SIGKILL);
+        cache->wait_for(10s);
+      }
+      if (w == "notify") {
+        notify->signal(SIGKILL);
+        notify->wait_for(10s);
+      }
+      if (w == "edge") {
+        edge->signal(SIGKILL);
+        edge->wait_for(10s);
+      }
       if (w == "ingest") {
         ingest->signal(SIGKILL);
         ingest->wait_for(10s);
         // Down for ~25 poll windows; meanwhile twice the window's worth of titles gain an episode.
         std::vector<std::string> ids;
-        for (int t = 0; t < 2 * o.v1_limit && t < o.titles; ++t) ids.push_back(std::to_string(first + static_cast<std::int64_t>(rng() % static_cast<unsigned>(o.titles))));
+        for (int t = 0; t < 2 * o.v1_limit && t < o.titles; ++t)
+          ids.push_back(std::to_string(first + static_cast<std::int64_t>(rng() % static_cast<unsigned>(o.titles))));
         std::string list;
         for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
         p.upstream().control("bulk_episode", R"({"release_ids":[)" + list + "]}");
@@ -383,10 +398,12 @@ int main(int argc, char** argv) try {
     for (const auto& k : expected) n += !got.count(k);
     return n;
   };
-  announced = p.announcements_until([&](const auto& a) {
-    announced = a;
-    return missing() == 0;
-  }, std::chrono::seconds(o.converge_seconds));
+  announced = p.announcements_until(
+      [&](const auto& a) {
+        announced = a;
+        return missing() == 0;
+      },
+      std::chrono::seconds(o.converge_seconds));
   announced = p.announcements(2s);
 
   // Announcements.
@@ -415,20 +432,27 @@ int main(int argc, char** argv) try {
   };
   for (const auto& [t, _] : want) {
     std::pair<bool, bool> ok;
-    eventually([&] { ok = converged(t); return ok.first && ok.second; }, 10s);
+    eventually(
+        [&] {
+          ok = converged(t);
+          return ok.first && ok.second;
+        },
+        10s);
     redis_wrong += !ok.first;
     edge_wrong += !ok.second;
   }
   // Notifications: every subscriber of every title, every episode; a repeat only with its key.
   Notifications notes;
   std::size_t notes_lost = 0, notes_other_key = 0, notes_repeats = 0;
-  eventually([&] {
-    notes = read_notifications(p.topics().notifications);
-    notes_lost = 0;
-    for (const auto& [t, ord] : expected)
-      for (int k = 0; k < o.subscribers; ++k) notes_lost += !notes.keys.count({"fan-" + std::to_string(k), t, ord});
-    return notes_lost == 0;
-  }, 60s);
+  eventually(
+      [&] {
+        notes = read_notifications(p.topics().notifications);
+        notes_lost = 0;
+        for (const auto& [t, ord] : expected)
+          for (int k = 0; k < o.subscribers; ++k) notes_lost += !notes.keys.count({"fan-" + std::to_string(k), t, ord});
+        return notes_lost == 0;
+      },
+      60s);
   for (const auto& [_, keys] : notes.keys) notes_other_key += keys.size() > 1 ? keys.size() - 1 : 0;
   notes_repeats = notes.records - notes.keys.size();
 
@@ -453,13 +477,15 @@ int main(int argc, char** argv) try {
       duplicated, unexpected);
   say("redis: %zu of %zu title(s) differ from the upstream; edge: %zu differ", redis_wrong, want.size(), edge_wrong);
   say("notifications: %zu record(s) for %zu (subscriber, episode); lost %zu, repeats with the same idempotency key %zu, "
-      "with another key %zu", notes.records, notes.keys.size(), notes_lost, notes_repeats, notes_other_key);
+      "with another key %zu",
+      notes.records, notes.keys.size(), notes_lost, notes_repeats, notes_other_key);
   if (!min_insync_probe.empty()) say("min.insync.replicas: %s", min_insync_probe.c_str());
   const bool ok = lost == 0 && duplicated == 0 && unexpected == 0 && redis_wrong == 0 && edge_wrong == 0 && notes_lost == 0 &&
                   notes_other_key == 0 && exited == 0 && min_insync_probe.empty();
   std::printf(R"({"titles":%d,"episodes_added":%d,"expected":%zu,"lost":%zu,"duplicated":%zu,"unexpected":%zu,"redis_wrong":%zu,)"
               R"("edge_wrong":%zu,"notifications":%zu,"notifications_lost":%zu,"notification_repeats_same_key":%zu,)"
-              R"("notification_other_key":%zu,"workers_exited":%zu,"broker_faults":[%s],"ok":%s})" "\n",
+              R"("notification_other_key":%zu,"workers_exited":%zu,"broker_faults":[%s],"ok":%s})"
+              "\n",
               o.titles, changes, expected.size(), lost, duplicated, unexpected, redis_wrong, edge_wrong, notes.records, notes_lost,
               notes_repeats, notes_other_key, exited, gaps.c_str(), ok ? "true" : "false");
   std::printf("lost %zu, duplicated %zu\n", lost, duplicated);

@@ -6,8 +6,8 @@
 //    normalizer with the contract emits exactly the events that are valid, and rejects the rest.
 // Built and run by scripts/fuzz-ingest.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "json/schema.hpp"

@@ -32,7 +32,10 @@ TEST_CASE("produce and consume keep order per key, values, tombstones and header
   for (const auto& r : got) {
     CHECK(r.headers.at("correlation-id") == "corr-basic");
     CHECK(r.headers.at("traceparent") == headers.traceparent);
-    if (!r.value) { ++tombstones; continue; }
+    if (!r.value) {
+      ++tombstones;
+      continue;
+    }
     const int n = std::stoi(r.value->substr(5));
     auto it = last_n.find(*r.key);
     if (it != last_n.end()) CHECK(n > it->second);  // per-key order survives partitioning
@@ -56,14 +59,16 @@ TEST_CASE("a consumer group commits offsets and a restarted member resumes after
     o.topics = {topic};
     kafka::Consumer c(test_kafka_settings(), o);
     std::vector<std::string> values;
-    eventually([&] {
-      auto m = c.poll(100ms);
-      if (m && !m->is_error()) {
-        values.emplace_back(*m->value());
-        c.store_offset(m->topic_partition(), m->offset() + 1);
-      }
-      return values.size() >= want;
-    }, 30s);
+    eventually(
+        [&] {
+          auto m = c.poll(100ms);
+          if (m && !m->is_error()) {
+            values.emplace_back(*m->value());
+            c.store_offset(m->topic_partition(), m->offset() + 1);
+          }
+          return values.size() >= want;
+        },
+        30s);
     c.close();  // commits
     return values;
   };
@@ -142,8 +147,12 @@ TEST_CASE("a second producer with the same transactional id fences the first") {
 TEST_CASE("a compacted topic keeps the latest value per key and drops tombstoned keys") {
   const auto topic = unique_name("compact");
   // Tiny segments and no compaction lag so the cleaner runs within the test.
-  create_topic(topic, 1, {{"cleanup.policy", "compact"}, {"segment.ms", "100"}, {"min.cleanable.dirty.ratio", "0.01"},
-                          {"min.compaction.lag.ms", "0"}, {"delete.retention.ms", "100"}});
+  create_topic(topic, 1,
+               {{"cleanup.policy", "compact"},
+                {"segment.ms", "100"},
+                {"min.cleanable.dirty.ratio", "0.01"},
+                {"min.compaction.lag.ms", "0"},
+                {"delete.retention.ms", "100"}});
   std::vector<Produced> records;
   for (int round = 0; round < 3; ++round)
     for (int k = 0; k < 10; ++k) records.push_back({"title-" + std::to_string(k), "v" + std::to_string(round)});
@@ -154,20 +163,22 @@ TEST_CASE("a compacted topic keeps the latest value per key and drops tombstoned
   // key until the cleaner has compacted the older segments.
   std::map<std::string, std::optional<std::string>> latest;
   std::size_t count = 0;
-  const bool compacted = eventually([&] {
-    std::this_thread::sleep_for(300ms);
-    produce_all(topic, {{"filler", "x"}});
-    auto got = consume(topic, 1000, 3s);
-    latest.clear();
-    count = 0;
-    for (const auto& r : got) {
-      if (*r.key == "filler") continue;
-      ++count;
-      latest[*r.key] = r.value;
-    }
-    // title-0..8 once each; title-9 only as its tombstone (kept for delete.retention.ms) or gone.
-    return count == 9 + latest.count("title-9");
-  }, 60s);
+  const bool compacted = eventually(
+      [&] {
+        std::this_thread::sleep_for(300ms);
+        produce_all(topic, {{"filler", "x"}});
+        auto got = consume(topic, 1000, 3s);
+        latest.clear();
+        count = 0;
+        for (const auto& r : got) {
+          if (*r.key == "filler") continue;
+          ++count;
+          latest[*r.key] = r.value;
+        }
+        // title-0..8 once each; title-9 only as its tombstone (kept for delete.retention.ms) or gone.
+        return count == 9 + latest.count("title-9");
+      },
+      60s);
   CHECK_MESSAGE(compacted, "records of compacted keys still present: " << count);
   for (int k = 0; k < 9; ++k) CHECK(latest["title-" + std::to_string(k)] == std::optional<std::string>("v2"));
   if (latest.count("title-9")) CHECK_FALSE(latest["title-9"].has_value());
@@ -184,7 +195,6 @@ TEST_CASE("anipipe's producers put a key in the partition Java's murmur2 gives i
   const auto got = consume(topic, records.size(), std::chrono::seconds(30));
   REQUIRE(got.size() == records.size());
   int elsewhere = 0;
-  for (const auto& r : got)
-    elsewhere += r.partition != anipipe::kafka::partition_for_key(*r.key, 12, anipipe::kafka::Partitioner::murmur2);
+  for (const auto& r : got) elsewhere += r.partition != anipipe::kafka::partition_for_key(*r.key, 12, anipipe::kafka::Partitioner::murmur2);
   CHECK(elsewhere == 0);
 }

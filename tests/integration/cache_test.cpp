@@ -35,8 +35,10 @@ std::int64_t fresh_base() {
 
 std::string title_json(std::int64_t id, const std::string& alias, const std::string& genre, const std::string& status = "ongoing") {
   const auto s = std::to_string(id);
-  return R"({"id":)" + s + R"(,"alias":")" + alias + R"(","names":{"ru":"Тайтл )" + s + R"(","en":null,"alternative":null},)"
-         R"("type":"TV","year":2025,"season":"winter","status":")" + status + R"(","genres":[")" + genre +
+  return R"({"id":)" + s + R"(,"alias":")" + alias + R"(","names":{"ru":"Тайтл )" + s +
+         R"(","en":null,"alternative":null},)"
+         R"("type":"TV","year":2025,"season":"winter","status":")" +
+         status + R"(","genres":[")" + genre +
          R"("],"description":null,"poster":null,"episodes_total":null,"episodes":[{"id":"e1","ordinal":1}],)"
          R"("fresh_at":null,"updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
 }
@@ -51,12 +53,28 @@ struct CacheSetup {
     create_topic(dlq, 1);
   }
   std::unique_ptr<Process> start(const std::string& log) const {
-    return std::make_unique<Process>(
-        std::vector<std::string>{cache_binary(), "--brokers", test_kafka_settings().brokers, "--group", group, "--titles-topic", titles,
-                                 "--invalidations-topic", invalidations, "--dlq-topic", dlq, "--metrics-addr", "off",
-                                 "--redis-url", "redis://127.0.0.1:" + std::to_string(redis_options().port), "--redis-timeout-ms",
-                                 "1000", "--retry-backoff-max-ms", "1000", "--kafka", "session.timeout.ms=6000"},
-        dir + "/" + log);
+    return std::make_unique<Process>(std::vector<std::string>{cache_binary(),
+                                                              "--brokers",
+                                                              test_kafka_settings().brokers,
+                                                              "--group",
+                                                              group,
+                                                              "--titles-topic",
+                                                              titles,
+                                                              "--invalidations-topic",
+                                                              invalidations,
+                                                              "--dlq-topic",
+                                                              dlq,
+                                                              "--metrics-addr",
+                                                              "off",
+                                                              "--redis-url",
+                                                              "redis://127.0.0.1:" + std::to_string(redis_options().port),
+                                                              "--redis-timeout-ms",
+                                                              "1000",
+                                                              "--retry-backoff-max-ms",
+                                                              "1000",
+                                                              "--kafka",
+                                                              "session.timeout.ms=6000"},
+                                     dir + "/" + log);
   }
   /// A fresh compacted titles topic with this many partitions, instead of the 3-partition one.
   void use_titles_topic(const std::string& base, int partitions) {
@@ -106,9 +124,7 @@ std::size_t differences(anipipe::redis::Client& redis, const Catalog& c) {
   return diff;
 }
 
-int redis_script(const std::string& what) {
-  return std::system((source_dir() + "/scripts/redis " + what + " >/dev/null 2>&1").c_str());
-}
+int redis_script(const std::string& what) { return std::system((source_dir() + "/scripts/redis " + what + " >/dev/null 2>&1").c_str()); }
 
 }  // namespace
 
@@ -201,7 +217,7 @@ TEST_CASE("cache: redis-server stopped and restarted (empty) mid-stream ends wit
   REQUIRE(redis_script("stop") == 0);
   auto more = make_titles(base + 3000, 1000, "Комедия");
   produce_catalog(s.titles, more);
-  std::this_thread::sleep_for(2s);  // the worker meets the outage: it pauses and retries
+  std::this_thread::sleep_for(2s);      // the worker meets the outage: it pauses and retries
   REQUIRE(redis_script("start") == 0);  // no persistence: everything written before is gone
   Catalog all = first;
   all.insert(more.begin(), more.end());
@@ -378,7 +394,7 @@ TEST_CASE("cache: a rebuild while serving: a reader polling 100 titles never see
           }
           const int at = v.str.find("r2-" + std::to_string(id)) != std::string::npos   ? 2
                          : v.str.find("r1-" + std::to_string(id)) != std::string::npos ? 1
-                                                                                         : 0;
+                                                                                       : 0;
           if (at < 1) {
             ++older;
             note("older than the rebuild's start");
@@ -393,7 +409,8 @@ TEST_CASE("cache: a rebuild while serving: a reader polling 100 titles never see
   });
   auto rebuild = start_rebuild(s, "rebuild.log");
   // Round 2 lands while the rebuild replays the first versions.
-  REQUIRE(eventually([&] { return rebuild->log_tail(4000).find("cache rebuild: ") != std::string::npos || rebuild->wait_for(0ms).has_value(); }, 60s));
+  REQUIRE(eventually(
+      [&] { return rebuild->log_tail(4000).find("cache rebuild: ") != std::string::npos || rebuild->wait_for(0ms).has_value(); }, 60s));
   produce_catalog(s.titles, round2);
   for (const auto& [id, json] : round2) all[id] = json;
   const bool rebuilt = exit_problem(*rebuild, 300s) == "";
@@ -458,7 +475,8 @@ TEST_CASE("cache: a rebuild of a transactional titles topic (commit markers amon
   const auto offsets = std::stoll(log.substr(at + 10));
   CHECK(offsets >= 220);
   CHECK(log.find("cache rebuild: done, " + std::to_string(offsets) + "/" + std::to_string(offsets) + " (100%)") != std::string::npos);
-  CHECK(log.find(std::to_string(offsets - 200) + " of " + std::to_string(offsets) + " offsets held transaction markers") != std::string::npos);
+  CHECK(log.find(std::to_string(offsets - 200) + " of " + std::to_string(offsets) + " offsets held transaction markers") !=
+        std::string::npos);
   CHECK(log.find("\"records\":200,\"titles\":200") != std::string::npos);
   CHECK(differences(s.redis, all) == 0);
 }

@@ -33,9 +33,7 @@ ProbeSetup make_setup(const std::string& name, int partitions) {
   return s;
 }
 
-std::string cmd(const std::string& id, const std::string& action) {
-  return R"({"id":")" + id + R"(","action":")" + action + R"("})";
-}
+std::string cmd(const std::string& id, const std::string& action) { return R"({"id":")" + id + R"(","action":")" + action + R"("})"; }
 
 std::int64_t committed_total(const ProbeSetup& s, int partitions) {
   kafka::Admin admin(test_kafka_settings());

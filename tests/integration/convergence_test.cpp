@@ -18,7 +18,8 @@ using namespace anipipe::testing;
 using namespace std::chrono_literals;
 
 namespace doctest {
-template <> struct StringMaker<std::vector<double>> {
+template <>
+struct StringMaker<std::vector<double>> {
   static String convert(const std::vector<double>& v) {
     std::string out = "{";
     for (double d : v) {
@@ -38,7 +39,8 @@ bool has(const std::string& haystack, const std::string& needle) { return haysta
 /// The newest anilibria.titles value of a title.
 std::optional<std::string> catalog_entry(const Pipeline& p, std::int64_t id) {
   std::optional<std::string> last;
-  for (const auto& r : consume_until(p.topics().titles, [](const auto&) { return false; }, 3s))
+  for (const auto& r : consume_until(
+           p.topics().titles, [](const auto&) { return false; }, 3s))
     if (r.key == std::to_string(id)) last = r.value;
   return last;
 }
@@ -158,8 +160,8 @@ TEST_CASE("convergence: a title changed upstream without a new fresh_at is repai
   INFO(sync->log_tail());
   INFO(ingest->log_tail());
   // Seed the catalog: the first sweep brings every title in quietly.
-  auto seeded = p.ops({"reconcile", "--upstream-url", p.upstream().v1_base_url(), "--topic", p.topics().events, "--titles-topic",
-                       p.topics().titles});
+  auto seeded = p.ops(
+      {"reconcile", "--upstream-url", p.upstream().v1_base_url(), "--topic", p.topics().events, "--titles-topic", p.topics().titles});
   INFO(seeded.output);
   REQUIRE(seeded.exit_code == 0);
   // A title outside the window ingest polls.
@@ -187,8 +189,8 @@ TEST_CASE("convergence: a title changed upstream without a new fresh_at is repai
   auto after = p.announcements_until([&](const auto& a) { return ordinals_of(a, hidden_id).size() >= 1; }, 30s);
   CHECK(ordinals_of(after, hidden_id) == std::vector<double>{3});
   // A whole sweep again repairs nothing more and announces nothing twice.
-  auto again = p.ops({"reconcile", "--upstream-url", p.upstream().v1_base_url(), "--topic", p.topics().events, "--titles-topic",
-                      p.topics().titles});
+  auto again = p.ops(
+      {"reconcile", "--upstream-url", p.upstream().v1_base_url(), "--topic", p.topics().events, "--titles-topic", p.topics().titles});
   REQUIRE(again.exit_code == 0);
   std::this_thread::sleep_for(3s);
   const auto all = p.announcements();

@@ -28,8 +28,8 @@ public:
   explicit AuthBackend(const std::string& dir) : log_(dir + "/auth_calls.ndjson") {
     const std::string port_file = dir + "/auth_backend.port";
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/env", "node", source_dir() + "/tests/node/auth_backend.js", "--port-file", port_file, "--log", log_,
-                                 "--service-token", kServiceToken, "--user", "token-of-alice=alice", "--user", "token-of-bob=42"},
+        std::vector<std::string>{"/usr/bin/env", "node", source_dir() + "/tests/node/auth_backend.js", "--port-file", port_file, "--log",
+                                 log_, "--service-token", kServiceToken, "--user", "token-of-alice=alice", "--user", "token-of-bob=42"},
         dir + "/auth_backend.log");
     if (!eventually([&] { return std::ifstream(port_file) >> port_ && port_ > 0; }, 15s))
       throw std::runtime_error("the Node.js back end did not start: " + process_->log_tail());
@@ -53,8 +53,9 @@ private:
 };
 
 int upgrade_status(int port, const std::string& token) {
-  return raw_http(port, "GET /api/anilibria/v2/ws?token=" + token + " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+  return raw_http(port, "GET /api/anilibria/v2/ws?token=" + token +
+                            " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
       .status;
 }
 
@@ -106,7 +107,8 @@ TEST_CASE("edge: user tokens checked by the back end (seed 001's /internal/auth/
   CHECK(exit_problem(*edge, 30s) == "");
 }
 
-TEST_CASE("edge: a back end that refuses the edge's own service token is a 503 for the user, not a 401 (the user's token was never judged)") {
+TEST_CASE(
+    "edge: a back end that refuses the edge's own service token is a 503 for the user, not a 401 (the user's token was never judged)") {
   Pipeline p;
   AuthBackend backend(p.dir());
   int port = 0;
@@ -115,9 +117,9 @@ TEST_CASE("edge: a back end that refuses the edge's own service token is a 503 f
   INFO(edge->log_tail());
   CHECK(upgrade_status(port, "token-of-alice") == 503);
   // A flag for each way at once is refused at startup.
-  const auto both = run_command({edge_binary(), "--service-secret", "s", "--user-secret", "u", "--auth-validate-url", backend.url(),
-                                 "--auth-service-token", "t"},
-                                10s);
+  const auto both = run_command(
+      {edge_binary(), "--service-secret", "s", "--user-secret", "u", "--auth-validate-url", backend.url(), "--auth-service-token", "t"},
+      10s);
   CHECK(both.exit_code == 2);
   CHECK(both.output.find("one way") != std::string::npos);
   edge->signal(SIGTERM);

@@ -41,8 +41,8 @@ namespace {
 std::int64_t unix_now() { return anipipe::util::now_unix_ms() / 1000; }
 
 std::string service_token(const std::string& claims_tail = "") {
-  return anipipe::util::sign_hs256(R"({"sub":"node-backend","scope":"internal","exp":)" + std::to_string(unix_now() + 600) + claims_tail + "}",
-                                   kEdgeServiceSecret);
+  return anipipe::util::sign_hs256(
+      R"({"sub":"node-backend","scope":"internal","exp":)" + std::to_string(unix_now() + 600) + claims_tail + "}", kEdgeServiceSecret);
 }
 std::map<std::string, std::string> service(const std::string& token = service_token()) {
   return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
@@ -54,9 +54,11 @@ std::string title_json(std::int64_t id, int episodes = 1) {
   for (int e = 1; e <= episodes; ++e)
     eps += std::string(e > 1 ? "," : "") + R"({"id":"e)" + std::to_string(e) + R"(","ordinal":)" + std::to_string(e) +
            R"(,"name":"Серия с достаточно длинным названием, чтобы ответ был похож на настоящий"})";
-  return R"({"id":)" + s + R"(,"alias":"t-)" + s + R"(","names":{"ru":"Тайтл )" + s + R"(","en":null,"alternative":null},)"
+  return R"({"id":)" + s + R"(,"alias":"t-)" + s + R"(","names":{"ru":"Тайтл )" + s +
+         R"(","en":null,"alternative":null},)"
          R"("type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Драма"],"description":"Описание.","poster":null,)"
-         R"("episodes_total":null,"episodes":[)" + eps + R"(],"fresh_at":null,"updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
+         R"("episodes_total":null,"episodes":[)" +
+         eps + R"(],"fresh_at":null,"updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
 }
 
 std::size_t responses_in(const std::string& data) {
@@ -73,7 +75,8 @@ bool valid_json(const std::string& body) {
 }
 
 std::string upgrade_request(const std::string& target = "/api/anilibria/v2/ws") {
-  return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+  return "GET " + target +
+         " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
 }
 
@@ -113,12 +116,14 @@ public:
     ws_.write(boost::asio::buffer(text));
   }
   bool wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    return eventually([&] {
-      std::lock_guard lock(mutex_);
-      for (const auto& m : received_)
-        if (m.find(needle) != std::string::npos) return true;
-      return false;
-    }, timeout);
+    return eventually(
+        [&] {
+          std::lock_guard lock(mutex_);
+          for (const auto& m : received_)
+            if (m.find(needle) != std::string::npos) return true;
+          return false;
+        },
+        timeout);
   }
   bool open() {
     std::lock_guard lock(mutex_);
@@ -134,7 +139,10 @@ private:
   std::thread reader_;
 };
 
-std::vector<Received> everything(const std::string& topic) { return consume_until(topic, [](const auto&) { return false; }, 2s); }
+std::vector<Received> everything(const std::string& topic) {
+  return consume_until(
+      topic, [](const auto&) { return false; }, 2s);
+}
 
 /// Reads one response from a keep-alive connection (headers, then Content-Length bytes); its status, 0 if it broke.
 int read_response(int fd) {
@@ -180,7 +188,8 @@ TEST_CASE("edge hardening 1: a Transfer-Encoding that is not a final chunked is 
   // A body framed by a final chunked is fine.
   const int fd = connect_from(port);
   std::string req = "POST /internal/sync/title HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                    "Authorization: Bearer " + service_token() + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+                    "Authorization: Bearer " +
+                    service_token() + "\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string body = R"({"title_id":5})";
   char size[16];
   std::snprintf(size, sizeof size, "%zx", body.size());
@@ -349,8 +358,8 @@ TEST_CASE("edge hardening 6, 7: /metrics has requests, latency, WebSocket and pr
     CHECK(m.body.find(series) != std::string::npos);
   }
   // Bytes that are not UTF-8, in a query key, a value and a path, come back as U+FFFD.
-  for (const char* target : {"/api/anilibria/v2/titles?%ff=1", "/api/anilibria/v2/titles?q=%ff%fe", "/api/anilibria/v2/\xff\xfe",
-                             "/internal/\xc0\xaf"}) {
+  for (const char* target :
+       {"/api/anilibria/v2/titles?%ff=1", "/api/anilibria/v2/titles?q=%ff%fe", "/api/anilibria/v2/\xff\xfe", "/internal/\xc0\xaf"}) {
     INFO(target);
     const auto r = raw_http(port, http_request("GET", target, service()));
     CHECK(r.status >= 400);
@@ -374,17 +383,18 @@ TEST_CASE("edge hardening 8: tokens - padding, no exp, a lifetime past the maxim
   CHECK(stats("Bearer " + good + "=") == 401);
   CHECK(stats("Bearer " + good + "==") == 401);
   CHECK(stats("Bearer " + anipipe::util::sign_hs256(R"({"sub":"s","scope":"internal"})", kEdgeServiceSecret)) == 401);  // never expires
-  CHECK(stats("Bearer " + anipipe::util::sign_hs256(R"({"sub":"s","scope":"internal","exp":)" + std::to_string(unix_now() + 30 * 86400) + "}",
-                                                    kEdgeServiceSecret)) == 401);  // a month: past the 24 h maximum
+  CHECK(
+      stats("Bearer " + anipipe::util::sign_hs256(R"({"sub":"s","scope":"internal","exp":)" + std::to_string(unix_now() + 30 * 86400) + "}",
+                                                  kEdgeServiceSecret)) == 401);  // a month: past the 24 h maximum
   CHECK(stats("Bearer " + anipipe::util::sign_hs256(R"({"sub":"s","scope":"internal","exp":1e300})", kEdgeServiceSecret)) == 401);
   CHECK(stats("Bearer " + anipipe::util::sign_hs256(R"({"sub":"s","scope":"internal","exp":)" + std::to_string(unix_now() + 600) + "}",
                                                     kEdgeUserSecret)) == 401);  // minted with the users' key
   edge->signal(SIGTERM);
   CHECK(exit_problem(*edge, 30s) == "");
   // One key for both kinds of token is refused at start.
-  Process same({edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", "127.0.0.1:0", "--service-secret", "k",
-                "--user-secret", "k"},
-               p.dir() + "/edge-same-key.log");
+  Process same(
+      {edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", "127.0.0.1:0", "--service-secret", "k", "--user-secret", "k"},
+      p.dir() + "/edge-same-key.log");
   const auto code = same.wait_for(30s);
   REQUIRE(code.has_value());
   CHECK(*code == 2);
@@ -403,7 +413,8 @@ TEST_CASE("edge hardening 9, 10: one rule for ids (up to 2^53 - 1, canonical), n
   CHECK(raw_http(port, http_request("GET", "/api/anilibria/v2/titles/9007199254740992")).status == 400);
   for (const char* who : {R"(a\u0000b)", R"(line\nbreak)", R"(tab\there)", R"(del\u007f)"}) {
     INFO(who);
-    CHECK(raw_http(port, http_request("POST", "/internal/subscriptions", service(), std::string(R"({"title_id":1,"subscriber_id":")") + who + "\"}"))
+    CHECK(raw_http(port, http_request("POST", "/internal/subscriptions", service(),
+                                      std::string(R"({"title_id":1,"subscriber_id":")") + who + "\"}"))
               .status == 422);
   }
   CHECK(raw_http(port, http_request("POST", "/internal/sync/title", service(), R"({"title_id":9007199254740991})")).status == 202);
@@ -451,13 +462,15 @@ TEST_CASE("edge hardening 12: a clear of anilibria:* keeps cache's bookkeeping, 
   REQUIRE(markers > 0);
   auto headers = service();
   headers["Idempotency-Key"] = "clear-" + std::to_string(unix_now());
-  REQUIRE(raw_http(port, http_request("DELETE", "/internal/cache/clear", headers, R"({"pattern":"anilibria:*","confirm":true})")).status == 202);
+  REQUIRE(raw_http(port, http_request("DELETE", "/internal/cache/clear", headers, R"({"pattern":"anilibria:*","confirm":true})")).status ==
+          202);
   REQUIRE(eventually([&] { return redis.command({"EXISTS", "anilibria:v2:title:5"}).integer == 0; }, 30s));
   CHECK(redis.command({"EXISTS", "anilibria:cache:meta:5"}).integer == 1);
   CHECK(redis.command({"KEYS", "anilibria:cache:built:*"}).elements.size() == markers);
   // The same clear again (a caller retrying after "pending"): recognised, not applied twice.
   redis.command({"SET", "anilibria:v2:title:5", "written after the clear"});
-  REQUIRE(raw_http(port, http_request("DELETE", "/internal/cache/clear", headers, R"({"pattern":"anilibria:*","confirm":true})")).status == 202);
+  REQUIRE(raw_http(port, http_request("DELETE", "/internal/cache/clear", headers, R"({"pattern":"anilibria:*","confirm":true})")).status ==
+          202);
   REQUIRE(eventually([&] { return cache->log_tail().find("applied already") != std::string::npos; }, 30s));
   CHECK(redis.command({"GET", "anilibria:v2:title:5"}).str == "written after the clear");
   edge->signal(SIGTERM);
@@ -585,7 +598,8 @@ TEST_CASE("edge outage: Kafka stopped for 20 s - reads and WebSocket go on, writ
     const auto key = "outage-" + std::to_string(unix_now()) + "-" + std::to_string(i);
     h["Idempotency-Key"] = key;
     const auto body = i % 2 ? R"({"pattern":"anilibria:v2:title:1","confirm":true})" : R"({"title_id":1,"subscriber_id":")" + key + "\"}";
-    const auto r = raw_http(port, http_request(i % 2 ? "DELETE" : "POST", i % 2 ? "/internal/cache/clear" : "/internal/subscriptions", h, body));
+    const auto r = raw_http(port,
+                            http_request(i % 2 ? "DELETE" : "POST", i % 2 ? "/internal/cache/clear" : "/internal/subscriptions", h, body));
     answers.push_back({key, r.status, r.headers.count("retry-after") > 0});
     const auto t0 = Clock::now();
     CHECK(raw_http(port, http_request("GET", "/api/anilibria/v2/titles/1")).status == 200);  // the catalog is in memory
@@ -601,11 +615,11 @@ TEST_CASE("edge outage: Kafka stopped for 20 s - reads and WebSocket go on, writ
     pending += a.status == 202;
   }
   CHECK(refused > 0);
-  std::printf("edge outage: %zu writes during 20 s without Kafka: %d answered 503, %d pending; reads max %.1f ms\n", answers.size(), refused,
-              pending, *std::max_element(read_ms.begin(), read_ms.end()));
+  std::printf("edge outage: %zu writes during 20 s without Kafka: %d answered 503, %d pending; reads max %.1f ms\n", answers.size(),
+              refused, pending, *std::max_element(read_ms.begin(), read_ms.end()));
   // Kafka is back: writes go through again, and pushes reach the WebSocket.
-  REQUIRE(eventually([&] { return raw_http(port, http_request("POST", "/internal/sync/title", service(), R"({"title_id":1})")).status == 202; },
-                     90s));
+  REQUIRE(eventually(
+      [&] { return raw_http(port, http_request("POST", "/internal/sync/title", service(), R"({"title_id":1})")).status == 202; }, 90s));
   produce_all(p.topics().new_episode, {{"1", R"({"event_id":"1:e9","title_id":1,"episode":{"id":"e9","ordinal":9},"title":{"alias":"t-1",)"
                                              R"("names":{"ru":"Т"}},"detected_at":"2025-01-16T08:20:01Z"})"}});
   CHECK(ws.wait_for(R"("type":"new_episode")", 30s));

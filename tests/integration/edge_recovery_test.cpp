@@ -118,7 +118,7 @@ TEST_CASE("edge recovery: a client back with since gets the 5 it missed from mem
     position = live_pushes(ws, topic, 501, 1, 2);
   }
   publish(topic, 501, 3, 7);
-  publish(topic, 502, 1, 3);  // another title, perhaps on the same partition: not replayed to 501
+  publish(topic, 502, 1, 3);        // another title, perhaps on the same partition: not replayed to 501
   std::this_thread::sleep_for(1s);  // the edge has them in memory by now
   WsClient ws(port, "/api/anilibria/v2/ws");
   ws.send(subscribe(501, position));
@@ -231,7 +231,8 @@ TEST_CASE("edge recovery: a user's notification stream resumes from notification
   auto edge = p.start_edge("edge.log", port);
   INFO(edge->log_tail());
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const auto token = anipipe::util::sign_hs256(R"({"sub":"user-7","scope":"user","exp":)" + std::to_string(now + 600) + "}", kEdgeUserSecret);
+  const auto token = anipipe::util::sign_hs256(R"({"sub":"user-7","scope":"user","exp":)" + std::to_string(now + 600) + "}",
+                                               kEdgeUserSecret);
   auto note = [&](int n) { return Produced{"user-7", R"({"n":)" + std::to_string(n) + "}"}; };
   std::string position;
   {

@@ -11,12 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <simdjson.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <simdjson.h>
 
 #include <filesystem>
 #include <fstream>
@@ -55,9 +55,11 @@ std::string title_json(std::int64_t id, const std::string& ru, const std::string
   char updated[32];
   std::snprintf(updated, sizeof updated, "2025-01-%02dT08:00:00Z", day);
   return R"({"id":)" + s + R"(,"alias":"title-)" + s + R"(","names":{"ru":")" + ru + R"(","en":")" + en +
-         R"(","alternative":null},"type":"TV","year":)" + std::to_string(year) + R"(,"season":")" + season + R"(","status":")" +
-         status + R"(","genres":[")" + genre + R"("],"description":null,"poster":null,"episodes_total":12,)"
-         R"("episodes":[{"id":"e1","ordinal":1}],"fresh_at":null,"updated_at":")" + updated + R"(","source":"v1"})";
+         R"(","alternative":null},"type":"TV","year":)" + std::to_string(year) + R"(,"season":")" + season + R"(","status":")" + status +
+         R"(","genres":[")" + genre +
+         R"("],"description":null,"poster":null,"episodes_total":12,)"
+         R"("episodes":[{"id":"e1","ordinal":1}],"fresh_at":null,"updated_at":")" +
+         updated + R"(","source":"v1"})";
 }
 
 struct EdgeSetup {
@@ -73,11 +75,32 @@ struct EdgeSetup {
     for (const auto& t : {new_episode, notifications, requests, results, invalidations}) create_topic(t, 3);
   }
   void start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", "127.0.0.1:0",
-                                  "--service-secret", kSecret, "--user-secret", kUserSecret, "--titles-topic", titles, "--new-episode-topic", new_episode,
-                                  "--notifications-topic", notifications, "--sync-requests-topic", requests,
-                                  "--sync-results-topic", results, "--subscriptions-topic", subscriptions,
-                                  "--cache-invalidations-topic", invalidations, "--threads", "2", "--cors-origins",
+    std::vector<std::string> argv{edge_binary(),
+                                  "--brokers",
+                                  test_kafka_settings().brokers,
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--service-secret",
+                                  kSecret,
+                                  "--user-secret",
+                                  kUserSecret,
+                                  "--titles-topic",
+                                  titles,
+                                  "--new-episode-topic",
+                                  new_episode,
+                                  "--notifications-topic",
+                                  notifications,
+                                  "--sync-requests-topic",
+                                  requests,
+                                  "--sync-results-topic",
+                                  results,
+                                  "--subscriptions-topic",
+                                  subscriptions,
+                                  "--cache-invalidations-topic",
+                                  invalidations,
+                                  "--threads",
+                                  "2",
+                                  "--cors-origins",
                                   "https://site.example"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     edge = std::make_unique<Process>(argv, dir + "/edge.log");
@@ -121,8 +144,8 @@ TEST_CASE("edge: list, filter, paginate, search, single title, the v1 format and
   std::vector<Produced> titles;
   for (int i = 1; i <= 25; ++i)
     titles.push_back({std::to_string(i), title_json(i, i % 5 == 0 ? "Цветок " + std::to_string(i) : "Тайтл " + std::to_string(i),
-                                                   "Title " + std::to_string(i), i % 2 ? 2025 : 2024, i % 3 ? "winter" : "summer",
-                                                   i <= 20 ? "ongoing" : "finished", i % 4 ? "Комедия" : "Экшен", i)});
+                                                    "Title " + std::to_string(i), i % 2 ? 2025 : 2024, i % 3 ? "winter" : "summer",
+                                                    i <= 20 ? "ongoing" : "finished", i % 4 ? "Комедия" : "Экшен", i)});
   titles.push_back({"26", title_json(26, "Удалённый", "Gone", 2025, "winter", "ongoing", "Комедия", 26)});
   titles.push_back({"26", std::nullopt});  // a tombstone: removed before the edge starts
   produce_all(s.titles, titles);
@@ -189,10 +212,31 @@ TEST_CASE("edge: an unknown id is synced through request-reply (the real sync wo
   const auto events = unique_name("edge-events"), dlq = unique_name("edge-dlq");
   create_topic(events, 3);
   create_topic(dlq, 1);
-  Process sync({sync_binary(), "--brokers", test_kafka_settings().brokers, "--group", unique_name("edge-sync"), "--instance-id", "edge",
-                "--events-topic", events, "--requests-topic", s.requests, "--titles-topic", s.titles, "--new-episode-topic",
-                s.new_episode, "--results-topic", s.results, "--dlq-topic", dlq, "--metrics-addr", "off", "--upstream-url",
-                upstream.v1_base_url(), "--kafka", "session.timeout.ms=6000"},
+  Process sync({sync_binary(),
+                "--brokers",
+                test_kafka_settings().brokers,
+                "--group",
+                unique_name("edge-sync"),
+                "--instance-id",
+                "edge",
+                "--events-topic",
+                events,
+                "--requests-topic",
+                s.requests,
+                "--titles-topic",
+                s.titles,
+                "--new-episode-topic",
+                s.new_episode,
+                "--results-topic",
+                s.results,
+                "--dlq-topic",
+                dlq,
+                "--metrics-addr",
+                "off",
+                "--upstream-url",
+                upstream.v1_base_url(),
+                "--kafka",
+                "session.timeout.ms=6000"},
                s.dir + "/sync.log");
   s.start({"--miss-wait-ms", "15000"});
   INFO(s.edge->log_tail());
@@ -315,26 +359,44 @@ TEST_CASE("edge: 43 kinds of malformed request each get the right 4xx JSON error
       {"clear without confirm", http_request("DELETE", "/internal/cache/clear", json, R"({"pattern":"anilibria:*"})"), 400},
       {"clear outside the namespace", http_request("DELETE", "/internal/cache/clear", json, R"({"pattern":"*","confirm":true})"), 422},
       {"subscriber with a colon", http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a:b"})"), 422},
-      {"unknown channel", http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a","channels":["sms"]})"), 422},
-      {"body too large", http_request("POST", "/internal/sync/title", json, R"({"title_id":1,"x":")" + std::string(4096, 'x') + "\"}"), 413},
-      {"WebSocket on another path", "GET /api/anilibria/v2/other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 404},
-      {"WebSocket with a forged token", "GET /api/anilibria/v2/ws?token=a.b.c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-                                        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 401},
+      {"unknown channel", http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a","channels":["sms"]})"),
+       422},
+      {"body too large", http_request("POST", "/internal/sync/title", json, R"({"title_id":1,"x":")" + std::string(4096, 'x') + "\"}"),
+       413},
+      {"WebSocket on another path",
+       "GET /api/anilibria/v2/other HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+       404},
+      {"WebSocket with a forged token",
+       "GET /api/anilibria/v2/ws?token=a.b.c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+       "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+       401},
       // Found by probing the edge (edge_hardening_test.cpp has a test for each).
-      {"Transfer-Encoding that is not a final chunked", "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 400},
+      {"Transfer-Encoding that is not a final chunked", "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+       400},
       {"Transfer-Encoding beside Content-Length",
        "POST /internal/sync/title HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
       {"a query that is not UTF-8", http_request("GET", "/api/anilibria/v2/titles?%ff=1"), 400},
       {"an id with a leading zero", http_request("GET", "/api/anilibria/v2/titles/01"), 400},
       {"an id past 2^53", http_request("POST", "/internal/sync/title", json, R"({"title_id":9223372036854775807})"), 422},
-      {"a control character in a subscriber id", http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a\nb"})"), 422},
-      {"a padded token", http_request("GET", "/internal/stats", {{"Authorization", "Bearer " + token("node-backend", "internal") + "="}}), 401},
-      {"a token that never expires",
-       http_request("GET", "/internal/stats", {{"Authorization", "Bearer " + anipipe::util::sign_hs256(R"({"sub":"x","scope":"internal"})", kSecret)}}),
+      {"a control character in a subscriber id",
+       http_request("POST", "/internal/subscriptions", json, R"({"title_id":1,"subscriber_id":"a\nb"})"), 422},
+      {"a padded token", http_request("GET", "/internal/stats", {{"Authorization", "Bearer " + token("node-backend", "internal") + "="}}),
        401},
-      {"a bad Idempotency-Key", http_request("POST", "/internal/sync/title", [&] { auto h = json; h["Idempotency-Key"] = "no spaces please"; return h; }(),
-                                             R"({"title_id":1})"), 400},
+      {"a token that never expires",
+       http_request("GET", "/internal/stats",
+                    {{"Authorization", "Bearer " + anipipe::util::sign_hs256(R"({"sub":"x","scope":"internal"})", kSecret)}}),
+       401},
+      {"a bad Idempotency-Key",
+       http_request(
+           "POST", "/internal/sync/title",
+           [&] {
+             auto h = json;
+             h["Idempotency-Key"] = "no spaces please";
+             return h;
+           }(),
+           R"({"title_id":1})"),
+       400},
   };
   CHECK(cases.size() >= 40);
   simdjson::dom::parser p;
@@ -386,7 +448,8 @@ TEST_CASE("edge: a WebSocket client subscribed to a title receives its new episo
   produce_all(s.titles, {{"77", title_json(77, "Тайтл", "Title", 2025, "winter", "finished", "Комедия", 2)}});
   CHECK(anonymous.wait_for(R"("type":"title_update")", 10s).find(R"("status":"finished")") != std::string::npos);
 
-  produce_all(s.notifications, {{"user-7", R"({"idempotency_key":"77:e2:user-7"})"}, {"user-42", R"({"idempotency_key":"77:e2:user-42"})"}});
+  produce_all(s.notifications,
+              {{"user-7", R"({"idempotency_key":"77:e2:user-7"})"}, {"user-42", R"({"idempotency_key":"77:e2:user-42"})"}});
   const auto mine = user.wait_for(R"("type":"notification")", 10s);
   CHECK(mine.find("77:e2:user-42") != std::string::npos);
   anonymous.send(R"({"type":"unsubscribe_title","title_id":77})");
@@ -411,9 +474,8 @@ TEST_CASE("edge: the server answers as workers/edge/openapi.json says (every ope
   for (std::size_t at; (at = defs.find("#/components/schemas/")) != std::string::npos;) defs.replace(at, 21, "#/$defs/");
   anipipe::json::SchemaRegistry schemas;
   for (auto [name, schema] : simdjson::dom::object(doc["components"]["schemas"]))
-    schemas.add("openapi." + std::string(name) + ".schema.json",
-                R"({"$schema":"https://json-schema.org/draft/2020-12/schema","$defs":)" + defs + R"(,"$ref":"#/$defs/)" +
-                    std::string(name) + R"("})");
+    schemas.add("openapi." + std::string(name) + ".schema.json", R"({"$schema":"https://json-schema.org/draft/2020-12/schema","$defs":)" +
+                                                                     defs + R"(,"$ref":"#/$defs/)" + std::string(name) + R"("})");
   schemas.link();
 
   auto json = service();
@@ -476,24 +538,28 @@ TEST_CASE("edge: the server answers as workers/edge/openapi.json says (every ope
   s.stop();
 }
 
-TEST_CASE("edge: a browser (headless Chromium) on the demo page shows a pushed new episode, and after its socket is closed the 5 published meanwhile, once each; a screenshot is taken") {
+TEST_CASE(
+    "edge: a browser (headless Chromium) on the demo page shows a pushed new episode, and after its socket is closed the 5 published meanwhile, once each; a screenshot is taken") {
   EdgeSetup s;
   s.start();
   INFO(s.edge->log_tail());
   const std::string shot = s.dir + "/live.png";
-  const auto r = run_command({"/usr/bin/env", "node", source_dir() + "/tests/node/browser_live.js", "http://127.0.0.1:" + std::to_string(s.port),
-                              test_kafka_settings().brokers, s.new_episode, "4242", shot},
+  const auto r = run_command({"/usr/bin/env", "node", source_dir() + "/tests/node/browser_live.js",
+                              "http://127.0.0.1:" + std::to_string(s.port), test_kafka_settings().brokers, s.new_episode, "4242", shot},
                              std::chrono::seconds(120));
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find(R"("shown":"Тайтл 4242 — серия 5: Серия из браузерного теста")") != std::string::npos);
-  CHECK(r.output.find(R"("recovered":["Тайтл 4242 — серия 6","Тайтл 4242 — серия 7","Тайтл 4242 — серия 8","Тайтл 4242 — серия 9","Тайтл 4242 — серия 10"])") !=
-        std::string::npos);
+  CHECK(
+      r.output.find(
+          R"("recovered":["Тайтл 4242 — серия 6","Тайтл 4242 — серия 7","Тайтл 4242 — серия 8","Тайтл 4242 — серия 9","Тайтл 4242 — серия 10"])") !=
+      std::string::npos);
   CHECK(screenshot_problem(shot) == "");
   keep_artifact(shot, "anipipe-edge-browser.png");  // for people: the last screenshot of a run
 }
 
-TEST_CASE("edge: limits - 429 with Retry-After past the rate, a request that never completes is cut off, a WebSocket client that does not read is dropped") {
+TEST_CASE(
+    "edge: limits - 429 with Retry-After past the rate, a request that never completes is cut off, a WebSocket client that does not read is dropped") {
   EdgeSetup s;
   s.start({"--rate-ip", "5", "--burst-ip", "5", "--request-timeout-ms", "500", "--ws-queue-max", "8"});
   INFO(s.edge->log_tail());
@@ -539,13 +605,16 @@ TEST_CASE("edge: limits - 429 with Retry-After past the rate, a request that nev
   std::vector<Produced> flood;
   for (int i = 0; i < 8000; ++i)  // 32 MB: more than loopback socket buffers hold
     flood.push_back({"5", R"({"event_id":"5:e)" + std::to_string(i) + R"(","title_id":5,"episode":{"id":"e)" + std::to_string(i) +
-                              R"(","ordinal":1,"name":")" + big + R"("},"title":{"alias":"a","names":{"ru":"T"}},"detected_at":"2025-01-16T08:20:01Z"})"});
+                              R"(","ordinal":1,"name":")" + big +
+                              R"("},"title":{"alias":"a","names":{"ru":"T"}},"detected_at":"2025-01-16T08:20:01Z"})"});
   produce_all(s.new_episode, flood);
-  REQUIRE(eventually([&] {
-    std::ifstream in(s.edge->log_file());
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    return text.find("websocket client dropped") != std::string::npos;
-  }, 30s));
+  REQUIRE(eventually(
+      [&] {
+        std::ifstream in(s.edge->log_file());
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        return text.find("websocket client dropped") != std::string::npos;
+      },
+      30s));
   std::this_thread::sleep_for(1500ms);
   auto stats = s.get("/internal/stats", service());
   CHECK(stats.body.find(R"("connections":0)") != std::string::npos);

@@ -57,11 +57,14 @@ private:
 /// The first timestamp of a record in `topic` at or after `since_ms` (-1 if none within timeout).
 std::int64_t first_record_after(const std::string& topic, std::int64_t since_ms, std::chrono::milliseconds timeout) {
   std::int64_t first = -1;
-  consume_until(topic, [&](const std::vector<Received>& got) {
-    for (const auto& r : got)
-      if (r.timestamp_ms >= since_ms && (first < 0 || r.timestamp_ms < first)) first = r.timestamp_ms;
-    return first >= 0;
-  }, timeout);
+  consume_until(
+      topic,
+      [&](const std::vector<Received>& got) {
+        for (const auto& r : got)
+          if (r.timestamp_ms >= since_ms && (first < 0 || r.timestamp_ms < first)) first = r.timestamp_ms;
+        return first >= 0;
+      },
+      timeout);
   return first;
 }
 
@@ -81,14 +84,15 @@ void report(const char* worker, std::int64_t gap_ms) {
 std::string new_episode_json(std::int64_t title, int n) {
   const auto t = std::to_string(title);
   const auto e = "ep-" + std::to_string(n);
-  return R"({"event_id":")" + t + ":" + e + R"(","title_id":)" + t + R"(,"episode":{"id":")" + e + R"(","ordinal":)" +
-         std::to_string(n) + R"(,"name":"Серия"},"title":{"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t +
+  return R"({"event_id":")" + t + ":" + e + R"(","title_id":)" + t + R"(,"episode":{"id":")" + e + R"(","ordinal":)" + std::to_string(n) +
+         R"(,"name":"Серия"},"title":{"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t +
          R"("}},"detected_at":"2025-01-16T08:20:01Z"})";
 }
 
 std::string title_json(std::int64_t id) {
   const auto s = std::to_string(id);
-  return R"({"id":)" + s + R"(,"alias":"t-)" + s + R"(","names":{"ru":"Тайтл )" + s + R"(","en":null,"alternative":null},)"
+  return R"({"id":)" + s + R"(,"alias":"t-)" + s + R"(","names":{"ru":"Тайтл )" + s +
+         R"(","en":null,"alternative":null},)"
          R"("type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Драма"],"description":null,"poster":null,)"
          R"("episodes_total":null,"episodes":[{"id":"e1","ordinal":1}],"fresh_at":null,"updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
 }
@@ -99,23 +103,27 @@ std::string snapshot_event(std::int64_t id) {
   char event_id[33];
   std::snprintf(event_id, sizeof event_id, "%032llx", static_cast<unsigned long long>(id));
   return std::string(R"({"event_id":")") + event_id + R"(","kind":"release_changed","title_id":)" + s +
-         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"episodes_complete":true,"title":{"id":)" + s +
-         R"(,"alias":"t)" + s + R"(","names":{"ru":"T"},"type":null,"year":null,"season":null,"status":"ongoing","genres":[],)"
-         R"("episodes":[{"id":"e-)" + s + R"(","ordinal":1}],"updated_at":null,"source":"v1"}})";
+         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"episodes_complete":true,"title":{"id":)" + s + R"(,"alias":"t)" +
+         s +
+         R"(","names":{"ru":"T"},"type":null,"year":null,"season":null,"status":"ongoing","genres":[],)"
+         R"("episodes":[{"id":"e-)" +
+         s + R"(","ordinal":1}],"updated_at":null,"source":"v1"}})";
 }
 
 /// The instance id a worker's log says it runs as.
 std::string instance_of(const Process& p) {
   std::string id;
-  eventually([&] {
-    std::ifstream in(p.log_file());
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    std::smatch m;
-    static const std::regex re(R"(instance id ([A-Za-z0-9._-]+))");
-    if (!std::regex_search(text, m, re)) return false;
-    id = m[1];
-    return true;
-  }, 20s);
+  eventually(
+      [&] {
+        std::ifstream in(p.log_file());
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        std::smatch m;
+        static const std::regex re(R"(instance id ([A-Za-z0-9._-]+))");
+        if (!std::regex_search(text, m, re)) return false;
+        id = m[1];
+        return true;
+      },
+      20s);
   return id;
 }
 
@@ -157,11 +165,16 @@ void fence_consumer(const Pipeline& p, const std::string& worker, const std::str
 TEST_CASE("failover: notify killed with SIGKILL and restarted - notifications resume within 10 s") {
   Pipeline p;
   std::vector<Produced> subs;
-  for (int t = 1; t <= 6; ++t) subs.push_back({std::to_string(t) + ":user-1", R"({"title_id":)" + std::to_string(t) + R"(,"subscriber_id":"user-1"})"});
+  for (int t = 1; t <= 6; ++t)
+    subs.push_back({std::to_string(t) + ":user-1", R"({"title_id":)" + std::to_string(t) + R"(,"subscriber_id":"user-1"})"});
   produce_all(p.topics().subscriptions, subs);
   auto notify = p.start_notify("notify-1.log");
   INFO(notify->log_tail());
-  Feeder feed([&](int i) { produce_all(p.topics().new_episode, {{std::to_string(i % 6 + 1), new_episode_json(i % 6 + 1, i + 1)}}); }, 100ms);
+  Feeder feed(
+      [&](int i) {
+        produce_all(p.topics().new_episode, {{std::to_string(i % 6 + 1), new_episode_json(i % 6 + 1, i + 1)}});
+      },
+      100ms);
   REQUIRE(first_record_after(p.topics().notifications, 0, 60s) > 0);
   std::this_thread::sleep_for(1s);
   const auto killed = kill9(*notify);
@@ -183,10 +196,12 @@ TEST_CASE("failover: cache killed with SIGKILL and restarted - Redis writes resu
   std::atomic<std::int64_t> produced_after_kill{-1};
   std::atomic<std::int64_t> killed{-1};
   const std::int64_t base = 700'000'000 + static_cast<std::int64_t>(now_ms() % 1'000'000) * 100;
-  Feeder feed([&](int i) {
-    produce_all(p.topics().titles, {{std::to_string(base + i), title_json(base + i)}});
-    if (killed.load() > 0 && produced_after_kill.load() < 0) produced_after_kill = base + i;
-  }, 100ms);
+  Feeder feed(
+      [&](int i) {
+        produce_all(p.topics().titles, {{std::to_string(base + i), title_json(base + i)}});
+        if (killed.load() > 0 && produced_after_kill.load() < 0) produced_after_kill = base + i;
+      },
+      100ms);
   auto cache = p.start_cache("cache-1.log");
   INFO(cache->log_tail());
   REQUIRE(eventually([&] { return redis.command({"EXISTS", "anilibria:v2:title:" + std::to_string(base + 1)}).integer == 1; }, 60s));
@@ -194,9 +209,11 @@ TEST_CASE("failover: cache killed with SIGKILL and restarted - Redis writes resu
   auto restarted = p.start_cache("cache-2.log");
   INFO(restarted->log_tail());
   REQUIRE(eventually([&] { return produced_after_kill.load() > 0; }, 5s));
-  REQUIRE(eventually([&] {
-    return redis.command({"EXISTS", "anilibria:v2:title:" + std::to_string(produced_after_kill.load())}).integer == 1;
-  }, 60s));
+  REQUIRE(eventually(
+      [&] {
+        return redis.command({"EXISTS", "anilibria:v2:title:" + std::to_string(produced_after_kill.load())}).integer == 1;
+      },
+      60s));
   const auto gap = now_ms() - killed.load();
   report("cache", gap);
   CHECK(gap < 10'000);
@@ -292,7 +309,8 @@ TEST_CASE("failover: three instances of each group worker, no ids given, share t
     for (auto& proc : running[w]) CHECK(exit_problem(*proc, 40s) == "");
 }
 
-TEST_CASE("failover: a worker with a leased id fenced by its own id (a coordinator failover) starts again in its process and keeps working") {
+TEST_CASE(
+    "failover: a worker with a leased id fenced by its own id (a coordinator failover) starts again in its process and keeps working") {
   Pipeline p({.partitions = 3, .redis_db = 7});
   anipipe::redis::Options ro = test_redis_options();
   ro.db = 7;
@@ -323,10 +341,13 @@ TEST_CASE("failover: a worker with a leased id fenced by its own id (a coordinat
   produce_all(p.topics().events, {{std::to_string(base + 2), snapshot_event(base + 2)}});
   CHECK(eventually([&] { return redis.command({"EXISTS", "anilibria:v2:title:" + std::to_string(base + 1)}).integer == 1; }, 60s));
   bool announced = false;
-  consume_until(p.topics().new_episode, [&](const std::vector<Received>& got) {
-    for (const auto& r : got) announced |= r.key == std::to_string(base + 2);
-    return announced;
-  }, 60s);
+  consume_until(
+      p.topics().new_episode,
+      [&](const std::vector<Received>& got) {
+        for (const auto& r : got) announced |= r.key == std::to_string(base + 2);
+        return announced;
+      },
+      60s);
   CHECK(announced);
   CHECK(cache->wait_for(0ms) == std::nullopt);
   CHECK(sync->wait_for(0ms) == std::nullopt);

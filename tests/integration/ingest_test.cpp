@@ -30,10 +30,25 @@ struct IngestSetup {
 
 std::unique_ptr<Process> start_ingest(const IngestSetup& s, const FakeUpstream& up, const std::string& log,
                                       std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv{ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic,
-                                "--dlq-topic", s.dlq, "--v1-base-url", up.v1_base_url(), "--poll-interval-ms", "200",
-                                "--metrics-addr", "off", "--http-timeout-ms", "1500", "--http-retries", "3",
-                                "--breaker-open-ms", "1000"};
+  std::vector<std::string> argv{ingest_binary(),
+                                "--brokers",
+                                test_kafka_settings().brokers,
+                                "--topic",
+                                s.topic,
+                                "--dlq-topic",
+                                s.dlq,
+                                "--v1-base-url",
+                                up.v1_base_url(),
+                                "--poll-interval-ms",
+                                "200",
+                                "--metrics-addr",
+                                "off",
+                                "--http-timeout-ms",
+                                "1500",
+                                "--http-retries",
+                                "3",
+                                "--breaker-open-ms",
+                                "1000"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Process>(argv, s.dir + "/" + log);
 }
@@ -76,7 +91,8 @@ std::string add_episode(FakeUpstream& up, int ordinal) {
 
 /// Events once both endpoints (releases/latest and schedule/now) reported the episode.
 std::vector<Received> await_episode(const IngestSetup& s, const std::string& id) {
-  return consume_until(s.topic, [&](const std::vector<Received>& got) { return count_episode(got, id) >= 2; }, 30s);
+  return consume_until(
+      s.topic, [&](const std::vector<Received>& got) { return count_episode(got, id) >= 2; }, 30s);
 }
 
 }  // namespace
@@ -121,7 +137,8 @@ TEST_CASE("ingest: a new episode appears once per endpoint, re-polls add nothing
   CHECK(exit_problem(*restarted, 20s) == "");
 }
 
-TEST_CASE("ingest: 500s, 429 with Retry-After, slow and truncated responses are retried, malformed JSON is dead-lettered, nothing is lost or duplicated") {
+TEST_CASE(
+    "ingest: 500s, 429 with Retry-After, slow and truncated responses are retried, malformed JSON is dead-lettered, nothing is lost or duplicated") {
   IngestSetup s;
   FakeUpstream up(s.dir);
   auto ingest = start_ingest(s, up, "ingest.log");
@@ -131,9 +148,9 @@ TEST_CASE("ingest: 500s, 429 with Retry-After, slow and truncated responses are 
 
   int ordinal = 10;
   std::size_t expected = 2;
-  for (const char* misbehaviour : {R"({"mode":"500","count":3})", R"({"mode":"429","count":2,"retry_after":1})",
-                                   R"({"mode":"slow","count":1,"delay_ms":2500})", R"({"mode":"truncated","count":2})",
-                                   R"({"mode":"malformed","count":1})", R"({"mode":"500","count":8})"}) {
+  for (const char* misbehaviour :
+       {R"({"mode":"500","count":3})", R"({"mode":"429","count":2,"retry_after":1})", R"({"mode":"slow","count":1,"delay_ms":2500})",
+        R"({"mode":"truncated","count":2})", R"({"mode":"malformed","count":1})", R"({"mode":"500","count":8})"}) {
     CAPTURE(misbehaviour);
     up.control("misbehave", misbehaviour);
     const auto id = add_episode(up, ++ordinal);
@@ -162,16 +179,21 @@ TEST_CASE("ingest: a replayed recording with duplicates and garbage yields one e
   const std::string rec = s.dir + "/recording.ndjson";
   {
     std::ofstream out(rec);
-    out << R"({"type":"encode_finish","data":{"id":"8700","episode":"4"}})" << "\n"
-        << R"({"connection":"success","api_version":"3.0.14"})" << "\n"
-        << R"({"type":"encode_finish","data":{"id":8700,"episode":4}})" << "\n"   // same observation, other spelling
-        << R"({"type":"title_serie","data":{"id":1}})" << "\n"                   // unknown type: counted, skipped
+    out << R"({"type":"encode_finish","data":{"id":"8700","episode":"4"}})"
+        << "\n"
+        << R"({"connection":"success","api_version":"3.0.14"})"
+        << "\n"
+        << R"({"type":"encode_finish","data":{"id":8700,"episode":4}})"
+        << "\n"  // same observation, other spelling
+        << R"({"type":"title_serie","data":{"id":1}})"
+        << "\n"  // unknown type: counted, skipped
         << "this is not json\n"
-        << R"({"recorded_at":"2025-01-16T08:00:00Z","message":{"id":5,"alias":"z","name":{"main":"Z"}}})" << "\n";
+        << R"({"recorded_at":"2025-01-16T08:00:00Z","message":{"id":5,"alias":"z","name":{"main":"Z"}}})"
+        << "\n";
   }
   auto run = [&] {
-    return run_command({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic, "--dlq-topic", s.dlq,
-                        "--replay", rec, "--metrics-addr", "off"});
+    return run_command({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic, "--dlq-topic", s.dlq, "--replay",
+                        rec, "--metrics-addr", "off"});
   };
   auto first = run();
   INFO(first.output);
@@ -186,15 +208,17 @@ TEST_CASE("ingest: a replayed recording with duplicates and garbage yields one e
   CHECK(dlq[0].headers["dlq-source-topic"].find("replay:recording.ndjson:5") == 0);
 }
 
-TEST_CASE("ingest: the v3 WebSocket is followed, unknown types are skipped, a dropped connection is re-established and re-subscribed, a frame seen twice is announced once") {
+TEST_CASE(
+    "ingest: the v3 WebSocket is followed, unknown types are skipped, a dropped connection is re-established and re-subscribed, a frame seen twice is announced once") {
   IngestSetup s;
   FakeUpstream up(s.dir);
-  Process ingest({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic, "--dlq-topic", s.dlq,
-                  "--v3-url", up.ws_url(), "--metrics-addr", "off"},
+  Process ingest({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", s.topic, "--dlq-topic", s.dlq, "--v3-url",
+                  up.ws_url(), "--metrics-addr", "off"},
                  s.dir + "/ingest-v3.log");
   INFO(ingest.log_tail());
   REQUIRE(eventually([&] { return up.ws_clients() == 1 && up.subscribes() == 1; }, 20s));
-  const std::string frame = R"({"type":"playlist_update","data":{"id":8700,"updated_episode":{"episode":5,"uuid":"v3-ws-ep-5"},"episode":"5","reupload":false}})";
+  const std::string frame =
+      R"({"type":"playlist_update","data":{"id":8700,"updated_episode":{"episode":5,"uuid":"v3-ws-ep-5"},"episode":"5","reupload":false}})";
   up.control("ws_send", frame);
   up.control("ws_send", R"({"type":"brand_new_event","data":{"id":"8700"}})");
   up.control("ws_send", R"({"type":"encode_finish","data":{"id":"8700","episode":"5"}})");
@@ -202,7 +226,7 @@ TEST_CASE("ingest: the v3 WebSocket is followed, unknown types are skipped, a dr
 
   up.control("misbehave", R"({"mode":"drop_ws"})");
   REQUIRE(eventually([&] { return up.ws_clients() == 1 && up.subscribes() == 2; }, 20s));  // reconnected, re-subscribed
-  up.control("ws_send", frame);                                      // seen again after the reconnect
+  up.control("ws_send", frame);                                                            // seen again after the reconnect
   up.control("ws_send", R"({"type":"encode_finish","data":{"id":"8700","episode":"6"}})");
   auto events = consume(s.topic, 4, 10s);
   CHECK(events.size() == 3);

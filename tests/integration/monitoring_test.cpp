@@ -31,14 +31,16 @@ std::string compose_dir() { return source_dir() + "/compose"; }
 int metrics_port(const Process& worker) {
   const std::regex said(R"(metrics on http://127\.0\.0\.1:(\d+)/metrics)");
   int port = 0;
-  eventually([&] {
-    std::ifstream in(worker.log_file());
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    std::smatch m;
-    if (!std::regex_search(text, m, said)) return false;
-    port = std::stoi(m[1]);
-    return true;
-  }, 30s);
+  eventually(
+      [&] {
+        std::ifstream in(worker.log_file());
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        std::smatch m;
+        if (!std::regex_search(text, m, said)) return false;
+        port = std::stoi(m[1]);
+        return true;
+      },
+      30s);
   return port;
 }
 
@@ -98,10 +100,9 @@ std::string measured(const std::string& expr) {
 }  // namespace
 
 TEST_CASE("monitoring: promtool passes the compose config and alert rules, and each alert fires in its own rule test") {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"check", "config", compose_dir() + "/prometheus/prometheus.yml"},
-           {"check", "rules", compose_dir() + "/prometheus/alerts.yml"},
-           {"test", "rules", compose_dir() + "/prometheus/alerts_test.yml"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"check", "config", compose_dir() + "/prometheus/prometheus.yml"},
+                                                                {"check", "rules", compose_dir() + "/prometheus/alerts.yml"},
+                                                                {"test", "rules", compose_dir() + "/prometheus/alerts_test.yml"}}) {
     std::vector<std::string> argv{"/usr/bin/env", "promtool"};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = run_command(argv);
@@ -152,8 +153,10 @@ TEST_CASE("monitoring: a real Prometheus scraping the running pipeline has a res
       REQUIRE_MESSAGE(port > 0, name);
       cfg << "      - { targets: [\"127.0.0.1:" << port << "\"], labels: { worker: " << name << " } }\n";
     }
-    cfg << "  - job_name: anipipe-edge\n    static_configs:\n      - { targets: [\"127.0.0.1:" << edge_port << "\"], labels: { worker: edge } }\n"
-        << "  - job_name: anipipe-ops\n    static_configs:\n      - { targets: [\"127.0.0.1:" << ops_port << "\"], labels: { worker: ops } }\n";
+    cfg << "  - job_name: anipipe-edge\n    static_configs:\n      - { targets: [\"127.0.0.1:" << edge_port
+        << "\"], labels: { worker: edge } }\n"
+        << "  - job_name: anipipe-ops\n    static_configs:\n      - { targets: [\"127.0.0.1:" << ops_port
+        << "\"], labels: { worker: ops } }\n";
   }
   const int port = free_port();
   Process prometheus({"/usr/bin/env", "prometheus", "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/data",

@@ -44,23 +44,25 @@ std::string episode_json(std::int64_t title, const std::string& episode) {
 std::string episode_json(std::int64_t title, int episode, const std::optional<std::string>& name) {
   const auto t = std::to_string(title), e = std::to_string(episode);
   return R"({"event_id":")" + t + ":ep" + e + R"(","title_id":)" + t + R"(,"episode":{"id":"ep)" + e + R"(","ordinal":)" + e +
-         R"(,"name":)" + (name ? "\"" + *name + "\"" : "null") + R"(},"title":{"alias":"title-)" + t +
-         R"(","names":{"ru":"Тайтл )" + t + R"("}},"detected_at":"2025-01-16T08:20:0)" + e + R"(Z"})";
+         R"(,"name":)" + (name ? "\"" + *name + "\"" : "null") + R"(},"title":{"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t +
+         R"("}},"detected_at":"2025-01-16T08:20:0)" + e + R"(Z"})";
 }
 
 /// An anilibria.titles document; `description` tells versions apart.
 std::string title_doc(std::int64_t title, const std::string& description) {
   const auto t = std::to_string(title);
-  return R"({"id":)" + t + R"(,"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t + R"(","en":null,"alternative":null},)"
-         R"("type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Драма"],"description":")" + description +
+  return R"({"id":)" + t + R"(,"alias":"title-)" + t + R"(","names":{"ru":"Тайтл )" + t +
+         R"(","en":null,"alternative":null},)"
+         R"("type":"TV","year":2025,"season":"winter","status":"ongoing","genres":["Драма"],"description":")" +
+         description +
          R"(","poster":null,"episodes_total":null,"episodes":[{"id":"ep1","ordinal":1,"name":"Серия"}],"fresh_at":null,)"
          R"("updated_at":"2025-01-16T08:20:00Z","source":"v1"})";
 }
 
 Produced subscribe(std::int64_t title, const std::string& who, const std::string& channels = "") {
   const auto t = std::to_string(title);
-  return {t + ":" + who, R"({"title_id":)" + t + R"(,"subscriber_id":")" + who + "\"" +
-                             (channels.empty() ? "" : R"(,"channels":)" + channels) + "}"};
+  return {t + ":" + who,
+          R"({"title_id":)" + t + R"(,"subscriber_id":")" + who + "\"" + (channels.empty() ? "" : R"(,"channels":)" + channels) + "}"};
 }
 Produced unsubscribe(std::int64_t title, const std::string& who) { return {std::to_string(title) + ":" + who, std::nullopt}; }
 
@@ -105,13 +107,39 @@ struct NotifySetup {
     create_topic(dlq, 1);
   }
   std::unique_ptr<Process> start(const std::string& log, const std::string& webhook_url, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> argv{notify_binary(), "--brokers", test_kafka_settings().brokers, "--group", group,
-                                  "--new-episode-topic", episodes, "--subscriptions-topic", subscriptions, "--notifications-topic",
-                                  notifications, "--dlq-topic", dlq, "--metrics-addr", "off", "--redis-url",
-                                  "redis://127.0.0.1:" + std::to_string(test_redis_options().port), "--redis-channel", channel,
-                                  "--webhook-url", webhook_url, "--webhook-secret", secret, "--retry-backoff-max-ms", "1000",
-                                  "--breaker-open-ms", "1000", "--kafka", "session.timeout.ms=6000", "--titles-topic", titles,
-                                  "--title-redis-channel", title_channel};
+    std::vector<std::string> argv{notify_binary(),
+                                  "--brokers",
+                                  test_kafka_settings().brokers,
+                                  "--group",
+                                  group,
+                                  "--new-episode-topic",
+                                  episodes,
+                                  "--subscriptions-topic",
+                                  subscriptions,
+                                  "--notifications-topic",
+                                  notifications,
+                                  "--dlq-topic",
+                                  dlq,
+                                  "--metrics-addr",
+                                  "off",
+                                  "--redis-url",
+                                  "redis://127.0.0.1:" + std::to_string(test_redis_options().port),
+                                  "--redis-channel",
+                                  channel,
+                                  "--webhook-url",
+                                  webhook_url,
+                                  "--webhook-secret",
+                                  secret,
+                                  "--retry-backoff-max-ms",
+                                  "1000",
+                                  "--breaker-open-ms",
+                                  "1000",
+                                  "--kafka",
+                                  "session.timeout.ms=6000",
+                                  "--titles-topic",
+                                  titles,
+                                  "--title-redis-channel",
+                                  title_channel};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, dir + "/" + log);
   }
@@ -146,8 +174,12 @@ TEST_CASE("notify: exactly the subscribed are notified, live unsubscribe and sub
   NotifySetup s;
   WebhookReceiver receiver(s.dir, s.secret);
   const auto a = fresh_title(), b = a + 1;
-  produce_all(s.subscriptions, {subscribe(a, "u1", R"(["topic"])"), subscribe(a, "u2"), subscribe(a, "u3"), subscribe(b, "u4"),
-                                unsubscribe(a, "u3"), {"garbage", "not a subscription"}});
+  produce_all(s.subscriptions, {subscribe(a, "u1", R"(["topic"])"),
+                                subscribe(a, "u2"),
+                                subscribe(a, "u3"),
+                                subscribe(b, "u4"),
+                                unsubscribe(a, "u3"),
+                                {"garbage", "not a subscription"}});
   ChannelListener redis(s.channel, 2);
   auto notify = s.start("notify.log", receiver.url());
   INFO(notify->log_tail());
@@ -248,7 +280,7 @@ TEST_CASE("notify: a webhook call the receiver refuses (4xx) is dead-lettered wi
     CHECK(d.headers.at("dlq-source-topic") == s.episodes);
   }
   CHECK(consume(s.notifications, 2, 15s).size() == 2);  // its other effects are done
-  CHECK(receiver.calls().size() == 2);                   // and each refused call was made once
+  CHECK(receiver.calls().size() == 2);                  // and each refused call was made once
   notify->signal(SIGTERM);
   CHECK(exit_problem(*notify, 30s) == "");
 }
@@ -304,9 +336,8 @@ TEST_CASE("notify: a title with 100k subscribers does not hold back another titl
   // while most of the big audience is still waiting for its turn (with --round-size 1000000 this
   // fails: 100001 notifications are out before the small one).
   const auto seen = consume_until(
-      s.notifications, [](const std::vector<Received>& r) {
-        return std::any_of(r.begin(), r.end(), [](const Received& x) { return x.key == "solo"; });
-      },
+      s.notifications,
+      [](const std::vector<Received>& r) { return std::any_of(r.begin(), r.end(), [](const Received& x) { return x.key == "solo"; }); },
       60s);
   const auto when_small_arrived = records_in(admin, s.notifications);
   REQUIRE_FALSE(seen.empty());
@@ -345,8 +376,8 @@ namespace {
 /// The seed's body for episode_json(title, episode, name), to the byte (keys in the seed's order).
 std::string seed_body(std::int64_t title, int episode, const std::optional<std::string>& name) {
   const auto t = std::to_string(title), e = std::to_string(episode);
-  return R"({"type":"new_episode","title_id":)" + t + R"(,"episode":)" + e + R"(,"data":{"title":"Тайтл )" + t +
-         R"(","episode_name":)" + (name ? "\"" + *name + "\"" : "null") + R"(},"timestamp":"2025-01-16T08:20:0)" + e + R"(Z"})";
+  return R"({"type":"new_episode","title_id":)" + t + R"(,"episode":)" + e + R"(,"data":{"title":"Тайтл )" + t + R"(","episode_name":)" +
+         (name ? "\"" + *name + "\"" : "null") + R"(},"timestamp":"2025-01-16T08:20:0)" + e + R"(Z"})";
 }
 
 std::vector<SeedCall> accepted(const std::vector<SeedCall>& calls) {
@@ -383,7 +414,8 @@ void check_each_once(const std::vector<SeedCall>& ok, const ThreeEpisodes& episo
 
 }  // namespace
 
-TEST_CASE("notify: seed 001 contract, static token - a wrong token is retried, not skipped; once accepted, each episode arrives once in the seed's body") {
+TEST_CASE(
+    "notify: seed 001 contract, static token - a wrong token is retried, not skipped; once accepted, each episode arrives once in the seed's body") {
   NotifySetup s;
   SeedReceiver receiver(s.dir, {.tokens = {"the-back-end-token"}, .jwt_secret = {}}, s.secret);
   const auto a = fresh_title();
@@ -414,7 +446,8 @@ TEST_CASE("notify: seed 001 contract, static token - a wrong token is retried, n
   CHECK(exit_problem(*notify, 30s) == "");
 }
 
-TEST_CASE("notify: seed 001 contract, JWT - a token signed with the wrong secret is retried; restarted with the right one, each episode arrives once") {
+TEST_CASE(
+    "notify: seed 001 contract, JWT - a token signed with the wrong secret is retried; restarted with the right one, each episode arrives once") {
   NotifySetup s;
   const std::string jwt_secret = "jwt-" + unique_name("secret");
   SeedReceiver receiver(s.dir, {.tokens = {}, .jwt_secret = jwt_secret}, s.secret);
@@ -473,7 +506,8 @@ TEST_CASE("notify: the anipipe body is refused (400) by a back end written to se
   CHECK(exit_problem(*notify, 30s) == "");
 }
 
-TEST_CASE("notify: a title change reaches the back end as title_updated (webhook, Redis); the same document again does not, nor after a restart") {
+TEST_CASE(
+    "notify: a title change reaches the back end as title_updated (webhook, Redis); the same document again does not, nor after a restart") {
   NotifySetup s;
   SeedReceiver receiver(s.dir, {.tokens = {"tok"}, .jwt_secret = {}}, s.secret);
   ChannelListener redis(s.title_channel, 2);

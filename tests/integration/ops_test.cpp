@@ -26,8 +26,10 @@ std::string write_catalog(const std::string& dir, const std::string& a, const st
                           const std::string& b_retention) {
   const std::string path = dir + "/topics.json";
   std::ofstream(path) << R"({"defaults":{"partitions":2,"replication_factor":1,"configs":{"min.insync.replicas":"1"}},
-    "topics":[{"name":")" << a << R"(","partitions":)" << a_partitions << R"(,"configs":{"cleanup.policy":"compact"}},
-              {"name":")" << b << R"(","configs":{"cleanup.policy":"delete","retention.ms":")" << b_retention << R"("}}]})";
+    "topics":[{"name":")"
+                      << a << R"(","partitions":)" << a_partitions << R"(,"configs":{"cleanup.policy":"compact"}},
+              {"name":")"
+                      << b << R"(","configs":{"cleanup.policy":"delete","retention.ms":")" << b_retention << R"("}}]})";
   return path;
 }
 }  // namespace
@@ -112,14 +114,16 @@ TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a ti
     o.topics = {topic};
     c = std::make_unique<anipipe::kafka::Consumer>(test_kafka_settings(), o);
     int n = 0;
-    eventually([&] {
-      auto m = c->poll(std::chrono::milliseconds(100));
-      if (m && !m->is_error()) {
-        c->store_offset(m->topic_partition(), m->offset() + 1);
-        ++n;
-      }
-      return n >= 10;
-    }, std::chrono::seconds(30));
+    eventually(
+        [&] {
+          auto m = c->poll(std::chrono::milliseconds(100));
+          if (m && !m->is_error()) {
+            c->store_offset(m->topic_partition(), m->offset() + 1);
+            ++n;
+          }
+          return n >= 10;
+        },
+        std::chrono::seconds(30));
     c->commit();
     return n;
   };
@@ -161,9 +165,7 @@ TEST_CASE("groups lag and reset: replay a stopped group from earliest, from a ti
 
 namespace {
 
-std::string probe_cmd(const std::string& id, const std::string& action) {
-  return R"({"id":")" + id + R"(","action":")" + action + R"("})";
-}
+std::string probe_cmd(const std::string& id, const std::string& action) { return R"({"id":")" + id + R"(","action":")" + action + R"("})"; }
 
 }  // namespace
 
@@ -238,8 +240,7 @@ TEST_CASE("ops dlq: list and filter dead letters, show one, re-drive them to the
   CHECK(listed.output.find("8 dead letter(s)") != std::string::npos);  // notes are not dead letters
   // Every pass of the record through the worker: the original, and three re-drives.
   std::size_t dead_a = 0;
-  for (const auto& r : consume(s.dlq_topic, 100, 3s))
-    dead_a += r.key == "a" && r.value->find("re-driven to") == std::string::npos;
+  for (const auto& r : consume(s.dlq_topic, 100, 3s)) dead_a += r.key == "a" && r.value->find("re-driven to") == std::string::npos;
   CHECK(dead_a == 4);
   probe->signal(SIGTERM);
   CHECK(exit_problem(*probe, 30s) == "");
@@ -315,7 +316,7 @@ TEST_CASE("ops page in headless Chromium: a group's lag, a dead letter listed an
   CHECK(r.output.find(R"("done":"Re-driven: 1, refused: 0, failed: 0")") != std::string::npos);
   CHECK(r.output.find(R"("topic_rows":4,)") != std::string::npos);  // the filter: this test's four topics
   CHECK(r.output.find(R"("group_rows":2,)") != std::string::npos);  // and its two groups
-  CHECK(r.output.find(R"("tail_rows":3,)") != std::string::npos);  // the input topic's tail: two records and the re-driven one
+  CHECK(r.output.find(R"("tail_rows":3,)") != std::string::npos);   // the input topic's tail: two records and the re-driven one
 
   // The re-driven record went back to its source with the count, and the worker saw it again.
   const auto input = consume(s.input_topic, 3, 30s);
@@ -327,7 +328,9 @@ TEST_CASE("ops page in headless Chromium: a group's lag, a dead letter listed an
   const auto letters = consume(s.dlq_topic, 3, 30s);
   REQUIRE(letters.size() == 3);  // the first dead letter, the re-drive note, the second failure
   CHECK(std::count_if(letters.begin(), letters.end(), [](const Received& x) {
-    return x.value && x.value->find(R"("redrive_count":1)") != std::string::npos && x.value->find("re-driven to") == std::string::npos; }) == 1);
+          return x.value && x.value->find(R"("redrive_count":1)") != std::string::npos &&
+                 x.value->find("re-driven to") == std::string::npos;
+        }) == 1);
 
   CHECK(screenshot_problem(shot) == "");
   keep_artifact(shot, "anipipe-ops-page.png");

@@ -7,9 +7,13 @@
 #include <string>
 
 namespace {
-struct ReplyFree { void operator()(redisReply* r) const { freeReplyObject(r); } };
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
-struct ContextFree { void operator()(redisContext* c) const { redisFree(c); } };
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
 
 int redis_port() {
   const char* p = std::getenv("ANIPIPE_REDIS_PORT");

@@ -16,8 +16,7 @@ using namespace std::chrono_literals;
 namespace {
 std::vector<Produced> batch(int from, int to) {
   std::vector<Produced> v;
-  for (int i = from; i < to; ++i)
-    v.push_back({"title-" + std::to_string(i), R"({"id":"id-)" + std::to_string(i) + R"(","action":"ok"})"});
+  for (int i = from; i < to; ++i) v.push_back({"title-" + std::to_string(i), R"({"id":"id-)" + std::to_string(i) + R"(","action":"ok"})"});
   return v;
 }
 std::set<std::string> processed_ids(const std::vector<Received>& out, std::map<std::string, int>* by_instance = nullptr) {
@@ -72,7 +71,8 @@ TEST_CASE("two instances share six partitions disjointly - after SIGKILL of one 
   produce_all(s.input_topic, batch(600, 1200));
   REQUIRE(eventually([&] { return probe_assignment(s, "a").size() == 6; }, 60s));
 
-  auto all = consume_until(s.output_topic, [](const auto& got) { return processed_ids(got).size() >= 1200; }, 90s);
+  auto all = consume_until(
+      s.output_topic, [](const auto& got) { return processed_ids(got).size() >= 1200; }, 90s);
   auto ids = processed_ids(all);
   CHECK(ids.size() == 1200);  // at least once, by id: none lost
   CHECK(all.size() >= 1200);

@@ -42,11 +42,33 @@ struct SyncSetup {
   }
   std::unique_ptr<Process> start(const std::string& instance, const std::string& log, const std::string& batch = "200",
                                  const std::vector<std::string>& extra = {}) const {
-    std::vector<std::string> argv{sync_binary(), "--brokers", test_kafka_settings().brokers, "--group", group, "--instance-id", instance,
-                                  "--events-topic", events, "--requests-topic", requests, "--titles-topic", titles,
-                                  "--new-episode-topic", new_episode, "--results-topic", results, "--dlq-topic", dlq,
-                                  "--metrics-addr", "off", "--batch-max", batch, "--kafka", "session.timeout.ms=6000",
-                                  "--upstream-url", upstream.v1_base_url()};
+    std::vector<std::string> argv{sync_binary(),
+                                  "--brokers",
+                                  test_kafka_settings().brokers,
+                                  "--group",
+                                  group,
+                                  "--instance-id",
+                                  instance,
+                                  "--events-topic",
+                                  events,
+                                  "--requests-topic",
+                                  requests,
+                                  "--titles-topic",
+                                  titles,
+                                  "--new-episode-topic",
+                                  new_episode,
+                                  "--results-topic",
+                                  results,
+                                  "--dlq-topic",
+                                  dlq,
+                                  "--metrics-addr",
+                                  "off",
+                                  "--batch-max",
+                                  batch,
+                                  "--kafka",
+                                  "session.timeout.ms=6000",
+                                  "--upstream-url",
+                                  upstream.v1_base_url()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(std::move(argv), dir + "/" + log);
   }
@@ -56,13 +78,13 @@ struct SyncSetup {
 std::string event(int title, const std::vector<int>& episodes, const std::string& status = "ongoing") {
   std::string eps;
   for (int e : episodes)
-    eps += std::string(eps.empty() ? "" : ",") + R"({"id":"t)" + std::to_string(title) + "-e" + std::to_string(e) +
-           R"(","ordinal":)" + std::to_string(e) + "}";
+    eps += std::string(eps.empty() ? "" : ",") + R"({"id":"t)" + std::to_string(title) + "-e" + std::to_string(e) + R"(","ordinal":)" +
+           std::to_string(e) + "}";
   const std::string t = std::to_string(title);
   return R"({"event_id":"0123456789abcdef0123456789abcdef","kind":"release_changed","title_id":)" + t +
-         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"episodes_complete":true,"title":{"id":)" + t + R"(,"alias":"t)" + t +
-         R"(","names":{"ru":"T"},"type":null,"year":null,"season":null,"status":")" + status +
-         R"(","genres":[],"episodes":[)" + eps + R"(],"updated_at":null,"source":"v1"}})";
+         R"(,"observed_at":"2025-01-16T08:20:00Z","source":{"api":"v1"},"episodes_complete":true,"title":{"id":)" + t + R"(,"alias":"t)" +
+         t + R"(","names":{"ru":"T"},"type":null,"year":null,"season":null,"status":")" + status + R"(","genres":[],"episodes":[)" + eps +
+         R"(],"updated_at":null,"source":"v1"}})";
 }
 
 /// An event that says something changed without carrying the title (sync must fetch it).
@@ -107,10 +129,11 @@ TEST_CASE("sync: snapshots - changes, unchanged, new episodes once, dead letters
   SyncSetup s;
   auto sync = s.start("a", "sync-1.log");
   INFO(sync->log_tail());
-  produce_all(s.events, {{"1", event(1, {1})}, {"1", event(1, {1})}, {"1", event(1, {2})}, {"1", event(1, {2}, "finished")},
-                         {"2", event(2, {1, 2})}});
+  produce_all(
+      s.events,
+      {{"1", event(1, {1})}, {"1", event(1, {1})}, {"1", event(1, {2})}, {"1", event(1, {2}, "finished")}, {"2", event(2, {1, 2})}});
   auto episodes = consume(s.new_episode, 4, 30s);
-  CHECK(episodes.size() == 4);  // t1-e1, t1-e2, t2-e1, t2-e2
+  CHECK(episodes.size() == 4);                   // t1-e1, t1-e2, t2-e1, t2-e2
   CHECK(consume(s.titles, 10, 3s).size() == 4);  // title 1 three times (new, e2, finished), title 2 once
 
   produce_all(s.events, {{"3", "{not json"}});
@@ -199,10 +222,11 @@ TEST_CASE("sync: a refused request that carries a correlation id is answered rej
   const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
   MESSAGE("the rejected results arrived within " << waited.count() << " ms");
   CHECK(waited < 5s);
-  const std::map<std::string, std::vector<std::string>> expected{
-      {"r-string-id", {R"("title_id":8,)", "/title_id"}},     {"r-field-type", {R"("title_id":9,)", "/force"}},
-      {"r-schema", {R"("title_id":10,)", "/priority"}},        {"r-no-title", {"title_id"}},
-      {"r-not-json", {R"("title_id":11,)", "not JSON"}}};
+  const std::map<std::string, std::vector<std::string>> expected{{"r-string-id", {R"("title_id":8,)", "/title_id"}},
+                                                                 {"r-field-type", {R"("title_id":9,)", "/force"}},
+                                                                 {"r-schema", {R"("title_id":10,)", "/priority"}},
+                                                                 {"r-no-title", {"title_id"}},
+                                                                 {"r-not-json", {R"("title_id":11,)", "not JSON"}}};
   for (const auto& [cid, needles] : expected) {
     CAPTURE(cid);
     REQUIRE(results.count(cid));
@@ -261,7 +285,8 @@ TEST_CASE("sync: the edge answers a request sync refuses with 422 and the reason
   CHECK(exit_problem(*sync, 30s) == "");
 }
 
-TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep moving, requests get upstream_unavailable, the backlog drains") {
+TEST_CASE(
+    "sync: the upstream down - the breaker opens, other partitions keep moving, requests get upstream_unavailable, the backlog drains") {
   SyncSetup s;
   s.upstream.control("misbehave", R"({"mode":"500","count":1000000})");
   auto sync = s.start("a", "sync-1.log", "200",
@@ -284,7 +309,8 @@ TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep mo
   REQUIRE(held >= 0);
   REQUIRE(!elsewhere.empty());
   // Snapshots on the other partitions go through while the upstream is down.
-  auto moving = consume_until(s.new_episode, [&](const auto& got) { return got.size() >= elsewhere.size(); }, 30s);
+  auto moving = consume_until(
+      s.new_episode, [&](const auto& got) { return got.size() >= elsewhere.size(); }, 30s);
   CHECK(moving.size() >= elsewhere.size());
   // The request waits its 6 s (the breaker opens meanwhile: 5 failed fetches), then hears why.
   auto results = results_by_key(consume(s.results, 1, 30s));
@@ -294,7 +320,8 @@ TEST_CASE("sync: the upstream down - the breaker opens, other partitions keep mo
   CHECK(s.upstream.requests() < 40);  // the breaker spared the upstream: no call per retry
   // The upstream is back: the held event drains, nothing is lost, nothing doubled.
   s.upstream.control("misbehave", R"({"mode":"clear"})");
-  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 31; }, 60s);
+  auto all = consume_until(
+      s.new_episode, [](const auto& got) { return got.size() >= 31; }, 60s);
   std::set<std::string> keys;
   for (const auto& r : all) keys.insert(*r.key);
   CHECK(all.size() == 31);
@@ -318,7 +345,8 @@ TEST_CASE("sync: a record held back while the batch before it on its partition c
   REQUIRE(eventually([&] { return sync->log_tail().find("held back") != std::string::npos; }, 30s));
   s.upstream.control("misbehave", R"({"mode":"clear"})");
   // The fetch finds the upstream's other episodes of 9873: announced once the hold is over.
-  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 2; }, 30s);
+  auto all = consume_until(
+      s.new_episode, [](const auto& got) { return got.size() >= 2; }, 30s);
   CHECK(all.size() >= 2);
   sync->signal(SIGTERM);
   CHECK(exit_problem(*sync, 30s) == "");
@@ -338,7 +366,8 @@ TEST_CASE("sync: a sync request overtakes a backlog of bulk events") {
   produce_all(s.requests, {{"9873", request(9873, "c-urgent")}});
   auto results = consume(s.results, 1, 30s);
   REQUIRE(results.size() == 1);
-  auto all = consume_until(s.new_episode, [](const auto& got) { return got.size() >= 60001; }, 180s);
+  auto all = consume_until(
+      s.new_episode, [](const auto& got) { return got.size() >= 60001; }, 180s);
   CHECK(all.size() == 60001);
   // Where the requested title's new episode landed in its partition: near the start if the request
   // overtook the backlog, at the very end had it queued behind it.
@@ -362,12 +391,14 @@ TEST_CASE("sync: a high request overtakes 5000 low ones queued before it, and ev
   constexpr int lows = 5000, first = 200000;
   s.upstream.control("bulk", R"({"first_id":)" + std::to_string(first) + R"(,"count":)" + std::to_string(lows + 1) + "}");
   std::vector<Produced> queued;
-  for (int i = 0; i < lows; ++i) queued.push_back({std::to_string(first + i), request(first + i, "low-" + std::to_string(i), false, "low")});
+  for (int i = 0; i < lows; ++i)
+    queued.push_back({std::to_string(first + i), request(first + i, "low-" + std::to_string(i), false, "low")});
   produce_all(s.requests, queued);
   produce_all(s.requests, {{std::to_string(first + lows), request(first + lows, "the-high")}});
   auto sync = s.start("a", "sync-1.log");  // batches of 200
   INFO(sync->log_tail());
-  auto results = consume_until(s.results, [](const auto& got) { return got.size() >= lows + 1; }, 180s);
+  auto results = consume_until(
+      s.results, [](const auto& got) { return got.size() >= lows + 1; }, 180s);
   Answers answers(results);
   REQUIRE(answers.times.count("the-high"));
   // Each batch's answers are produced after the one before it committed: the timestamps order them.
@@ -408,7 +439,8 @@ TEST_CASE("sync: mixed priorities and a SIGKILL mid-way - every request answered
   CHECK(seen < static_cast<std::size_t>(total));
   sync = s.start("x", "sync-2.log", "50");
   INFO(sync->log_tail());
-  auto results = consume_until(s.results, [](const auto& got) { return got.size() >= total; }, 180s);
+  auto results = consume_until(
+      s.results, [](const auto& got) { return got.size() >= total; }, 180s);
   Answers answers(results);
   std::size_t missing = 0;
   for (int i = 0; i < total; ++i) missing += !answers.times.count("m-" + std::to_string(i));
@@ -428,7 +460,8 @@ TEST_CASE("sync: mixed priorities while a second instance joins and the first le
   const std::vector<std::string> lanes{"low", "high", "low", "normal", "low"};
   std::vector<Produced> queued;
   for (int i = 0; i < total; ++i)
-    queued.push_back({std::to_string(first + i % titles), request(first + i % titles, "j-" + std::to_string(i), i % 7 == 0, lanes[i % lanes.size()])});
+    queued.push_back(
+        {std::to_string(first + i % titles), request(first + i % titles, "j-" + std::to_string(i), i % 7 == 0, lanes[i % lanes.size()])});
   produce_all(s.requests, queued);
   s.upstream.control("misbehave", R"({"mode":"slow","count":1000000,"delay_ms":50})");  // long enough to move mid-way
   auto a = s.start("a", "sync-a.log", "20");
@@ -444,7 +477,8 @@ TEST_CASE("sync: mixed priorities while a second instance joins and the first le
   CHECK(exit_problem(*a, 30s) == "");
   MESSAGE(at_join << " answers visible when b joined, " << seen << " when a left");
   CHECK(seen < static_cast<std::size_t>(total));
-  auto results = consume_until(s.results, [](const auto& got) { return got.size() >= total; }, 180s);
+  auto results = consume_until(
+      s.results, [](const auto& got) { return got.size() >= total; }, 180s);
   Answers answers(results);
   std::size_t missing = 0;
   for (int i = 0; i < total; ++i) missing += !answers.times.count("j-" + std::to_string(i));
@@ -483,7 +517,8 @@ TEST_CASE("sync: exactly once - 10000 events with new episodes, two SIGKILLs, ev
     sync = s.start("x", "sync-" + std::to_string(chunk + 2) + ".log", "50");
   }
   CHECK(mid_stream_kills >= 1);
-  auto all = consume_until(s.new_episode, [&](const auto& got) { return got.size() >= static_cast<std::size_t>(total); }, 180s);
+  auto all = consume_until(
+      s.new_episode, [&](const auto& got) { return got.size() >= static_cast<std::size_t>(total); }, 180s);
   INFO(sync->log_tail());
   std::map<std::string, int> seen;
   for (const auto& r : all) {
@@ -507,8 +542,7 @@ TEST_CASE("sync: the site's Node.js back end (kafkajs) publishes a sync request 
   auto sync = s.start("a", "sync-1.log");
   INFO(sync->log_tail());
   Process node({"/usr/bin/env", "node", source_dir() + "/tests/node/sync_client.js", "--brokers", test_kafka_settings().brokers,
-                "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "20000",
-                "--malformed"},
+                "--requests-topic", s.requests, "--results-topic", s.results, "--title-id", "9873", "--timeout-ms", "20000", "--malformed"},
                s.dir + "/node.log");
   INFO(node.log_tail());
   REQUIRE(exit_problem(node, 60s) == "");

@@ -10,8 +10,7 @@ namespace anipipe::testing {
 FakeUpstream::FakeUpstream(const std::string& dir) {
   const std::string port_file = dir + "/fake_upstream.port";
   process_ = std::make_unique<Process>(
-      std::vector<std::string>{"/usr/bin/env", "python3", source_dir() + "/tests/fake_upstream/fake_upstream.py", "--port-file",
-                               port_file},
+      std::vector<std::string>{"/usr/bin/env", "python3", source_dir() + "/tests/fake_upstream/fake_upstream.py", "--port-file", port_file},
       dir + "/fake_upstream.log");
   if (!eventually([&] { return std::ifstream(port_file) >> port_ && port_ > 0; }, std::chrono::seconds(15)))
     throw std::runtime_error("fake upstream did not start: " + process_->log_tail());

@@ -42,18 +42,18 @@ void produce_all(const std::string& topic, const std::vector<Produced>& records,
     out.value = r.value;
     out.headers = headers;
     producer.produce(out, [&](const kafka::DeliveryResult& d) {
-      if (d.ok) ++acked; else failure = d.error;
+      if (d.ok) ++acked;
+      else failure = d.error;
     });
   }
   if (!producer.flush(std::chrono::seconds(30)) || acked != records.size())
-    throw std::runtime_error("produce to " + topic + " failed: " + std::to_string(acked) + "/" +
-                             std::to_string(records.size()) + " acknowledged; " + failure);
+    throw std::runtime_error("produce to " + topic + " failed: " + std::to_string(acked) + "/" + std::to_string(records.size()) +
+                             " acknowledged; " + failure);
 }
 
-std::vector<Received> consume(const std::string& topic, std::size_t expect, std::chrono::milliseconds timeout,
-                              bool read_committed) {
-  return consume_until(topic, [expect](const std::vector<Received>& got) { return got.size() >= expect; }, timeout,
-                       read_committed);
+std::vector<Received> consume(const std::string& topic, std::size_t expect, std::chrono::milliseconds timeout, bool read_committed) {
+  return consume_until(
+      topic, [expect](const std::vector<Received>& got) { return got.size() >= expect; }, timeout, read_committed);
 }
 
 std::size_t commit_first(const std::string& topic, const std::string& group, std::size_t count, std::chrono::milliseconds timeout) {

@@ -29,8 +29,7 @@ struct Produced {
   std::optional<std::string> value;
 };
 /// Produces and waits until every record is acknowledged; throws if any is not.
-void produce_all(const std::string& topic, const std::vector<Produced>& records,
-                 const kafka::EventHeaders& headers = {});
+void produce_all(const std::string& topic, const std::vector<Produced>& records, const kafka::EventHeaders& headers = {});
 
 struct Received {
   std::optional<std::string> key;
@@ -42,8 +41,7 @@ struct Received {
 };
 /// Reads `topic` from the beginning with a fresh group until `expect` records arrived or
 /// `timeout` passed; returns what arrived. read_committed unless told otherwise.
-std::vector<Received> consume(const std::string& topic, std::size_t expect, std::chrono::milliseconds timeout,
-                              bool read_committed = true);
+std::vector<Received> consume(const std::string& topic, std::size_t expect, std::chrono::milliseconds timeout, bool read_committed = true);
 
 /// Reads `topic` from the beginning with a fresh group until `done(received so far)` or `timeout`.
 std::vector<Received> consume_until(const std::string& topic, const std::function<bool(const std::vector<Received>&)>& done,

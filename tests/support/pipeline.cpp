@@ -48,52 +48,89 @@ std::string Pipeline::redis_url() const {
 std::unique_ptr<Process> Pipeline::start_ingest(const std::string& log, const std::vector<std::string>& extra) const {
   return std::make_unique<Process>(
       with({ingest_binary(), "--brokers", test_kafka_settings().brokers, "--topic", topics_.events, "--dlq-topic", topics_.dlq,
-            "--v1-base-url", upstream_->v1_base_url(), "--poll-interval-ms", "300", "--metrics-addr", "off",
-            "--http-timeout-ms", "2000", "--http-retries", "1", "--breaker-open-ms", "1000"},
+            "--v1-base-url", upstream_->v1_base_url(), "--poll-interval-ms", "300", "--metrics-addr", "off", "--http-timeout-ms", "2000",
+            "--http-retries", "1", "--breaker-open-ms", "1000"},
            extra),
       dir_ + "/" + log);
 }
 
 std::unique_ptr<Process> Pipeline::start_sync(const std::string& log, const std::vector<std::string>& extra) const {
-  return std::make_unique<Process>(
-      with({sync_binary(), "--brokers", test_kafka_settings().brokers, "--group", group("sync"),
-            "--events-topic", topics_.events, "--requests-topic", topics_.requests, "--titles-topic", topics_.titles,
-            "--new-episode-topic", topics_.new_episode, "--results-topic", topics_.results, "--dlq-topic", topics_.dlq,
-            "--metrics-addr", "off", "--upstream-url", upstream_->v1_base_url(), "--retry-backoff-max-ms", "1000",
-            "--breaker-open-ms", "1000"},
-           extra),
-      dir_ + "/" + log);
+  return std::make_unique<Process>(with({sync_binary(),
+                                         "--brokers",
+                                         test_kafka_settings().brokers,
+                                         "--group",
+                                         group("sync"),
+                                         "--events-topic",
+                                         topics_.events,
+                                         "--requests-topic",
+                                         topics_.requests,
+                                         "--titles-topic",
+                                         topics_.titles,
+                                         "--new-episode-topic",
+                                         topics_.new_episode,
+                                         "--results-topic",
+                                         topics_.results,
+                                         "--dlq-topic",
+                                         topics_.dlq,
+                                         "--metrics-addr",
+                                         "off",
+                                         "--upstream-url",
+                                         upstream_->v1_base_url(),
+                                         "--retry-backoff-max-ms",
+                                         "1000",
+                                         "--breaker-open-ms",
+                                         "1000"},
+                                        extra),
+                                   dir_ + "/" + log);
 }
 
 std::unique_ptr<Process> Pipeline::start_cache(const std::string& log, const std::vector<std::string>& extra) const {
   return std::make_unique<Process>(
-      with({cache_binary(), "--brokers", test_kafka_settings().brokers, "--group", group("cache"),
-            "--titles-topic", topics_.titles, "--invalidations-topic", topics_.invalidations, "--dlq-topic", topics_.dlq,
-            "--metrics-addr", "off", "--redis-url", redis_url(), "--redis-timeout-ms", "1000", "--retry-backoff-max-ms", "1000"},
+      with({cache_binary(), "--brokers", test_kafka_settings().brokers, "--group", group("cache"), "--titles-topic", topics_.titles,
+            "--invalidations-topic", topics_.invalidations, "--dlq-topic", topics_.dlq, "--metrics-addr", "off", "--redis-url", redis_url(),
+            "--redis-timeout-ms", "1000", "--retry-backoff-max-ms", "1000"},
            extra),
       dir_ + "/" + log);
 }
 
 std::unique_ptr<Process> Pipeline::start_notify(const std::string& log, const std::vector<std::string>& extra) const {
   return std::make_unique<Process>(
-      with({notify_binary(), "--brokers", test_kafka_settings().brokers, "--group", group("notify"),
-            "--new-episode-topic", topics_.new_episode, "--subscriptions-topic", topics_.subscriptions, "--notifications-topic",
-            topics_.notifications, "--dlq-topic", topics_.dlq, "--metrics-addr", "off", "--redis-url", "",
-            "--retry-backoff-max-ms", "1000"},
+      with({notify_binary(), "--brokers", test_kafka_settings().brokers, "--group", group("notify"), "--new-episode-topic",
+            topics_.new_episode, "--subscriptions-topic", topics_.subscriptions, "--notifications-topic", topics_.notifications,
+            "--dlq-topic", topics_.dlq, "--metrics-addr", "off", "--redis-url", "", "--retry-backoff-max-ms", "1000"},
            extra),
       dir_ + "/" + log);
 }
 
 std::unique_ptr<Process> Pipeline::start_edge(const std::string& log, int& port, const std::vector<std::string>& extra,
                                               bool wait_ready) const {
-  auto edge = std::make_unique<Process>(
-      with({edge_binary(), "--brokers", test_kafka_settings().brokers, "--listen", "127.0.0.1:0", "--service-secret",
-            kEdgeServiceSecret, "--user-secret", kEdgeUserSecret, "--titles-topic", topics_.titles, "--new-episode-topic", topics_.new_episode,
-            "--notifications-topic", topics_.notifications, "--sync-requests-topic", topics_.requests, "--sync-results-topic",
-            topics_.results, "--subscriptions-topic", topics_.subscriptions, "--cache-invalidations-topic", topics_.invalidations,
-            "--threads", "2"},
-           extra),
-      dir_ + "/" + log);
+  auto edge = std::make_unique<Process>(with({edge_binary(),
+                                              "--brokers",
+                                              test_kafka_settings().brokers,
+                                              "--listen",
+                                              "127.0.0.1:0",
+                                              "--service-secret",
+                                              kEdgeServiceSecret,
+                                              "--user-secret",
+                                              kEdgeUserSecret,
+                                              "--titles-topic",
+                                              topics_.titles,
+                                              "--new-episode-topic",
+                                              topics_.new_episode,
+                                              "--notifications-topic",
+                                              topics_.notifications,
+                                              "--sync-requests-topic",
+                                              topics_.requests,
+                                              "--sync-results-topic",
+                                              topics_.results,
+                                              "--subscriptions-topic",
+                                              topics_.subscriptions,
+                                              "--cache-invalidations-topic",
+                                              topics_.invalidations,
+                                              "--threads",
+                                              "2"},
+                                             extra),
+                                        dir_ + "/" + log);
   port = listening_port(*edge, std::chrono::seconds(30));
   if (!port) throw std::runtime_error("the edge did not listen: " + edge->log_tail());
   if (wait_ready && !eventually([&] { return raw_http(port, http_request("GET", "/ready")).status == 200; }, std::chrono::seconds(60)))
@@ -132,33 +169,36 @@ std::vector<Announcement> Pipeline::announcements(std::chrono::milliseconds sett
     a.timestamp_ms = m.timestamp_ms();
     out.push_back(std::move(a));
   });
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.partition, a.offset) < std::pair(b.partition, b.offset);
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return std::pair(a.partition, a.offset) < std::pair(b.partition, b.offset); });
   return out;
 }
 
 std::vector<Announcement> Pipeline::announcements_until(const std::function<bool(const std::vector<Announcement>&)>& done,
                                                         std::chrono::milliseconds timeout) const {
   std::vector<Announcement> last;
-  eventually([&] {
-    last = announcements(std::chrono::milliseconds(0));
-    return done(last);
-  }, timeout);
+  eventually(
+      [&] {
+        last = announcements(std::chrono::milliseconds(0));
+        return done(last);
+      },
+      timeout);
   return last;
 }
 
 int listening_port(const Process& edge, std::chrono::milliseconds timeout) {
   const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
   int port = 0;
-  eventually([&] {
-    std::ifstream in(edge.log_file());
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    std::smatch m;
-    if (!std::regex_search(text, m, listening)) return false;
-    port = std::stoi(m[1]);
-    return true;
-  }, timeout);
+  eventually(
+      [&] {
+        std::ifstream in(edge.log_file());
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        std::smatch m;
+        if (!std::regex_search(text, m, listening)) return false;
+        port = std::stoi(m[1]);
+        return true;
+      },
+      timeout);
   return port;
 }
 

@@ -135,8 +135,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::sec
 std::string exit_problem(Process& p, std::chrono::milliseconds timeout) {
   const auto code = p.wait_for(timeout);
   if (code == 0) return "";
-  return (code ? "exited with " + std::to_string(*code) : std::string("still running")) + "; " + p.log_file() +
-         " ends with:\n" + p.log_tail(3000);
+  return (code ? "exited with " + std::to_string(*code) : std::string("still running")) + "; " + p.log_file() + " ends with:\n" +
+         p.log_tail(3000);
 }
 
 std::string screenshot_problem(const std::string& path) {

@@ -3,8 +3,8 @@
 // (malformed targets, bad headers, oversized bodies) and see exactly what the server answers.
 #include <chrono>
 #include <map>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 namespace anipipe::testing {
 

@@ -115,8 +115,15 @@ SeedCall seed_call(simdjson::dom::element doc) {
 
 SeedReceiver::SeedReceiver(std::string dir, Accepts accepts, std::string hmac_secret) : dir_(std::move(dir)) {
   const std::string port_file = dir_ + "/seed_receiver.port";
-  std::vector<std::string> argv{"/usr/bin/env", "node", source_dir() + "/tests/node/notify_receiver.js", "--port-file", port_file,
-                                "--log", dir_ + "/seed_calls.ndjson", "--hmac-secret", hmac_secret};
+  std::vector<std::string> argv{"/usr/bin/env",
+                                "node",
+                                source_dir() + "/tests/node/notify_receiver.js",
+                                "--port-file",
+                                port_file,
+                                "--log",
+                                dir_ + "/seed_calls.ndjson",
+                                "--hmac-secret",
+                                hmac_secret};
   for (const auto& t : accepts.tokens) argv.insert(argv.end(), {"--token", t});
   if (!accepts.jwt_secret.empty()) argv.insert(argv.end(), {"--jwt-secret", accepts.jwt_secret});
   process_ = std::make_unique<Process>(argv, dir_ + "/seed_receiver.log");

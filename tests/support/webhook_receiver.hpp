@@ -40,13 +40,13 @@ private:
 };
 
 struct SeedCall {
-  int status = 0;                   // what the receiver answered
-  std::string auth;                 // "static", "jwt" or "" (refused before knowing)
-  std::string error;                // why it was refused
-  bool hmac_ok = false;             // X-Anipipe-Signature checked with the HMAC secret
+  int status = 0;        // what the receiver answered
+  std::string auth;      // "static", "jwt" or "" (refused before knowing)
+  std::string error;     // why it was refused
+  bool hmac_ok = false;  // X-Anipipe-Signature checked with the HMAC secret
   std::string idempotency_key;
-  std::string body;                 // the JSON body as received (minified, keys in their order)
-  std::string type;                 // body.type
+  std::string body;  // the JSON body as received (minified, keys in their order)
+  std::string type;  // body.type
   std::int64_t title_id = 0;
   std::string jwt_iss, jwt_service;  // the JWT's claims, when auth is "jwt"
   std::int64_t jwt_iat = 0, jwt_exp = 0;

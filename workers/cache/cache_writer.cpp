@@ -9,10 +9,10 @@
 
 #include "cache_keys.hpp"
 #include "catalog/title_document.hpp"
-#include "title_meta.hpp"
-#include "title_view.hpp"
 #include "catalog/title_v1.hpp"
 #include "json/json_writer.hpp"
+#include "title_meta.hpp"
+#include "title_view.hpp"
 #include "util/clock.hpp"
 
 namespace anipipe::cache {
@@ -104,8 +104,7 @@ public:
     for (const auto& g : t.genres) sadd_[keys::genre(g)].push_back(id);
     sadd_[keys::status(t.status)].push_back(id);
     mset_.insert(mset_.end(), {own(keys::v2_title(t.id)), t.v2, own(keys::v1_title(t.id)), t.v1, own(keys::alias(t.alias)), id,
-                               own(keys::meta(t.id)),
-                               own(TitleMeta::live(t.partition, t.offset, t.alias, t.status, t.genres))});
+                               own(keys::meta(t.id)), own(TitleMeta::live(t.partition, t.offset, t.alias, t.status, t.genres))});
     zadd_.push_back(t.score);
     zadd_.push_back(id);
   }
@@ -159,8 +158,7 @@ bool exec_watched(redis::Client& redis, const std::vector<redis::CommandView>& t
 
 }  // namespace
 
-CacheWriter::CacheWriter(redis::Client& redis, CacheTopics topics)
-    : redis_(redis), topics_(std::move(topics)) {}
+CacheWriter::CacheWriter(redis::Client& redis, CacheTopics topics) : redis_(redis), topics_(std::move(topics)) {}
 
 std::size_t CacheWriter::delete_matching(redis::Client& redis, const std::string& pattern, std::string_view keep_prefix) {
   std::size_t deleted = 0;
@@ -269,8 +267,7 @@ void CacheWriter::on_revoked(const std::vector<kafka::TopicPartition>& tps) {
     }
 }
 
-void CacheWriter::check_markers(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result,
-                                Pending& pending) {
+void CacheWriter::check_markers(const std::vector<const kafka::Message*>& records, runtime::BatchResult& result, Pending& pending) {
   if (assigned_.empty()) return;
   redis::Command mget{"MGET"};
   for (auto p : assigned_) mget.push_back(keys::built_marker(topics_.titles, p));

@@ -18,9 +18,13 @@ int main(int argc, char** argv) {
   std::int64_t redis_timeout_ms = 5'000;
   app.add_option("--redis-url", redis_url, "redis://[:password@]host[:port][/db]")->envname("ANIPIPE_REDIS_URL")->capture_default_str();
   app.add_option("--redis-timeout-ms", redis_timeout_ms, "Redis connect and command timeout")
-      ->envname("ANIPIPE_REDIS_TIMEOUT_MS")->capture_default_str()->check(CLI::Range(1, 600'000));
-  app.add_option("--batch-max", settings.batch_max, "Records per Redis pipeline")->envname("ANIPIPE_CACHE_BATCH_MAX")
-      ->capture_default_str()->check(CLI::Range(1, 100'000));
+      ->envname("ANIPIPE_REDIS_TIMEOUT_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600'000));
+  app.add_option("--batch-max", settings.batch_max, "Records per Redis pipeline")
+      ->envname("ANIPIPE_CACHE_BATCH_MAX")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
   app.add_option("--titles-topic", topics.titles)->envname("ANIPIPE_CACHE_TITLES_TOPIC")->capture_default_str();
   app.add_option("--invalidations-topic", topics.invalidations)->envname("ANIPIPE_CACHE_INVALIDATIONS_TOPIC")->capture_default_str();
   anipipe::config::parse_or_exit(app, argc, argv);

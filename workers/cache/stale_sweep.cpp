@@ -166,9 +166,13 @@ std::size_t sweep_aliases(redis::Client& redis, const std::vector<std::string>& 
 /// Members of one index (the updated ZSET, a genre or status SET) that their title's bookkeeping
 /// does not name. Returns nullopt if the key is not of the index's type (it is then foreign).
 std::optional<std::size_t> sweep_index(redis::Client& redis, const std::string& key) {
-  enum class Kind { updated, genre, status } kind = key == keys::kUpdated ? Kind::updated
-                                                   : key.starts_with(kGenre) ? Kind::genre
-                                                                             : Kind::status;
+  enum class Kind {
+    updated,
+    genre,
+    status
+  } kind = key == keys::kUpdated     ? Kind::updated
+           : key.starts_with(kGenre) ? Kind::genre
+                                     : Kind::status;
   const std::string name = kind == Kind::genre ? key.substr(kGenre.size()) : kind == Kind::status ? key.substr(kStatus.size()) : "";
   auto belongs = [&](const std::optional<TitleMeta>& m) {
     if (!alive(m)) return false;

@@ -23,12 +23,13 @@ std::string v1_in_place(const std::string& json) {
 }  // namespace
 
 TEST_CASE("a title read in place gives the v1 text of the owning document, byte for byte") {
-  std::vector<std::string> docs = anipipe::json::SchemaRegistry::load_directory(anipipe::json::default_schema_dir()).examples("anilibria.titles");
+  std::vector<std::string> docs =
+      anipipe::json::SchemaRegistry::load_directory(anipipe::json::default_schema_dir()).examples("anilibria.titles");
   REQUIRE(!docs.empty());
   // No alias (the id stands in), episodes out of order (both order them), nulls and missing fields.
   docs.emplace_back(R"({"id":77,"names":{"ru":"\"Кавычки\" и \\"},"type":null,"year":null,"season":null,"status":"finished",)"
-                 R"("genres":[],"poster":null,"episodes":[{"id":"b","ordinal":2},{"id":"a","ordinal":1.5,"name":null,)"
-                 R"("duration":1400,"hls":{"1080":"/1080.m3u8"}},{"id":"0","ordinal":2}],"updated_at":null,"source":"v3"})");
+                    R"("genres":[],"poster":null,"episodes":[{"id":"b","ordinal":2},{"id":"a","ordinal":1.5,"name":null,)"
+                    R"("duration":1400,"hls":{"1080":"/1080.m3u8"}},{"id":"0","ordinal":2}],"updated_at":null,"source":"v3"})");
   for (const auto& json : docs) {
     INFO(json);
     CHECK(v1_in_place(json) == anipipe::catalog::to_v1_json(anipipe::catalog::TitleDocument::parse(json)));

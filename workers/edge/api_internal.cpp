@@ -20,8 +20,10 @@ HttpResponse Api::internal(const HttpRequest& request, std::string_view path, co
   struct Route {
     std::string_view path, method;
   };
-  static constexpr Route routes[] = {{"/internal/sync/title", "POST"},    {"/internal/stats", "GET"},
-                                     {"/internal/cache/clear", "DELETE"}, {"/internal/subscriptions", "POST"},
+  static constexpr Route routes[] = {{"/internal/sync/title", "POST"},
+                                     {"/internal/stats", "GET"},
+                                     {"/internal/cache/clear", "DELETE"},
+                                     {"/internal/subscriptions", "POST"},
                                      {"/internal/subscriptions", "DELETE"}};
   bool known = false, allowed = false;
   std::string allow;
@@ -67,7 +69,8 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
   if (obj["title_id"].get(id) || id < 1 || id > catalog::kMaxTitleId)
     return error(422, "invalid_body", "title_id must be a positive integer up to 2^53 - 1");
   bool force = false;
-  if (auto f = obj["force"]; f.error() != simdjson::NO_SUCH_FIELD && f.get(force)) return error(422, "invalid_body", "force must be a boolean");
+  if (auto f = obj["force"]; f.error() != simdjson::NO_SUCH_FIELD && f.get(force))
+    return error(422, "invalid_body", "force must be a boolean");
   std::string_view priority = "normal";
   if (auto p = obj["priority"]; p.error() != simdjson::NO_SUCH_FIELD && p.get(priority))
     return error(422, "invalid_body", "priority must be a string");
@@ -75,8 +78,14 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
   if (!maybe_cid) return bad_idempotency_key();
   const auto& cid = *maybe_cid;
   std::string value;
-  json::Writer(value).begin_object().field("title_id", id).field("force", force).field("priority", priority)
-      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
+  json::Writer(value)
+      .begin_object()
+      .field("title_id", id)
+      .field("force", force)
+      .field("priority", priority)
+      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject)
+      .field("correlation_id", cid)
+      .end_object();
   auto waiter = wait.count() > 0 ? parts_.replies.expect(cid) : nullptr;
   const auto written = parts_.writer.write(settings_.topics.sync_requests, topic_names::kSyncRequests, std::to_string(id), value,
                                            kafka::EventHeaders::new_root("edge", cid));
@@ -103,14 +112,18 @@ HttpResponse Api::cache_clear(const HttpRequest& request, const util::JwtClaims&
   std::string_view pattern;
   if (obj["pattern"].get(pattern) || pattern.empty()) return error(422, "invalid_body", "pattern must be a non-empty string");
   bool confirm = false;
-  if (obj["confirm"].get(confirm) || !confirm)
-    return error(400, "confirmation_required", "clearing a cache needs \"confirm\": true");
+  if (obj["confirm"].get(confirm) || !confirm) return error(400, "confirmation_required", "clearing a cache needs \"confirm\": true");
   const auto maybe_cid = correlation_for(request);
   if (!maybe_cid) return bad_idempotency_key();
   const auto& cid = *maybe_cid;
   std::string value;
-  json::Writer(value).begin_object().field("scope", "pattern").field("pattern", pattern)
-      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
+  json::Writer(value)
+      .begin_object()
+      .field("scope", "pattern")
+      .field("pattern", pattern)
+      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject)
+      .field("correlation_id", cid)
+      .end_object();
   const auto written = parts_.writer.write(settings_.topics.cache_invalidations, topic_names::kCacheInvalidations, std::string(pattern),
                                            value, kafka::EventHeaders::new_root("edge", cid));
   if (auto refused = unless_written(written, cid)) return *refused;
@@ -124,7 +137,8 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
   auto body = json_body(request);
   if (auto* refused = std::get_if<HttpResponse>(&body)) return *refused;
   const auto& obj = std::get<simdjson::dom::object>(body);
-  if (auto f = subscribe ? unknown_field(obj, {"title_id", "subscriber_id", "channels"}) : unknown_field(obj, {"title_id", "subscriber_id"}))
+  if (auto f = subscribe ? unknown_field(obj, {"title_id", "subscriber_id", "channels"})
+                         : unknown_field(obj, {"title_id", "subscriber_id"}))
     return error(422, "invalid_body", "unknown field " + *f);
   std::int64_t id = 0;
   if (obj["title_id"].get(id) || id < 1 || id > catalog::kMaxTitleId)
@@ -149,8 +163,12 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
                                            kafka::EventHeaders::new_root("edge", *maybe_cid));
   if (auto refused = unless_written(written, *maybe_cid)) return *refused;
   std::string out;
-  json::Writer(out).begin_object().field("title_id", id).field("subscriber_id", who)
-      .field("status", subscribe ? "subscribed" : "unsubscribed").end_object();
+  json::Writer(out)
+      .begin_object()
+      .field("title_id", id)
+      .field("subscriber_id", who)
+      .field("status", subscribe ? "subscribed" : "unsubscribed")
+      .end_object();
   return json_response(202, std::move(out));
 }
 

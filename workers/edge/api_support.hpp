@@ -37,7 +37,8 @@ inline bool etag_matches(std::string_view if_none_match, std::string_view etag) 
   return false;
 }
 
-template <class T> std::optional<T> parse_int(std::string_view s) {
+template <class T>
+std::optional<T> parse_int(std::string_view s) {
   T v{};
   if (s.empty() || s.size() > 18) return std::nullopt;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -76,9 +77,12 @@ inline std::optional<HttpResponse> unless_written(const WriteOutcome& w, std::st
     }
     case WriteOutcome::Status::pending: {
       std::string out;
-      json::Writer(out).begin_object().field("correlation_id", cid).field("status", "pending")
-          .field("detail", "the broker may or may not have it (" + w.detail + "); retrying with Idempotency-Key: " + std::string(cid) +
-                               " is safe")
+      json::Writer(out)
+          .begin_object()
+          .field("correlation_id", cid)
+          .field("status", "pending")
+          .field("detail",
+                 "the broker may or may not have it (" + w.detail + "); retrying with Idempotency-Key: " + std::string(cid) + " is safe")
           .end_object();
       HttpResponse r;
       r.status = 202;

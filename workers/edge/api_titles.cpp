@@ -7,8 +7,8 @@
 #include "api_support.hpp"
 #include "http_api.hpp"
 #include "json/json_writer.hpp"
-#include "util/clock.hpp"
 #include "topic_names.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::edge {
 
@@ -91,9 +91,13 @@ HttpResponse Api::titles(const HttpRequest& request, std::string_view query_text
   }
   body += "],";
   json::Writer w(body);
-  w.key("pagination").begin_object().field("page", static_cast<std::uint64_t>(query.page))
-      .field("limit", static_cast<std::uint64_t>(query.limit)).field("total", static_cast<std::uint64_t>(page.total))
-      .field("pages", static_cast<std::uint64_t>((page.total + query.limit - 1) / query.limit)).end_object();
+  w.key("pagination")
+      .begin_object()
+      .field("page", static_cast<std::uint64_t>(query.page))
+      .field("limit", static_cast<std::uint64_t>(query.limit))
+      .field("total", static_cast<std::uint64_t>(page.total))
+      .field("pages", static_cast<std::uint64_t>((page.total + query.limit - 1) / query.limit))
+      .end_object();
   body += '}';
   // The body is a function of its items' versions and the page: hash those (a few hundred bytes)
   // rather than the whole body (tens of KB per request).
@@ -145,7 +149,8 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
   const auto started = std::chrono::steady_clock::now();
   // The catalog follows anilibria.titles: a synced title arrives a moment after the reply.
   const auto await_catalog = [&] {
-    const auto left = settings_.miss_wait - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const auto left = settings_.miss_wait -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     return parts_.catalog.wait_for(id, std::max(left, std::chrono::milliseconds(0)));
   };
   auto ticket = miss_budget_.admit(id, request.client_ip);
@@ -156,9 +161,7 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
     case Kind::over_address:
       count("refused");
       return unavailable(429, "too_many_misses", "too many reads of unknown titles from this address at once");
-    case Kind::over_total:
-      count("refused");
-      return unavailable(503, "too_many_misses", "too many reads of unknown titles at once");
+    case Kind::over_total: count("refused"); return unavailable(503, "too_many_misses", "too many reads of unknown titles at once");
     case Kind::follower: {
       count("coalesced");
       const auto outcome = miss_budget_.wait(ticket, settings_.miss_wait);
@@ -174,8 +177,14 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
   const auto cid = correlation_id();
   auto waiter = parts_.replies.expect(cid);
   std::string value;
-  json::Writer(value).begin_object().field("title_id", id).field("force", false).field("priority", "high")
-      .field("requested_by", "edge").field("correlation_id", cid).end_object();
+  json::Writer(value)
+      .begin_object()
+      .field("title_id", id)
+      .field("force", false)
+      .field("priority", "high")
+      .field("requested_by", "edge")
+      .field("correlation_id", cid)
+      .end_object();
   const auto written = parts_.writer.write(settings_.topics.sync_requests, topic_names::kSyncRequests, std::to_string(id), value,
                                            kafka::EventHeaders::new_root("edge", cid));
   if (written.status != WriteOutcome::Status::written) {
@@ -196,7 +205,8 @@ std::variant<std::shared_ptr<const CatalogEntry>, HttpResponse> Api::missing_tit
   if (status == "upstream_unavailable") {
     miss_budget_.finish(ticket, Outcome::unavailable);
     count("unavailable");
-    return unavailable(503, "upstream_unavailable", "title " + std::to_string(id) + " is not in the catalog and the upstream is unavailable");
+    return unavailable(503, "upstream_unavailable",
+                       "title " + std::to_string(id) + " is not in the catalog and the upstream is unavailable");
   }
   if (status == "not_found") {
     miss_budget_.finish(ticket, Outcome::not_found);  // remembered: the next read is answered at once

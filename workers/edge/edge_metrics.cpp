@@ -9,32 +9,61 @@ const prometheus::Histogram::BucketBoundaries kLatency{0.0005, 0.001, 0.0025, 0.
 }
 
 EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
-    : requests_(prometheus::BuildCounter().Name("anipipe_edge_requests_total")
-                    .Help("HTTP requests by route template, method and status code").Register(r)),
-      latency_(prometheus::BuildHistogram().Name("anipipe_edge_request_seconds")
-                   .Help("From a request read to its response handed to the socket, by route template and method").Register(r)),
-      refused_connections_(prometheus::BuildCounter().Name("anipipe_edge_connections_refused_total")
-                               .Help("Connections closed at once: over --max-connections or --max-connections-per-ip").Register(r).Add({})),
-      ws_connections_(prometheus::BuildGauge().Name("anipipe_edge_websocket_connections").Help("Open WebSocket connections")
-                          .Register(r).Add({})),
-      ws_opened_(prometheus::BuildCounter().Name("anipipe_edge_websocket_connections_total").Help("WebSocket connections accepted")
-                     .Register(r).Add({})),
-      ws_pushes_(prometheus::BuildCounter().Name("anipipe_edge_websocket_pushes_total")
-                     .Help("Messages queued to WebSocket clients (new episodes, title updates, notifications)").Register(r).Add({})),
-      ws_dropped_(prometheus::BuildCounter().Name("anipipe_edge_websocket_dropped_total")
-                      .Help("WebSocket clients disconnected for not keeping up (--ws-queue-max)").Register(r).Add({})),
-      ws_recoveries_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recoveries_total")
-                         .Help("Clients back with since that were replayed what they missed, by source (memory, kafka)").Register(r)),
-      ws_recovered_records_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recovered_records_total")
-                                .Help("Pushes replayed to clients back with since, by source (memory, kafka)").Register(r)),
-      ws_recovery_gaps_(prometheus::BuildCounter().Name("anipipe_edge_websocket_recovery_gaps_total")
-                            .Help("recovery_gap answers, by reason (retention, epoch, bound, unavailable)").Register(r)),
-      misses_(prometheus::BuildCounter().Name("anipipe_edge_misses_total")
-                  .Help("Reads of a title the catalog does not have, by outcome").Register(r)),
-      writes_(prometheus::BuildCounter().Name("anipipe_edge_writes_total")
-                  .Help("Records the internal API produced, by outcome (written, invalid, timed_out, pending, failed)").Register(r)),
-      writes_in_flight_(prometheus::BuildGauge().Name("anipipe_edge_writes_in_flight")
-                            .Help("Records produced and not yet acknowledged (a broker outage shows here)").Register(r).Add({})) {}
+    : requests_(prometheus::BuildCounter()
+                    .Name("anipipe_edge_requests_total")
+                    .Help("HTTP requests by route template, method and status code")
+                    .Register(r)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("anipipe_edge_request_seconds")
+                   .Help("From a request read to its response handed to the socket, by route template and method")
+                   .Register(r)),
+      refused_connections_(prometheus::BuildCounter()
+                               .Name("anipipe_edge_connections_refused_total")
+                               .Help("Connections closed at once: over --max-connections or --max-connections-per-ip")
+                               .Register(r)
+                               .Add({})),
+      ws_connections_(
+          prometheus::BuildGauge().Name("anipipe_edge_websocket_connections").Help("Open WebSocket connections").Register(r).Add({})),
+      ws_opened_(prometheus::BuildCounter()
+                     .Name("anipipe_edge_websocket_connections_total")
+                     .Help("WebSocket connections accepted")
+                     .Register(r)
+                     .Add({})),
+      ws_pushes_(prometheus::BuildCounter()
+                     .Name("anipipe_edge_websocket_pushes_total")
+                     .Help("Messages queued to WebSocket clients (new episodes, title updates, notifications)")
+                     .Register(r)
+                     .Add({})),
+      ws_dropped_(prometheus::BuildCounter()
+                      .Name("anipipe_edge_websocket_dropped_total")
+                      .Help("WebSocket clients disconnected for not keeping up (--ws-queue-max)")
+                      .Register(r)
+                      .Add({})),
+      ws_recoveries_(prometheus::BuildCounter()
+                         .Name("anipipe_edge_websocket_recoveries_total")
+                         .Help("Clients back with since that were replayed what they missed, by source (memory, kafka)")
+                         .Register(r)),
+      ws_recovered_records_(prometheus::BuildCounter()
+                                .Name("anipipe_edge_websocket_recovered_records_total")
+                                .Help("Pushes replayed to clients back with since, by source (memory, kafka)")
+                                .Register(r)),
+      ws_recovery_gaps_(prometheus::BuildCounter()
+                            .Name("anipipe_edge_websocket_recovery_gaps_total")
+                            .Help("recovery_gap answers, by reason (retention, epoch, bound, unavailable)")
+                            .Register(r)),
+      misses_(prometheus::BuildCounter()
+                  .Name("anipipe_edge_misses_total")
+                  .Help("Reads of a title the catalog does not have, by outcome")
+                  .Register(r)),
+      writes_(prometheus::BuildCounter()
+                  .Name("anipipe_edge_writes_total")
+                  .Help("Records the internal API produced, by outcome (written, invalid, timed_out, pending, failed)")
+                  .Register(r)),
+      writes_in_flight_(prometheus::BuildGauge()
+                            .Name("anipipe_edge_writes_in_flight")
+                            .Help("Records produced and not yet acknowledged (a broker outage shows here)")
+                            .Register(r)
+                            .Add({})) {}
 
 void EdgeMetrics::request(std::string_view route, std::string_view method, int status, double seconds) {
   // Every request passes here on an I/O thread: each thread remembers the series it used, so the

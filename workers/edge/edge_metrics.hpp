@@ -23,7 +23,10 @@ public:
   /// route: a template (route_of); status: the HTTP status.
   void request(std::string_view route, std::string_view method, int status, double seconds);
   void refused_connection() { refused_connections_.Increment(); }
-  void websocket_opened() { ws_connections_.Increment(); ws_opened_.Increment(); }
+  void websocket_opened() {
+    ws_connections_.Increment();
+    ws_opened_.Increment();
+  }
   void websocket_closed() { ws_connections_.Decrement(); }
   void pushed(double n) { ws_pushes_.Increment(n); }
   void dropped_slow_client() { ws_dropped_.Increment(); }

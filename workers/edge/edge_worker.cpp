@@ -19,9 +19,7 @@ namespace anipipe::edge {
 
 namespace {
 
-std::optional<std::int64_t> title_id_of(std::optional<std::string_view> key) {
-  return key ? catalog::parse_title_id(*key) : std::nullopt;
-}
+std::optional<std::int64_t> title_id_of(std::optional<std::string_view> key) { return key ? catalog::parse_title_id(*key) : std::nullopt; }
 
 /// What the live topics' feeds tell the hub besides their records: the log's epoch, where they start.
 FeedThread::Hooks stream_hooks(LiveHub& hub, Stream stream, const std::string& topic, std::atomic<std::uint32_t>& epoch) {
@@ -50,20 +48,27 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
     catalog.apply(*id, m.value());
     hub.publish_title(*id, push_message("title_update", id, std::nullopt, m.value()));  // state, not history: no position
   });
-  FeedThread episodes(feeds, new_episode_topic, kafka::TopicFollower::From::end, [&](const kafka::Message& m) {
-    const auto push = new_episode_push(m, episodes_epoch);
-    if (!push) return;
-    const auto id = push->title_id;
-    const auto sent = hub.publish_title(*id, push->message, m.partition(), m.offset());
-    if (sent > 0) ctx.metrics.observe_freshness("websocket", m.header(kafka::header_names::observed_at).value_or(""));
-    spdlog::debug("new_episode of title {} pushed to {} connection(s), {} ms after it was produced", *id, sent,
-                  util::now_unix_ms() - m.timestamp_ms());
-  }, stream_hooks(hub, Stream::titles, new_episode_topic, episodes_epoch));
-  FeedThread notifications(feeds, notifications_topic, kafka::TopicFollower::From::end, [&](const kafka::Message& m) {
-    if (auto push = notification_push(m, notifications_epoch)) hub.publish_user(push->key, push->message, m.partition(), m.offset());
-  }, stream_hooks(hub, Stream::notifications, notifications_topic, notifications_epoch));
+  FeedThread episodes(
+      feeds, new_episode_topic, kafka::TopicFollower::From::end,
+      [&](const kafka::Message& m) {
+        const auto push = new_episode_push(m, episodes_epoch);
+        if (!push) return;
+        const auto id = push->title_id;
+        const auto sent = hub.publish_title(*id, push->message, m.partition(), m.offset());
+        if (sent > 0) ctx.metrics.observe_freshness("websocket", m.header(kafka::header_names::observed_at).value_or(""));
+        spdlog::debug("new_episode of title {} pushed to {} connection(s), {} ms after it was produced", *id, sent,
+                      util::now_unix_ms() - m.timestamp_ms());
+      },
+      stream_hooks(hub, Stream::titles, new_episode_topic, episodes_epoch));
+  FeedThread notifications(
+      feeds, notifications_topic, kafka::TopicFollower::From::end,
+      [&](const kafka::Message& m) {
+        if (auto push = notification_push(m, notifications_epoch)) hub.publish_user(push->key, push->message, m.partition(), m.offset());
+      },
+      stream_hooks(hub, Stream::notifications, notifications_topic, notifications_epoch));
   // A client behind the in-memory history is replayed from the log, with the feeds' own settings.
-  KafkaRecovery recovery(feeds, {new_episode_topic, new_episode_push}, {notifications_topic, notification_push}, server.ws_recovery_pending);
+  KafkaRecovery recovery(feeds, {new_episode_topic, new_episode_push}, {notifications_topic, notification_push},
+                         server.ws_recovery_pending);
   hub.set_recovery(&recovery);
   SyncReplies replies(feeds, results_topic);
   EventWriter writer(options.kafka, ctx.schemas, "edge", api.produce_timeout);

@@ -19,7 +19,8 @@ kafka::Producer::Options answer_deadline(std::chrono::milliseconds deadline) {
 
 EventWriter::EventWriter(const kafka::Settings& settings, const json::SchemaRegistry& schemas, std::string worker,
                          std::chrono::milliseconds deadline, EdgeMetrics* metrics)
-    : schemas_(schemas), worker_(std::move(worker)), deadline_(deadline), metrics_(metrics), producer_(settings, answer_deadline(deadline)) {
+    : schemas_(schemas), worker_(std::move(worker)), deadline_(deadline), metrics_(metrics),
+      producer_(settings, answer_deadline(deadline)) {
   poller_ = std::thread([this] {
     while (!stop_.load()) producer_.poll(50ms);
   });
@@ -48,8 +49,12 @@ WriteOutcome EventWriter::write(const std::string& topic, std::string_view schem
   auto result = done->get_future();
   struct InFlight {
     prometheus::Gauge* gauge;
-    explicit InFlight(prometheus::Gauge* g) : gauge(g) { if (gauge) gauge->Increment(); }
-    ~InFlight() { if (gauge) gauge->Decrement(); }
+    explicit InFlight(prometheus::Gauge* g) : gauge(g) {
+      if (gauge) gauge->Increment();
+    }
+    ~InFlight() {
+      if (gauge) gauge->Decrement();
+    }
   } in_flight(metrics_.load() ? &metrics_.load()->writes_in_flight() : nullptr);
   try {
     producer_.produce(record, [done](const kafka::DeliveryResult& r) { done->set_value(r); });

@@ -31,15 +31,18 @@ void FeedThread::run() {
   // they come (a short wait each, so a shutdown is not held up).
   while (!stop_.load() && !follower_) {
     try {
-      follower_ = std::make_unique<kafka::TopicFollower>(settings_, topic_, [this](const kafka::Message& m) {
-        try {
-          on_record_(m);
-          ++applied_;
-        } catch (const std::exception& e) {
-          ++rejected_;
-          spdlog::warn("{}[{}]@{} skipped: {}", m.topic(), m.partition(), m.offset(), e.what());
-        }
-      }, from_, 2s);
+      follower_ = std::make_unique<kafka::TopicFollower>(
+          settings_, topic_,
+          [this](const kafka::Message& m) {
+            try {
+              on_record_(m);
+              ++applied_;
+            } catch (const std::exception& e) {
+              ++rejected_;
+              spdlog::warn("{}[{}]@{} skipped: {}", m.topic(), m.partition(), m.offset(), e.what());
+            }
+          },
+          from_, 2s);
       if (hooks_.on_follow) hooks_.on_follow(*follower_);
     } catch (const std::exception& e) {
       follower_.reset();

@@ -89,8 +89,7 @@ HttpResponse Api::route(const HttpRequest& request) {
   if (path == "/ready") {
     const bool ready = parts_.catalog_ready() && parts_.replies.ready();
     std::string body;
-    json::Writer(body).begin_object().field("ready", ready).field("titles", static_cast<std::uint64_t>(parts_.catalog.size()))
-        .end_object();
+    json::Writer(body).begin_object().field("ready", ready).field("titles", static_cast<std::uint64_t>(parts_.catalog.size())).end_object();
     return json_response(ready ? 200 : 503, std::move(body));
   }
   if (path == "/metrics") return metrics_text();
@@ -135,8 +134,7 @@ bool Api::may_block(const HttpRequest& request) const {
   return false;
 }
 
-std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request, const ServiceToken& token,
-                                                     util::JwtClaims& claims) {
+std::optional<HttpResponse> Api::check_service_token(const HttpRequest& request, const ServiceToken& token, util::JwtClaims& claims) {
   if (request.authorization.empty()) {
     auto r = error(401, "unauthorized", "a service token is required (Authorization: Bearer <HS256 JWT>)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -160,11 +158,19 @@ HttpResponse Api::stats() {
   std::string out;
   json::Writer w(out);
   w.begin_object();
-  w.key("catalog").begin_object().field("titles", static_cast<std::uint64_t>(parts_.catalog.size()))
-      .field("ready", parts_.catalog_ready()).field("lag", parts_.catalog_lag()).end_object();
+  w.key("catalog")
+      .begin_object()
+      .field("titles", static_cast<std::uint64_t>(parts_.catalog.size()))
+      .field("ready", parts_.catalog_ready())
+      .field("lag", parts_.catalog_lag())
+      .end_object();
   w.field("connections", static_cast<std::uint64_t>(parts_.hub.connections()));
-  w.key("cache").begin_object().field("hits", hits_.load()).field("misses", misses_.load())
-      .field("hit_rate", hits + misses > 0 ? hits / (hits + misses) : 0.0).end_object();
+  w.key("cache")
+      .begin_object()
+      .field("hits", hits_.load())
+      .field("misses", misses_.load())
+      .field("hit_rate", hits + misses > 0 ? hits / (hits + misses) : 0.0)
+      .end_object();
   w.field("requests", requests_.load());
   w.end_object();
   return json_response(200, std::move(out));
@@ -191,7 +197,8 @@ std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocke
   }
   if (token.empty()) return {std::nullopt, std::nullopt};  // anonymous: title pushes only
   if (!users_->enabled())
-    return {std::nullopt, error(401, "unauthorized", "this edge takes no user tokens (no --user-secret or --auth-validate-url): connect without one")};
+    return {std::nullopt,
+            error(401, "unauthorized", "this edge takes no user tokens (no --user-secret or --auth-validate-url): connect without one")};
   auto checked = users_->check(token);
   if (checked.kind == UserCheck::Kind::unavailable)
     return {std::nullopt, error(503, "auth_unavailable", "the back end that checks user tokens did not answer; try again")};

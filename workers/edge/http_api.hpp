@@ -17,17 +17,19 @@
 
 #include "edge_metrics.hpp"
 #include "event_writer.hpp"
+#include "http/query.hpp"
 #include "live_hub.hpp"
 #include "miss_budget.hpp"
 #include "rate_limiter.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
-#include "user_tokens.hpp"
-#include "http/query.hpp"
-#include "util/jwt.hpp"
 #include "topic_names.hpp"
+#include "user_tokens.hpp"
+#include "util/jwt.hpp"
 
-namespace prometheus { class Registry; }
+namespace prometheus {
+class Registry;
+}
 
 namespace anipipe::edge {
 
@@ -55,15 +57,15 @@ struct ApiTopics {
 
 struct ApiSettings {
   ApiTopics topics;
-  std::string service_secret;          // HS256 key of service tokens (internal API)
-  UserTokenSettings users;             // user tokens (WebSocket): a key (users.secret, never the service key) or the back end
+  std::string service_secret;  // HS256 key of service tokens (internal API)
+  UserTokenSettings users;     // user tokens (WebSocket): a key (users.secret, never the service key) or the back end
   std::chrono::seconds service_token_max_lifetime{86'400};  // a service token must expire within this
   std::string service_scope = "internal";
-  std::chrono::milliseconds miss_wait{3'000};      // an unknown id: how long to wait for its sync
-  std::chrono::milliseconds max_wait{30'000};      // the most ?wait= may ask
+  std::chrono::milliseconds miss_wait{3'000};  // an unknown id: how long to wait for its sync
+  std::chrono::milliseconds max_wait{30'000};  // the most ?wait= may ask
   std::chrono::milliseconds produce_timeout{5'000};
-  std::vector<std::string> cors_origins;           // "*" for any
-  MissBudget::Options misses;                      // reads of unknown titles (miss_budget.hpp)
+  std::vector<std::string> cors_origins;  // "*" for any
+  MissBudget::Options misses;             // reads of unknown titles (miss_budget.hpp)
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
   std::string demo_page;  // HTML served at GET /demo when not empty

@@ -12,8 +12,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <mutex>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "client_address.hpp"
@@ -181,7 +181,8 @@ private:
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     }
     const bool head = request_.method() == http::verb::head;
-    response_ = std::make_shared<http::response<http::string_body>>(to_beast(std::move(r), request_.version(), request_.keep_alive(), head));
+    response_ = std::make_shared<http::response<http::string_body>>(
+        to_beast(std::move(r), request_.version(), request_.keep_alive(), head));
     // A client that does not read (a full receive window) is cut off at the deadline instead of
     // holding its connection and the response's buffers.
     stream_.expires_after(settings_.write_timeout);

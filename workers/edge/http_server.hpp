@@ -10,8 +10,8 @@
 // send queue (a client that cannot keep up is disconnected) and ping/pong keep-alive.
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,7 +24,7 @@ namespace anipipe::edge {
 struct ServerSettings {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;
-  std::size_t threads = 0;              // 0: one per core
+  std::size_t threads = 0;  // 0: one per core
   std::size_t blocking_threads = 16;
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
@@ -33,15 +33,15 @@ struct ServerSettings {
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_ip = 128;          // a trusted proxy's own address has no such limit
   std::string trusted_proxies;                       // client_address.hpp
-  std::size_t ws_queue_max = 256;       // messages waiting for a slow WebSocket client
-  std::size_t ws_max_subscriptions = 1'000;           // an authenticated connection
-  std::size_t ws_max_subscriptions_anonymous = 100;   // a connection without a user token
-  std::size_t ws_history_records = 1'000;   // recent pushes kept per partition of a live topic, for `since`
+  std::size_t ws_queue_max = 256;                    // messages waiting for a slow WebSocket client
+  std::size_t ws_max_subscriptions = 1'000;          // an authenticated connection
+  std::size_t ws_max_subscriptions_anonymous = 100;  // a connection without a user token
+  std::size_t ws_history_records = 1'000;            // recent pushes kept per partition of a live topic, for `since`
   std::chrono::seconds ws_history_max_age{3'600};
-  std::int64_t ws_recovery_max_records = 10'000;  // a client further behind gets recovery_gap
-  std::size_t ws_recovery_pending = 256;          // replays from Kafka queued at once (beyond: recovery_gap)
+  std::int64_t ws_recovery_max_records = 10'000;                    // a client further behind gets recovery_gap
+  std::size_t ws_recovery_pending = 256;                            // replays from Kafka queued at once (beyond: recovery_gap)
   kafka::Partitioner ws_partitioner = kafka::Partitioner::murmur2;  // the producers', for positions of streams with no push yet
-  std::chrono::seconds ws_idle_timeout{30};  // pings after half of it; closed without a pong
+  std::chrono::seconds ws_idle_timeout{30};                         // pings after half of it; closed without a pong
   std::string ws_path = "/api/anilibria/v2/ws";
 };
 

@@ -1,7 +1,7 @@
 #include "kafka_recovery.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "kafka/partition_range.hpp"
 

@@ -29,8 +29,8 @@ public:
     Format format;
   };
   struct Result {
-    std::string gap_reason;          // empty: recovered
-    std::vector<Replayed> records;   // in offset order
+    std::string gap_reason;         // empty: recovered
+    std::vector<Replayed> records;  // in offset order
   };
 
   KafkaRecovery(kafka::Settings settings, Source titles, Source notifications, std::size_t max_pending);

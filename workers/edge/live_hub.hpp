@@ -49,8 +49,7 @@ public:
   using Id = std::uint64_t;
   explicit LiveHub(HistoryLimits limits = {}) : titles_(limits), notifications_(limits) {}
   /// since: the user's notifications to recover (the stream is the connection's from the start).
-  Id add(std::weak_ptr<LiveSink> sink, std::optional<std::string> user, std::optional<StreamPosition> since = {},
-         Joined* joined = nullptr);
+  Id add(std::weak_ptr<LiveSink> sink, std::optional<std::string> user, std::optional<StreamPosition> since = {}, Joined* joined = nullptr);
   void remove(Id id);
   /// ok false if the connection already has too many subscriptions (max_per_connection).
   Joined subscribe(Id id, std::int64_t title_id, std::size_t max_per_connection, std::optional<StreamPosition> since = {});

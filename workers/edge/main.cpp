@@ -8,5 +8,6 @@
 
 int main(int argc, char** argv) {
   const auto o = anipipe::edge::parse_options(argc, argv);
-  return anipipe::runtime::run_process("edge", o.options, [&](anipipe::runtime::WorkerContext ctx) { return anipipe::edge::run_edge(o, std::move(ctx)); });
+  return anipipe::runtime::run_process("edge", o.options,
+                                       [&](anipipe::runtime::WorkerContext ctx) { return anipipe::edge::run_edge(o, std::move(ctx)); });
 }

@@ -11,8 +11,7 @@ RateLimiter::RateLimiter(double rate, double burst, std::size_t max_keys)
 void RateLimiter::sweep(Clock::time_point now) {
   // A bucket that has been idle long enough to be full again carries no information.
   const auto refill = std::chrono::duration<double>(burst_ / rate_);
-  for (auto it = buckets_.begin(); it != buckets_.end();)
-    it = now - it->second.updated >= refill ? buckets_.erase(it) : std::next(it);
+  for (auto it = buckets_.begin(); it != buckets_.end();) it = now - it->second.updated >= refill ? buckets_.erase(it) : std::next(it);
 }
 
 std::chrono::milliseconds RateLimiter::acquire(std::string_view key, Clock::time_point now) {

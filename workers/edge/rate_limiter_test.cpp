@@ -10,8 +10,8 @@ TEST_CASE("rate limiter: a burst, then the sustained rate, per key") {
   const auto t0 = RateLimiter::Clock::now();
   for (int i = 0; i < 3; ++i) CHECK(limiter.acquire("1.2.3.4", t0) == 0ms);
   const auto wait = limiter.acquire("1.2.3.4", t0);
-  CHECK(wait == 100ms);                               // one token every 100 ms
-  CHECK(limiter.acquire("5.6.7.8", t0) == 0ms);       // another key has its own bucket
+  CHECK(wait == 100ms);                          // one token every 100 ms
+  CHECK(limiter.acquire("5.6.7.8", t0) == 0ms);  // another key has its own bucket
   CHECK(limiter.acquire("1.2.3.4", t0 + 100ms) == 0ms);
   CHECK(limiter.acquire("1.2.3.4", t0 + 100ms) > 0ms);
   CHECK(limiter.acquire("1.2.3.4", t0 + 10s) == 0ms);  // refilled, but never above the burst

@@ -34,9 +34,9 @@ using Replayed = std::pair<std::int64_t, std::shared_ptr<const std::string>>;  /
 /// How a `since` is answered.
 struct RecoveryPlan {
   enum class Kind { memory, kafka, gap } kind = Kind::gap;
-  std::string gap_reason;         // gap: epoch, bound, unavailable
-  std::vector<Replayed> replay;   // memory: the key's records after since, in order
-  std::int32_t partition = -1;    // kafka: read from..to (inclusive) of this partition
+  std::string gap_reason;        // gap: epoch, bound, unavailable
+  std::vector<Replayed> replay;  // memory: the key's records after since, in order
+  std::int32_t partition = -1;   // kafka: read from..to (inclusive) of this partition
   std::int64_t from = 0, to = -1;
 };
 

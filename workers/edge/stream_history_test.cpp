@@ -10,6 +10,7 @@ namespace {
 std::shared_ptr<const std::string> msg(int n) { return std::make_shared<const std::string>(std::to_string(n)); }
 std::vector<std::string> texts(const std::vector<Replayed>& r) {
   std::vector<std::string> out;
+  out.reserve(r.size());
   for (const auto& [o, m] : r) out.push_back(*m);
   return out;
 }
@@ -62,8 +63,8 @@ TEST_CASE("stream history: gaps for another epoch or a partition not in the topi
   const auto part = anipipe::kafka::partition_for_key(key, 2, anipipe::kafka::Partitioner::consistent);
   for (int o = 0; o < 8; ++o) h.append(part, o, key, msg(o), 1000);
   CHECK(h.plan(key, {8, part, 3}, 1000).gap_reason == "epoch");
-  CHECK(h.plan(key, {7, 5, 3}, 1000).gap_reason == "epoch");  // a partition the topic does not have
-  CHECK(h.plan(key, {7, 1 - part, -1}, 1000).replay.empty());     // the position's own partition is read
+  CHECK(h.plan(key, {7, 5, 3}, 1000).gap_reason == "epoch");     // a partition the topic does not have
+  CHECK(h.plan(key, {7, 1 - part, -1}, 1000).replay.empty());    // the position's own partition is read
   CHECK(h.plan(key, {7, part, 1}, 1000).gap_reason == "bound");  // 6 behind, 5 allowed
   CHECK(h.plan(key, {7, part, 2}, 1000).replay.size() == 5);
   h.append(part, 8, key, msg(8), 70'000);  // the others are older than 60 s now

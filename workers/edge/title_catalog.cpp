@@ -18,13 +18,13 @@ std::string fold_case(std::string_view s) {
     } else if (c == 0xD0 && i + 1 < s.size()) {
       const auto d = static_cast<unsigned char>(s[i + 1]);
       ++i;
-      if (d >= 0x90 && d <= 0x9F) {         // А..П -> а..п
+      if (d >= 0x90 && d <= 0x9F) {  // А..П -> а..п
         out.push_back(static_cast<char>(0xD0));
         out.push_back(static_cast<char>(d + 0x20));
       } else if (d >= 0xA0 && d <= 0xAF) {  // Р..Я -> р..я
         out.push_back(static_cast<char>(0xD1));
         out.push_back(static_cast<char>(d - 0x20));
-      } else if (d == 0x81) {               // Ё -> ё
+      } else if (d == 0x81) {  // Ё -> ё
         out.push_back(static_cast<char>(0xD1));
         out.push_back(static_cast<char>(0x91));
       } else {
@@ -62,8 +62,7 @@ void TitleCatalog::apply(std::int64_t id, std::optional<std::string_view> value)
   }
   auto entry = std::make_shared<CatalogEntry>();
   entry->doc = catalog::TitleDocument::parse(*value);
-  if (entry->doc.id != id)
-    throw std::invalid_argument("key " + std::to_string(id) + " carries title " + std::to_string(entry->doc.id));
+  if (entry->doc.id != id) throw std::invalid_argument("key " + std::to_string(id) + " carries title " + std::to_string(entry->doc.id));
   entry->v2_json = std::string(*value);
   entry->v1_json = catalog::to_v1_json(entry->doc);
   entry->etag = strong_etag(entry->v2_json);

@@ -29,7 +29,7 @@ struct CatalogEntry {
 };
 
 struct TitleQuery {
-  std::size_t page = 1;   // 1-based
+  std::size_t page = 1;  // 1-based
   std::size_t limit = 20;
   std::optional<std::string> genre, season, status, q;
   std::optional<std::int64_t> year;

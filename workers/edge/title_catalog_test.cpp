@@ -12,9 +12,11 @@ std::string title(std::int64_t id, const std::string& ru, const std::string& en,
                   const std::string& status, const std::string& genre, const std::string& updated) {
   const auto s = std::to_string(id);
   return R"({"id":)" + s + R"(,"alias":"title-)" + s + R"(","names":{"ru":")" + ru + R"(","en":")" + en +
-         R"(","alternative":null},"type":"TV","year":)" + std::to_string(year) + R"(,"season":")" + season +
-         R"(","status":")" + status + R"(","genres":[")" + genre + R"("],"description":null,"poster":null,"episodes_total":null,)"
-         R"("episodes":[{"id":"e1","ordinal":1}],"fresh_at":null,"updated_at":")" + updated + R"(","source":"v1"})";
+         R"(","alternative":null},"type":"TV","year":)" + std::to_string(year) + R"(,"season":")" + season + R"(","status":")" + status +
+         R"(","genres":[")" + genre +
+         R"("],"description":null,"poster":null,"episodes_total":null,)"
+         R"("episodes":[{"id":"e1","ordinal":1}],"fresh_at":null,"updated_at":")" +
+         updated + R"(","source":"v1"})";
 }
 }  // namespace
 

@@ -17,12 +17,9 @@ namespace {
 
 std::string_view kind_name(UserCheck::Kind k) {
   switch (k) {
-    case UserCheck::Kind::user:
-      return "user";
-    case UserCheck::Kind::refused:
-      return "refused";
-    case UserCheck::Kind::unavailable:
-      return "unavailable";
+    case UserCheck::Kind::user: return "user";
+    case UserCheck::Kind::refused: return "refused";
+    case UserCheck::Kind::unavailable: return "unavailable";
   }
   return "refused";
 }
@@ -47,8 +44,7 @@ UserCheck parse_answer(const std::string& body) {
 
 }  // namespace
 
-UserTokens::UserTokens(UserTokenSettings settings, prometheus::Registry* registry)
-    : settings_(std::move(settings)), registry_(registry) {
+UserTokens::UserTokens(UserTokenSettings settings, prometheus::Registry* registry) : settings_(std::move(settings)), registry_(registry) {
   if (remote()) http::Url::parse(settings_.validate_url);  // a bad URL fails at startup, not at the first user
   if (registry_)
     checks_ = &prometheus::BuildCounter()
@@ -116,9 +112,9 @@ UserCheck UserTokens::ask_back_end(std::string_view token) {
       simdjson::dom::element doc;
       bool valid = true;
       const bool says_invalid = !parser.parse(r.body).get(doc) && doc.is_object() && !doc["valid"].get(valid) && !valid;
-      c = says_invalid ? UserCheck{UserCheck::Kind::refused, "the back end refused the token"}
-                       : UserCheck{UserCheck::Kind::unavailable, "the back end refused the edge's service token (" +
-                                                                     std::to_string(r.status) + ")"};
+      c = says_invalid
+              ? UserCheck{UserCheck::Kind::refused, "the back end refused the token"}
+              : UserCheck{UserCheck::Kind::unavailable, "the back end refused the edge's service token (" + std::to_string(r.status) + ")"};
     } else c = {UserCheck::Kind::unavailable, "the back end answered " + std::to_string(r.status)};
   } catch (const http::HttpError& e) {
     c = {UserCheck::Kind::unavailable, std::string("the back end did not answer: ") + e.what()};

@@ -33,9 +33,9 @@ class CircuitBreaker;
 namespace anipipe::edge {
 
 struct UserTokenSettings {
-  std::string secret;        // HS256 key; used when validate_url is empty
-  std::string validate_url;  // the back end's POST /internal/auth/validate (http:// or https://)
-  std::string service_token; // Bearer the edge presents to the back end
+  std::string secret;         // HS256 key; used when validate_url is empty
+  std::string validate_url;   // the back end's POST /internal/auth/validate (http:// or https://)
+  std::string service_token;  // Bearer the edge presents to the back end
   std::chrono::seconds positive_ttl{60}, negative_ttl{10};
   std::size_t cache_max = 100'000;
   std::chrono::milliseconds timeout{2'000};
@@ -78,7 +78,7 @@ private:
   std::mutex mutex_;
   std::unordered_map<std::string, Cached> cache_;
   std::vector<std::unique_ptr<http::Client>> idle_;  // one client per concurrent check (not thread-safe)
-  std::shared_ptr<http::CircuitBreaker> breaker_;     // shared by them: one back end
+  std::shared_ptr<http::CircuitBreaker> breaker_;    // shared by them: one back end
   prometheus::Registry* registry_;
   prometheus::Family<prometheus::Counter>* checks_ = nullptr;
 };

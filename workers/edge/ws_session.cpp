@@ -1,9 +1,9 @@
 #include "ws_session.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/beast/core.hpp>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
 
 #include <deque>
 
@@ -55,8 +55,7 @@ public:
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(64 * 1024);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "anipipe-edge"); }));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "anipipe-edge"); }));
     const auto since = user_ ? notifications_since(std::string_view(req.target().data(), req.target().size()), bad_since_) : std::nullopt;
     id_ = hub_.add(weak_from_this(), user_, since, &notifications_);
     // The user's pushes wait for the welcome (and a replay, if any) to go first.
@@ -79,8 +78,7 @@ private:
     w.end_object();
     enqueue(std::make_shared<const std::string>(std::move(hello)));
     if (bad_since_) reply("error", std::nullopt, "notifications_since must be a position from a notification (or the welcome)");
-    if (user_)
-      resume(kNotifications, notifications_ticket_, notifications_since_, notifications_.recovery, notifications_.position);
+    if (user_) resume(kNotifications, notifications_ticket_, notifications_since_, notifications_.recovery, notifications_.position);
     read();
   }
 
@@ -203,7 +201,8 @@ private:
     if (metrics_) metrics_->dropped_slow_client();
     spdlog::info("websocket client dropped: {} messages {}", where == "queued" ? queue_.size() : gate_.held(), where);
     hub_.remove(id_);
-    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "too slow"), [self = shared_from_this()](beast::error_code) {});
+    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "too slow"),
+                    [self = shared_from_this()](beast::error_code) {});
   }
 
   void write() {
@@ -237,8 +236,8 @@ private:
 
 }  // namespace
 
-void start_websocket_session(tcp::socket&& socket, const http::request<http::string_body>& upgrade, const ServerSettings& settings, LiveHub& hub,
-                             std::optional<std::string> user, std::shared_ptr<void> slot, EdgeMetrics* metrics) {
+void start_websocket_session(tcp::socket&& socket, const http::request<http::string_body>& upgrade, const ServerSettings& settings,
+                             LiveHub& hub, std::optional<std::string> user, std::shared_ptr<void> slot, EdgeMetrics* metrics) {
   std::make_shared<WsSession>(std::move(socket), settings, hub, std::move(user), std::move(slot), metrics)->start(upgrade);
 }
 

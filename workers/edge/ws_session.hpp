@@ -26,7 +26,7 @@ class EdgeMetrics;
 
 /// Accepts the upgrade and serves subscriptions until the connection closes. slot: the connection's
 /// place under the server's connection limits, held until then.
-void start_websocket_session(tcp::socket&& socket, const http::request<http::string_body>& upgrade, const ServerSettings& settings, LiveHub& hub,
-                             std::optional<std::string> user, std::shared_ptr<void> slot, EdgeMetrics* metrics);
+void start_websocket_session(tcp::socket&& socket, const http::request<http::string_body>& upgrade, const ServerSettings& settings,
+                             LiveHub& hub, std::optional<std::string> user, std::shared_ptr<void> slot, EdgeMetrics* metrics);
 
 }  // namespace anipipe::edge

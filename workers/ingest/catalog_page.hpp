@@ -20,10 +20,10 @@ struct CatalogItem {
 
 struct CatalogPage {
   bool ok = false;
-  std::string error;  // !ok: why
+  std::string error;           // !ok: why
   std::string malformed_body;  // !ok because the answer was not the catalog's JSON: the body, for the DLQ
   std::vector<CatalogItem> items;
-  bool last = true;   // no page after this one
+  bool last = true;  // no page after this one
 };
 
 /// sorting: FRESH_AT_DESC, FRESH_AT_ASC, ... (the API's f[sorting]). Never throws: a transport error,

@@ -5,23 +5,24 @@
 #include <charconv>
 
 #include "runtime/dead_letter.hpp"
-#include "util/clock.hpp"
 #include "topic_names.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::ingest {
 
 EventPublisher::EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
                                RecentEventIds& recent, Options options)
     : producer_(producer), metrics_(metrics), recent_(recent), options_(std::move(options)),
-      schema_version_(schemas.version(topic_names::kUpstreamEvents)),
-      schema_version_text_(std::to_string(schema_version_)),
-      dlq_schema_version_(schemas.version(runtime::kDeadLetterSchema)),
-      delivered_(metrics.out_counter(options_.topic)),
-      messages_(prometheus::BuildCounter().Name("anipipe_ingest_messages_total")
+      schema_version_(schemas.version(topic_names::kUpstreamEvents)), schema_version_text_(std::to_string(schema_version_)),
+      dlq_schema_version_(schemas.version(runtime::kDeadLetterSchema)), delivered_(metrics.out_counter(options_.topic)),
+      messages_(prometheus::BuildCounter()
+                    .Name("anipipe_ingest_messages_total")
                     .Help("Upstream messages by source and outcome (event, duplicate, rejected, ignored, unknown_type)")
                     .Register(metrics.registry())),
-      unknown_types_(prometheus::BuildCounter().Name("anipipe_ingest_unknown_event_types_total")
-                         .Help("v3 frames with a type this version does not know").Register(metrics.registry())) {}
+      unknown_types_(prometheus::BuildCounter()
+                         .Name("anipipe_ingest_unknown_event_types_total")
+                         .Help("v3 frames with a type this version does not know")
+                         .Register(metrics.registry())) {}
 
 void EventPublisher::count(std::string_view source, std::string_view outcome) {
   // Family::Add locks and hashes the labels; there are a handful of combinations, found by a
@@ -33,8 +34,7 @@ void EventPublisher::count(std::string_view source, std::string_view outcome) {
   counter.Increment();
 }
 
-void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw, std::string_view source,
-                             std::string_view origin) {
+void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw, std::string_view source, std::string_view origin) {
   std::lock_guard lock(mutex_);
   ++stats_.messages;
   switch (n.status) {
@@ -48,10 +48,8 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
       unknown_types_.Add({{"type", n.reason.substr(0, 64)}}).Increment();
       spdlog::warn("unknown upstream event type '{}' from {}; counted and skipped", n.reason, origin);
       return;
-    case upstream::Normalized::Status::rejected:
-      return dead_letter(n.title_id, n.reason, raw, source, origin);
-    case upstream::Normalized::Status::event:
-      break;
+    case upstream::Normalized::Status::rejected: return dead_letter(n.title_id, n.reason, raw, source, origin);
+    case upstream::Normalized::Status::event: break;
   }
   const std::string_view id = n.event_id();
   if (!recent_.insert(id)) {
@@ -80,8 +78,7 @@ void EventPublisher::publish(const upstream::Normalized& n, std::string_view raw
       {kafka::header_names::observed_at, std::string_view(observed, static_cast<std::size_t>(observed_end - observed))},
   };
   const std::span<const kafka::RecordView::Header> sent(headers, live ? std::size(headers) : std::size(headers) - 1);
-  producer_.produce(kafka::RecordView{options_.topic, std::string_view(key, static_cast<std::size_t>(key_end - key)), n.json, sent},
-                    *this);
+  producer_.produce(kafka::RecordView{options_.topic, std::string_view(key, static_cast<std::size_t>(key_end - key)), n.json, sent}, *this);
 }
 
 void EventPublisher::on_delivery(const kafka::DeliveryResult& r, std::string_view value) noexcept {
@@ -108,8 +105,7 @@ void EventPublisher::dead_letter(std::int64_t title_id, std::string_view reason,
   std::optional<std::string_view> key;
   std::string key_text;
   if (title_id > 0) key = key_text = std::to_string(title_id);
-  producer_.produce(runtime::make_external_dead_letter(origin, key, raw, options_.dlq_topic, "ingest", reason,
-                                                       dlq_schema_version_),
+  producer_.produce(runtime::make_external_dead_letter(origin, key, raw, options_.dlq_topic, "ingest", reason, dlq_schema_version_),
                     [this](const kafka::DeliveryResult& r) {
                       if (!r.ok) spdlog::error("dead letter not delivered: {}", r.error);
                       else metrics_.record_out(options_.dlq_topic);

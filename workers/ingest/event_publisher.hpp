@@ -6,17 +6,17 @@
 #include <prometheus/counter.h>
 
 #include <cstdint>
-#include <vector>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json/schema.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/metrics.hpp"
-#include "upstream/normalizer.hpp"
 #include "recent_event_ids.hpp"
 #include "topic_names.hpp"
+#include "upstream/normalizer.hpp"
 
 namespace anipipe::ingest {
 
@@ -30,8 +30,8 @@ public:
     std::string topic = topic_names::kUpstreamEvents;
     std::string dlq_topic = topic_names::kDlq;
   };
-  EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics,
-                 RecentEventIds& recent, Options options);
+  EventPublisher(kafka::Producer& producer, const json::SchemaRegistry& schemas, metrics::Metrics& metrics, RecentEventIds& recent,
+                 Options options);
 
   /// Handles one upstream message (normalized by a Normalizer that checks the contract). source: "v1", "v3" or "replay" (metrics label); origin: where
   /// it came from, for dead letters ("upstream:/anime/releases/latest", "replay:file.ndjson:12").
@@ -43,8 +43,7 @@ public:
 
 private:
   void count(std::string_view source, std::string_view outcome);
-  void dead_letter(std::int64_t title_id, std::string_view reason, std::string_view raw, std::string_view source,
-                   std::string_view origin);
+  void dead_letter(std::int64_t title_id, std::string_view reason, std::string_view raw, std::string_view source, std::string_view origin);
   /// An event's delivery report: every event is produced with this publisher as its handler.
   void on_delivery(const kafka::DeliveryResult& r, std::string_view value) noexcept override;
 

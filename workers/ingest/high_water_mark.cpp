@@ -32,8 +32,7 @@ void HighWaterMark::observe_event(std::string_view event_json) {
   std::string_view api;
   // Only what came from polling the v1 API: the v3 WebSocket's and replays' clocks say nothing
   // about how far the polls reached.
-  if (parser().parse(event_json).get(root) || root["source"]["api"].get_string().get(api) || api != "v1" ||
-      root["title"].get(title))
+  if (parser().parse(event_json).get(root) || root["source"]["api"].get_string().get(api) || api != "v1" || root["title"].get(title))
     return;
   observe(freshness_of(title));
 }

@@ -6,8 +6,8 @@
 #include "config/options.hpp"
 #include "http/client.hpp"
 #include "reconcile_sweep.hpp"
-#include "v3_websocket.hpp"
 #include "topic_names.hpp"
+#include "v3_websocket.hpp"
 
 namespace anipipe::ingest {
 

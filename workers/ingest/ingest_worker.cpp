@@ -52,8 +52,8 @@ std::jthread side_thread(const char* what, std::function<void()> body) {
   });
 }
 
-void poll_v1(const IngestOptions& o, runtime::WorkerContext& ctx, EventPublisher& publisher, kafka::Producer& producer,
-             HighWaterMark& mark, std::chrono::milliseconds reconcile_every) {
+void poll_v1(const IngestOptions& o, runtime::WorkerContext& ctx, EventPublisher& publisher, kafka::Producer& producer, HighWaterMark& mark,
+             std::chrono::milliseconds reconcile_every) {
   http::Client client(o.v1_base_url, o.http, &ctx.metrics.registry(), "upstream_v1");
   upstream::Normalizer normalizer(&ctx.schemas);
   V1PollerOptions po;

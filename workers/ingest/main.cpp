@@ -10,6 +10,6 @@
 
 int main(int argc, char** argv) {
   const auto options = anipipe::ingest::parse_options(argc, argv);
-  return anipipe::runtime::run_process("ingest", options.common,
-                                       [&](anipipe::runtime::WorkerContext ctx) { return anipipe::ingest::run_ingest(options, std::move(ctx)); });
+  return anipipe::runtime::run_process(
+      "ingest", options.common, [&](anipipe::runtime::WorkerContext ctx) { return anipipe::ingest::run_ingest(options, std::move(ctx)); });
 }

@@ -43,9 +43,9 @@ TEST_CASE("an erased id (its event was not delivered) is new again") {
 TEST_CASE("what is not a 32-digit lower-case hex id is never deduplicated") {
   RecentEventIds ids(10);
   // "\377123...": a 0xff byte, then 31 hex digits.
-  for (const char* bad : {"", "abc", "0123456789ABCDEF0123456789abcdef", "00000000000000000000000000000000",
-                          "0123456789abcdef0123456789abcdeg", "0123456789abcdef 123456789abcdef", "\377123456789abcdef0123456789abcdef",
-                          "0123456789abcdef0123456789abcde/"}) {
+  for (const char* bad :
+       {"", "abc", "0123456789ABCDEF0123456789abcdef", "00000000000000000000000000000000", "0123456789abcdef0123456789abcdeg",
+        "0123456789abcdef 123456789abcdef", "\377123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcde/"}) {
     CHECK(ids.insert(bad));
     CHECK(ids.insert(bad));
   }

@@ -45,15 +45,20 @@ ReconcileSweep::ReconcileSweep(SweepOptions options, http::Client& client, Event
                                prometheus::Registry* metrics)
     : options_(std::move(options)), client_(client), publisher_(publisher), kafka_(std::move(kafka)) {
   if (!metrics) return;
-  auto& titles = prometheus::BuildCounter().Name("anipipe_ingest_sweep_titles_total")
-                     .Help("Titles observed by reconciliation sweeps (met upstream, or only in the catalog)").Register(*metrics);
+  auto& titles = prometheus::BuildCounter()
+                     .Name("anipipe_ingest_sweep_titles_total")
+                     .Help("Titles observed by reconciliation sweeps (met upstream, or only in the catalog)")
+                     .Register(*metrics);
   upstream_titles_ = &titles.Add({{"where", "upstream"}});
   catalog_only_titles_ = &titles.Add({{"where", "catalog_only"}});
   auto& sweeps = prometheus::BuildCounter().Name("anipipe_ingest_sweeps_total").Help("Reconciliation sweeps by outcome").Register(*metrics);
   complete_ = &sweeps.Add({{"outcome", "complete"}});
   incomplete_ = &sweeps.Add({{"outcome", "incomplete"}});
-  last_complete_ = &prometheus::BuildGauge().Name("anipipe_ingest_sweep_last_complete_seconds")
-                        .Help("When the last complete sweep ended (unix seconds)").Register(*metrics).Add({});
+  last_complete_ = &prometheus::BuildGauge()
+                        .Name("anipipe_ingest_sweep_last_complete_seconds")
+                        .Help("When the last complete sweep ended (unix seconds)")
+                        .Register(*metrics)
+                        .Add({});
 }
 
 std::string ReconcileSweep::new_sweep_id(const std::string& who) { return util::now_rfc3339() + "/" + who; }

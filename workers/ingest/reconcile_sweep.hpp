@@ -41,7 +41,7 @@ struct SweepOptions {
 };
 
 struct SweepResult {
-  bool complete = false;      // walked to the end (a sweep cut short observes no catalog-only titles)
+  bool complete = false;  // walked to the end (a sweep cut short observes no catalog-only titles)
   std::string error;
   int pages = 0;
   std::size_t upstream_titles = 0;

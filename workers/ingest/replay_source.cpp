@@ -68,9 +68,8 @@ private:
   std::string prefix_, text_;
 };
 
-std::size_t replay_on_this_thread(const simdjson::padded_string& text, const ReplayOptions& options,
-                                  const json::SchemaRegistry& contract, EventPublisher& publisher, kafka::Producer& producer,
-                                  const std::atomic<bool>& stop) {
+std::size_t replay_on_this_thread(const simdjson::padded_string& text, const ReplayOptions& options, const json::SchemaRegistry& contract,
+                                  EventPublisher& publisher, kafka::Producer& producer, const std::atomic<bool>& stop) {
   upstream::Normalizer normalizer(&contract);
   upstream::Normalized n;  // reused: no allocation per line
   Origin origin(options.file);
@@ -90,7 +89,7 @@ std::size_t replay_on_this_thread(const simdjson::padded_string& text, const Rep
         while (std::chrono::steady_clock::now() < started + offset && !stop.load()) {
           producer.poll(std::chrono::milliseconds(0));
           std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(started + offset - std::chrono::steady_clock::now(),
-                                                                                   std::chrono::milliseconds(50)));
+                                                                                    std::chrono::milliseconds(50)));
         }
       }
     }
@@ -216,9 +215,8 @@ private:
   std::exception_ptr error_;
 };
 
-std::size_t replay_in_parallel(const simdjson::padded_string& text, const ReplayOptions& options,
-                               const json::SchemaRegistry& contract, EventPublisher& publisher, kafka::Producer& producer,
-                               const std::atomic<bool>& stop) {
+std::size_t replay_in_parallel(const simdjson::padded_string& text, const ReplayOptions& options, const json::SchemaRegistry& contract,
+                               EventPublisher& publisher, kafka::Producer& producer, const std::atomic<bool>& stop) {
   // ~256 KiB chunks (a hundred or more lines): the threads meet once per chunk, not per line.
   ChunkPipeline pipeline(text, 256 * 1024, 4 * options.threads);
   std::vector<std::thread> threads;

@@ -20,8 +20,8 @@ namespace anipipe::ingest {
 struct ReplayOptions {
   std::filesystem::path file;
   bool recorded_pace = false;
-  double speed = 1.0;        // with recorded_pace: 2.0 plays twice as fast
-  unsigned threads = 1;      // normalizing threads; 1 (and any recorded pace) normalizes on the calling thread
+  double speed = 1.0;    // with recorded_pace: 2.0 plays twice as fast
+  unsigned threads = 1;  // normalizing threads; 1 (and any recorded pace) normalizes on the calling thread
 };
 
 /// The whole file in one padded buffer: every line is parsed in place, no copies.

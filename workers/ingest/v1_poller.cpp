@@ -39,13 +39,20 @@ double unix_seconds(HighWaterMark::Time t) { return std::chrono::duration<double
 V1Poller::V1Poller(V1PollerOptions options, http::Client& client, upstream::Normalizer& normalizer, EventPublisher& publisher,
                    HighWaterMark& mark, prometheus::Registry& metrics)
     : options_(options), client_(client), normalizer_(normalizer), publisher_(publisher), mark_(mark),
-      catchups_(prometheus::BuildCounter().Name("anipipe_ingest_catchups_total")
-                    .Help("Catch-ups to the high-water mark, by outcome (reached, page_limit, failed)").Register(metrics)),
-      catchup_pages_(prometheus::BuildCounter().Name("anipipe_ingest_catchup_pages_total")
-                         .Help("Catalog pages read while catching up").Register(metrics).Add({})),
-      mark_gauge_(prometheus::BuildGauge().Name("anipipe_ingest_high_water_mark_seconds")
+      catchups_(prometheus::BuildCounter()
+                    .Name("anipipe_ingest_catchups_total")
+                    .Help("Catch-ups to the high-water mark, by outcome (reached, page_limit, failed)")
+                    .Register(metrics)),
+      catchup_pages_(prometheus::BuildCounter()
+                         .Name("anipipe_ingest_catchup_pages_total")
+                         .Help("Catalog pages read while catching up")
+                         .Register(metrics)
+                         .Add({})),
+      mark_gauge_(prometheus::BuildGauge()
+                      .Name("anipipe_ingest_high_water_mark_seconds")
                       .Help("The newest fresh_at published (unix seconds): how far ingest's view of the upstream reaches")
-                      .Register(metrics).Add({})) {
+                      .Register(metrics)
+                      .Add({})) {
   // At start ingest may have been down for any length of time: catch up on what it missed.
   if (mark_.get()) owe_catch_up("start");
   else spdlog::info("no high-water mark yet (nothing published from v1 polls): watching from now");
@@ -138,7 +145,8 @@ bool V1Poller::catch_up(const std::atomic<bool>& stop) {
   for (int page = 1; !stop.load(); ++page) {
     if (page > options_.catchup_max_pages) {
       spdlog::warn("catch-up stopped at --catchup-max-pages {} before reaching the mark; the reconciliation sweep repairs "
-                   "what lies beyond", options_.catchup_max_pages);
+                   "what lies beyond",
+                   options_.catchup_max_pages);
       catchups_.Add({{"outcome", "page_limit"}}).Increment();
       break;
     }

@@ -34,8 +34,8 @@ struct V1PollerOptions {
 
 class V1Poller {
 public:
-  V1Poller(V1PollerOptions options, http::Client& client, upstream::Normalizer& normalizer, EventPublisher& publisher,
-           HighWaterMark& mark, prometheus::Registry& metrics);
+  V1Poller(V1PollerOptions options, http::Client& client, upstream::Normalizer& normalizer, EventPublisher& publisher, HighWaterMark& mark,
+           prometheus::Registry& metrics);
 
   /// One round over every endpoint (and a catch-up if one is owed). Returns false if an endpoint
   /// could not be read (outage, circuit open): nothing was skipped, the next round reads it again
@@ -58,7 +58,7 @@ private:
   upstream::Normalizer& normalizer_;
   EventPublisher& publisher_;
   HighWaterMark& mark_;
-  const char* catch_up_owed_ = nullptr;  // why, while one is owed
+  const char* catch_up_owed_ = nullptr;             // why, while one is owed
   std::optional<HighWaterMark::Time> seen_newest_;  // this round's, for the mark once nothing is owed
   prometheus::Family<prometheus::Counter>& catchups_;
   prometheus::Counter& catchup_pages_;

@@ -1,5 +1,9 @@
 #include "v3_websocket.hpp"
 
+#include <openssl/ssl.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,10 +12,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <openssl/ssl.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <spdlog/spdlog.h>
 
 #include <thread>
 
@@ -46,7 +46,10 @@ public:
     beast::error_code ec;
     bool done = false;
     ws_.set_option(ws::stream_base::decorator([](ws::request_type& req) { req.set(beast::http::field::user_agent, "anipipe-ingest"); }));
-    ws_.async_handshake(url.host + ":" + url.port, target, [&](beast::error_code e) { ec = e; done = true; });
+    ws_.async_handshake(url.host + ":" + url.port, target, [&](beast::error_code e) {
+      ec = e;
+      done = true;
+    });
     if (!run_until(ioc_, done, stop)) return asio::error::operation_aborted;
     return ec;
   }
@@ -54,7 +57,10 @@ public:
     beast::error_code ec;
     bool done = false;
     ws_.text(true);
-    ws_.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; done = true; });
+    ws_.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
     if (!run_until(ioc_, done, stop)) return asio::error::operation_aborted;
     return ec;
   }
@@ -62,7 +68,10 @@ public:
   beast::error_code read(beast::flat_buffer& buffer, const std::atomic<bool>& stop) {
     beast::error_code ec;
     bool done = false;
-    ws_.async_read(buffer, [&](beast::error_code e, std::size_t) { ec = e; done = true; });
+    ws_.async_read(buffer, [&](beast::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
     if (!run_until(ioc_, done, stop)) return asio::error::operation_aborted;
     return ec;
   }
@@ -121,12 +130,14 @@ void run_v3_websocket(const V3Options& o, upstream::Normalizer& normalizer, Even
   const http::Url url = http::Url::parse(as_http);
   const std::string target = url.path.empty() ? "/" : url.path + "/";
 
-  auto& connects = prometheus::BuildCounter().Name("anipipe_ingest_v3_connections_total")
-                       .Help("v3 WebSocket connection attempts by outcome").Register(metrics);
-  auto& frames = prometheus::BuildCounter().Name("anipipe_ingest_v3_frames_total").Help("v3 WebSocket frames received")
-                     .Register(metrics).Add({});
-  auto& connected = prometheus::BuildGauge().Name("anipipe_ingest_v3_connected").Help("1 while the v3 WebSocket is up")
-                        .Register(metrics).Add({});
+  auto& connects = prometheus::BuildCounter()
+                       .Name("anipipe_ingest_v3_connections_total")
+                       .Help("v3 WebSocket connection attempts by outcome")
+                       .Register(metrics);
+  auto& frames =
+      prometheus::BuildCounter().Name("anipipe_ingest_v3_frames_total").Help("v3 WebSocket frames received").Register(metrics).Add({});
+  auto& connected =
+      prometheus::BuildGauge().Name("anipipe_ingest_v3_connected").Help("1 while the v3 WebSocket is up").Register(metrics).Add({});
   util::Backoff backoff{o.backoff_initial, o.backoff_max, 2.0};
   int failures = 0;
   asio::ssl::context tls(asio::ssl::context::tls_client);
@@ -143,7 +154,10 @@ void run_v3_websocket(const V3Options& o, upstream::Normalizer& normalizer, Even
       tcp_stream.expires_after(o.connect_timeout);
       beast::error_code ec;
       bool done = false;
-      tcp_stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; done = true; });
+      tcp_stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+        ec = e;
+        done = true;
+      });
       if (!run_until(ioc, done, stop)) break;
       if (ec) throw beast::system_error(ec);
       tcp_stream.expires_never();  // the websocket's own timeouts take over
@@ -154,7 +168,10 @@ void run_v3_websocket(const V3Options& o, upstream::Normalizer& normalizer, Even
         if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), url.host.c_str())) throw std::runtime_error("TLS: SNI failed");
         tls_stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
         bool hs = false;
-        tls_stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; hs = true; });
+        tls_stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) {
+          ec = e;
+          hs = true;
+        });
         if (!run_until(ioc, hs, stop)) break;
         if (ec) throw beast::system_error(ec);
         Session<beast::ssl_stream<beast::tcp_stream>> session(ioc, std::move(tls_stream));

@@ -23,7 +23,7 @@ struct V3Options {
 };
 
 /// Runs until stop is set; every frame goes through normalizer into publisher.
-void run_v3_websocket(const V3Options& options, upstream::Normalizer& normalizer, EventPublisher& publisher,
-                      prometheus::Registry& metrics, const std::atomic<bool>& stop);
+void run_v3_websocket(const V3Options& options, upstream::Normalizer& normalizer, EventPublisher& publisher, prometheus::Registry& metrics,
+                      const std::atomic<bool>& stop);
 
 }  // namespace anipipe::ingest

@@ -42,8 +42,10 @@ TEST_CASE("notifications: valid against the schema, idempotency key per title, e
   const auto e = NewEpisode::parse(kEvent, parser);
   NotificationBuilder builder(e, "2025-01-16T08:20:03Z");
   std::string out;
-  for (auto [who, channels] : {std::pair<std::string, std::uint8_t>{"user-42", kAllChannels}, {"we\"ird\\id", Channel::topic},
-                               {"юзер", Channel::websocket}, {"none", 0}}) {
+  for (auto [who, channels] : {std::pair<std::string, std::uint8_t>{"user-42", kAllChannels},
+                               {"we\"ird\\id", Channel::topic},
+                               {"юзер", Channel::websocket},
+                               {"none", 0}}) {
     builder.build(who, channels, out);
     INFO(out);
     CHECK_FALSE(schemas().validate("anilibria.notifications", out));

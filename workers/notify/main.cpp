@@ -18,7 +18,8 @@
 namespace names = anipipe::topic_names;
 
 int main(int argc, char** argv) {
-  CLI::App app{"anipipe-notify: new-episode fan-out to durable subscribers (topic), the Node.js webhook and Redis pub/sub; title changes to the webhook and Redis"};
+  CLI::App app{
+      "anipipe-notify: new-episode fan-out to durable subscribers (topic), the Node.js webhook and Redis pub/sub; title changes to the webhook and Redis"};
   anipipe::runtime::BatchSettings settings;
   anipipe::runtime::add_worker_settings(app, settings.loop, "notify");
   settings.batch_max = 200;
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   std::int64_t redis_timeout_ms = 5'000;
   std::size_t queue_max = 20'000;
   auto webhook = anipipe::notify::default_webhook_settings();
+  // One option a line or two, as --help lists them (main stays within 80 lines).
+  // clang-format off
   app.add_option("--batch-max", settings.batch_max, "new_episode records per batch")->envname("ANIPIPE_NOTIFY_BATCH_MAX")
       ->capture_default_str()->check(CLI::Range(1, 10'000));
   app.add_option("--round-size", notify.round_size, "Notifications per episode per fan-out round (a huge audience takes turns with the others)")
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--new-episode-topic", new_episode_topic)->envname("ANIPIPE_NOTIFY_NEW_EPISODE_TOPIC")->capture_default_str();
   app.add_option("--subscriptions-topic", subscriptions_topic)->envname("ANIPIPE_NOTIFY_SUBSCRIPTIONS_TOPIC")->capture_default_str();
   app.add_option("--notifications-topic", notify.notifications_topic)->envname("ANIPIPE_NOTIFY_NOTIFICATIONS_TOPIC")->capture_default_str();
+  // clang-format on
   anipipe::notify::TitleUpdateOptions title_updates;
   anipipe::notify::add_title_update_options(app, title_updates, notify);
   anipipe::config::parse_or_exit(app, argc, argv);
@@ -61,8 +65,8 @@ int main(int argc, char** argv) {
   }
   // A batch is done once its webhook calls were acknowledged (and its fan-out produced).
   settings.loop.freshness_stage = webhook.url.empty() ? "notified" : "webhook";
-  settings.loop.schema_names = {{new_episode_topic, names::kNewEpisode}, {notify.notifications_topic, names::kNotifications},
-                                 {notify.titles_topic, names::kTitles}};
+  settings.loop.schema_names = {
+      {new_episode_topic, names::kNewEpisode}, {notify.notifications_topic, names::kNotifications}, {notify.titles_topic, names::kTitles}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("notify", options, [&](anipipe::runtime::WorkerContext ctx) {
     auto* registry = &ctx.metrics.registry();
@@ -70,8 +74,8 @@ int main(int argc, char** argv) {
     subscriptions.catch_up(std::chrono::minutes(10));  // the whole table before the first episode
     spdlog::info("{} subscriptions to {} titles loaded", subscriptions.table().subscriptions(), subscriptions.table().titles());
 
-    anipipe::kafka::Producer producer(options.kafka, {.transactional_id = {},
-                                                      .defaults = {{"queue.buffering.max.messages", std::to_string(queue_max)}}});
+    anipipe::kafka::Producer producer(options.kafka,
+                                      {.transactional_id = {}, .defaults = {{"queue.buffering.max.messages", std::to_string(queue_max)}}});
     std::unique_ptr<anipipe::notify::WebhookSender> webhooks;
     if (!webhook.url.empty()) webhooks = std::make_unique<anipipe::notify::WebhookSender>(webhook, registry);
     std::unique_ptr<anipipe::redis::Client> redis;
@@ -81,7 +85,8 @@ int main(int argc, char** argv) {
       redis = std::make_unique<anipipe::redis::Client>(ro);
     }
     std::unique_ptr<anipipe::notify::TitleChanges> titles;
-    if (follow_titles) titles = std::make_unique<anipipe::notify::TitleChanges>(anipipe::notify::catalog_history(options.kafka, notify.titles_topic));
+    if (follow_titles)
+      titles = std::make_unique<anipipe::notify::TitleChanges>(anipipe::notify::catalog_history(options.kafka, notify.titles_topic));
     const anipipe::runtime::RecordContract contract(settings.loop, ctx.schemas);
     anipipe::notify::Notifier notifier(notify, subscriptions, producer, webhooks.get(), redis.get(), titles.get(), contract, registry,
                                        ctx.stop);

@@ -68,8 +68,8 @@ std::string notify_payload(const NewEpisode& e, std::size_t subscribers) {
   json::append_quoted(out, e.alias);
   out += R"(,"episode_id":)";
   json::append_quoted(out, e.episode_id);
-  out += R"(,"episode_detail":)" + e.episode_json + R"(,"title_detail":)" + e.title_json +
-         R"(,"subscribers":)" + std::to_string(subscribers) + R"(},"timestamp":)";
+  out += R"(,"episode_detail":)" + e.episode_json + R"(,"title_detail":)" + e.title_json + R"(,"subscribers":)" +
+         std::to_string(subscribers) + R"(},"timestamp":)";
   json::append_quoted(out, e.detected_at);
   out += '}';
   return out;

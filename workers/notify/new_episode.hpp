@@ -14,12 +14,12 @@ struct NewEpisode {
   std::string event_id;
   std::int64_t title_id = 0;
   std::string episode_id;
-  std::string ordinal;                      // the number as written, e.g. 12 or 12.5
+  std::string ordinal;  // the number as written, e.g. 12 or 12.5
   std::optional<std::string> episode_name;
   std::string title_ru;
   std::string alias;
-  std::string episode_json;                 // the episode object, minified
-  std::string title_json;                   // the title summary (alias, names, poster), minified
+  std::string episode_json;  // the episode object, minified
+  std::string title_json;    // the title summary (alias, names, poster), minified
   std::string detected_at;
 
   /// From a value that passed anilibria.new_episode's schema; throws std::invalid_argument if a

@@ -14,16 +14,21 @@ void append_escaped(std::string& out, std::string_view s) {
   out.pop_back();
 }
 
-constexpr std::string_view kChannelLists[8] = {
-    "[]", R"(["topic"])", R"(["webhook"])", R"(["topic","webhook"])", R"(["websocket"])", R"(["topic","websocket"])",
-    R"(["webhook","websocket"])", R"(["topic","webhook","websocket"])"};
+constexpr std::string_view kChannelLists[8] = {"[]",
+                                               R"(["topic"])",
+                                               R"(["webhook"])",
+                                               R"(["topic","webhook"])",
+                                               R"(["websocket"])",
+                                               R"(["topic","websocket"])",
+                                               R"(["webhook","websocket"])",
+                                               R"(["topic","webhook","websocket"])"};
 }  // namespace
 
 NotificationBuilder::NotificationBuilder(const NewEpisode& e, std::string_view created_at) {
   head_ = R"({"idempotency_key":")";
   append_escaped(head_, idempotency_key(e.title_id, e.episode_id, ""));
-  middle_ = R"(","title_id":)" + std::to_string(e.title_id) + R"(,"episode":)" + e.episode_json + R"(,"title":)" +
-            e.title_json + R"(,"created_at":)";
+  middle_ = R"(","title_id":)" + std::to_string(e.title_id) + R"(,"episode":)" + e.episode_json + R"(,"title":)" + e.title_json +
+            R"(,"created_at":)";
   json::append_quoted(middle_, created_at);
   middle_ += R"(,"subscriber_id":")";
 }

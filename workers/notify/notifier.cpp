@@ -43,12 +43,16 @@ Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafk
     : settings_(std::move(settings)), subscriptions_(subscriptions), producer_(producer), webhooks_(webhooks), redis_(redis),
       titles_(titles), contract_(contract), stop_(stop) {
   if (metrics) {
-    effects_ = &prometheus::BuildCounter().Name("anipipe_notify_effects_total")
-                    .Help("Fan-out effects by channel and outcome").Register(*metrics);
-    title_effects_ = &prometheus::BuildCounter().Name("anipipe_notify_title_updated_total")
-                          .Help("title_updated effects by channel and outcome").Register(*metrics);
-    title_changes_ = &prometheus::BuildCounter().Name("anipipe_notify_title_changes_total")
-                          .Help("anilibria.titles records by verdict: changed (announced), unchanged, first, removed").Register(*metrics);
+    effects_ =
+        &prometheus::BuildCounter().Name("anipipe_notify_effects_total").Help("Fan-out effects by channel and outcome").Register(*metrics);
+    title_effects_ = &prometheus::BuildCounter()
+                          .Name("anipipe_notify_title_updated_total")
+                          .Help("title_updated effects by channel and outcome")
+                          .Register(*metrics);
+    title_changes_ = &prometheus::BuildCounter()
+                          .Name("anipipe_notify_title_changes_total")
+                          .Help("anilibria.titles records by verdict: changed (announced), unchanged, first, removed")
+                          .Register(*metrics);
   }
   if (settings_.round_size == 0) settings_.round_size = 1;
 }
@@ -78,8 +82,8 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
   const double webhooks_ms = ms_since(t);
   t = Clock::now();
   if (auto why = fan_out(items)) retry.push_back(*why);
-  spdlog::debug("batch of {}: subscriptions {:.1f} ms, redis {:.1f} ms, webhooks {:.1f} ms, fan-out {:.1f} ms", records.size(),
-                catch_up_ms, publish_ms, webhooks_ms, ms_since(t));
+  spdlog::debug("batch of {}: subscriptions {:.1f} ms, redis {:.1f} ms, webhooks {:.1f} ms, fan-out {:.1f} ms", records.size(), catch_up_ms,
+                publish_ms, webhooks_ms, ms_since(t));
   if (!retry.empty()) {
     std::string reason;
     for (const auto& r : retry) reason += (reason.empty() ? "" : "; ") + r;
@@ -194,12 +198,8 @@ std::optional<std::string> Notifier::call_webhooks(std::vector<Item>& items) {
     auto& p = *pending[i]->progress;
     const auto& r = results[i];
     switch (r.kind) {
-      case WebhookResult::Kind::delivered:
-        p.called = true;
-        break;
-      case WebhookResult::Kind::rejected:
-        p.dead = r.detail;
-        break;
+      case WebhookResult::Kind::delivered: p.called = true; break;
+      case WebhookResult::Kind::rejected: p.dead = r.detail; break;
       case WebhookResult::Kind::failed:
         if (++p.webhook_failures >= settings_.webhook_max_attempts)
           p.dead = r.detail + " (" + std::to_string(p.webhook_failures) + " attempts)";

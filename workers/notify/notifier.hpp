@@ -45,7 +45,12 @@
 #include "topic_names.hpp"
 #include "webhook_sender.hpp"
 
-namespace prometheus { class Registry; class Counter; template <class> class Family; }
+namespace prometheus {
+class Registry;
+class Counter;
+template <class>
+class Family;
+}  // namespace prometheus
 
 namespace anipipe::notify {
 

@@ -17,29 +17,43 @@ WebhookSettings default_webhook_settings() {
 }
 
 void add_webhook_options(CLI::App& app, WebhookSettings& webhook, NotifierSettings& notify) {
-  app.add_option("--webhook-url", webhook.url, "Receiver of one POST per new episode and title change (empty: no webhook), e.g. http://node:3000/internal/anilibria/notify")
+  app.add_option(
+         "--webhook-url", webhook.url,
+         "Receiver of one POST per new episode and title change (empty: no webhook), e.g. http://node:3000/internal/anilibria/notify")
       ->envname("ANIPIPE_NOTIFY_WEBHOOK_URL");
   app.add_option("--webhook-secret", webhook.secret, "HMAC-SHA256 key for X-Anipipe-Signature (required with --webhook-url)")
       ->envname("ANIPIPE_NOTIFY_WEBHOOK_SECRET");
-  app.add_option("--webhook-token", webhook.auth.token, "Static service token sent as Authorization: Bearer (seed 001's internal_service_token)")
+  app.add_option("--webhook-token", webhook.auth.token,
+                 "Static service token sent as Authorization: Bearer (seed 001's internal_service_token)")
       ->envname("ANIPIPE_NOTIFY_WEBHOOK_TOKEN");
   app.add_option("--webhook-jwt-secret", webhook.auth.jwt_secret,
                  "HS256 key: sign a short-lived JWT per call and send it as Authorization: Bearer (instead of --webhook-token)")
       ->envname("ANIPIPE_NOTIFY_WEBHOOK_JWT_SECRET");
   app.add_option("--webhook-jwt-issuer", webhook.auth.jwt_issuer, "The JWT's iss, sub and service claims")
-      ->envname("ANIPIPE_NOTIFY_WEBHOOK_JWT_ISSUER")->capture_default_str();
-  app.add_option_function<int>("--webhook-jwt-ttl-s", [&webhook](int s) { webhook.auth.jwt_ttl = std::chrono::seconds(s); },
-                               "Seconds from the JWT's iat to its exp")
-      ->envname("ANIPIPE_NOTIFY_WEBHOOK_JWT_TTL_S")->default_str(std::to_string(webhook.auth.jwt_ttl.count()))->check(CLI::Range(5, 3600));
+      ->envname("ANIPIPE_NOTIFY_WEBHOOK_JWT_ISSUER")
+      ->capture_default_str();
+  app.add_option_function<int>(
+         "--webhook-jwt-ttl-s", [&webhook](int s) { webhook.auth.jwt_ttl = std::chrono::seconds(s); },
+         "Seconds from the JWT's iat to its exp")
+      ->envname("ANIPIPE_NOTIFY_WEBHOOK_JWT_TTL_S")
+      ->default_str(std::to_string(webhook.auth.jwt_ttl.count()))
+      ->check(CLI::Range(5, 3600));
   static const std::map<std::string, WebhookFormat> formats{{"anipipe", WebhookFormat::anipipe}, {"seed001", WebhookFormat::seed001}};
-  app.add_option_function<std::string>("--webhook-format", [&notify](const std::string& f) { notify.webhook_format = formats.at(f); },
-                                       "Webhook body: anipipe (the seed's keys plus event_id, details, audience) or seed001 (the seed's keys only)")
-      ->envname("ANIPIPE_NOTIFY_WEBHOOK_FORMAT")->default_str("anipipe")->check(CLI::IsMember({"anipipe", "seed001"}));
+  app.add_option_function<std::string>(
+         "--webhook-format", [&notify](const std::string& f) { notify.webhook_format = formats.at(f); },
+         "Webhook body: anipipe (the seed's keys plus event_id, details, audience) or seed001 (the seed's keys only)")
+      ->envname("ANIPIPE_NOTIFY_WEBHOOK_FORMAT")
+      ->default_str("anipipe")
+      ->check(CLI::IsMember({"anipipe", "seed001"}));
   app.add_option("--webhook-concurrency", webhook.concurrency, "Webhook calls in flight at once (one keep-alive connection each)")
-      ->envname("ANIPIPE_NOTIFY_WEBHOOK_CONCURRENCY")->capture_default_str()->check(CLI::Range(1, 256));
+      ->envname("ANIPIPE_NOTIFY_WEBHOOK_CONCURRENCY")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--webhook-max-attempts", notify.webhook_max_attempts,
                  "Batch attempts a call answered with 5xx gets before it is dead-lettered (a sink that does not answer is waited for)")
-      ->envname("ANIPIPE_NOTIFY_WEBHOOK_MAX_ATTEMPTS")->capture_default_str()->check(CLI::Range(1, 1000));
+      ->envname("ANIPIPE_NOTIFY_WEBHOOK_MAX_ATTEMPTS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
 }
 
 std::optional<std::string> webhook_options_problem(const WebhookSettings& webhook) {
@@ -53,10 +67,12 @@ std::optional<std::string> webhook_options_problem(const WebhookSettings& webhoo
 void add_title_update_options(CLI::App& app, TitleUpdateOptions& titles, NotifierSettings& notify) {
   app.add_option("--title-updates", titles.enabled,
                  "Follow --titles-topic and send title_updated for each changed title document (webhook, --title-redis-channel)")
-      ->envname("ANIPIPE_NOTIFY_TITLE_UPDATES")->capture_default_str();
+      ->envname("ANIPIPE_NOTIFY_TITLE_UPDATES")
+      ->capture_default_str();
   app.add_option("--titles-topic", notify.titles_topic)->envname("ANIPIPE_NOTIFY_TITLES_TOPIC")->capture_default_str();
   app.add_option("--title-redis-channel", notify.title_redis_channel, "Redis channel of title_updated (empty: not published)")
-      ->envname("ANIPIPE_NOTIFY_TITLE_REDIS_CHANNEL")->capture_default_str();
+      ->envname("ANIPIPE_NOTIFY_TITLE_REDIS_CHANNEL")
+      ->capture_default_str();
 }
 
 }  // namespace anipipe::notify

@@ -39,8 +39,8 @@ TEST_CASE("seed 003: title_updated in both formats, its event id per content") {
   CHECK(u.event_id() == "title_updated:9919:" + content_hash(kTitle));
   CHECK(title_updated_payload(u) == R"({"type":"title_updated","event_id":")" + u.event_id() +
                                         R"(","title_id":9919,"data":{"title":"Девочки-бабочки","alias":"butterflies",)"
-                                        R"("updated_at":"2025-08-01T15:29:00Z","content_hash":")" + u.content_hash +
-                                        R"("},"timestamp":"2025-08-01T15:30:00.123Z"})");
+                                        R"("updated_at":"2025-08-01T15:29:00Z","content_hash":")" +
+                                        u.content_hash + R"("},"timestamp":"2025-08-01T15:30:00.123Z"})");
   CHECK_THROWS_AS(TitleUpdate::parse(R"({"id":1})", "h", 0, parser), std::invalid_argument);
 }
 

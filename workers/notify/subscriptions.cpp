@@ -9,10 +9,12 @@ namespace anipipe::notify {
 
 Subscriptions::Subscriptions(const kafka::Settings& settings, const std::string& topic, prometheus::Registry* metrics) {
   if (metrics) {
-    rejected_ = &prometheus::BuildCounter().Name("anipipe_notify_subscriptions_rejected_total")
-                     .Help("Malformed subscription records ignored").Register(*metrics).Add({});
-    size_ = &prometheus::BuildGauge().Name("anipipe_notify_subscriptions").Help("Durable subscriptions held")
-                 .Register(*metrics).Add({});
+    rejected_ = &prometheus::BuildCounter()
+                     .Name("anipipe_notify_subscriptions_rejected_total")
+                     .Help("Malformed subscription records ignored")
+                     .Register(*metrics)
+                     .Add({});
+    size_ = &prometheus::BuildGauge().Name("anipipe_notify_subscriptions").Help("Durable subscriptions held").Register(*metrics).Add({});
   }
   follower_ = std::make_unique<kafka::TopicFollower>(settings, topic, [this](const kafka::Message& m) {
     if (auto why = table_.apply(m.key(), m.value())) {

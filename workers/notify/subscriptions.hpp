@@ -11,7 +11,11 @@
 #include "kafka/topic_follower.hpp"
 #include "subscription_table.hpp"
 
-namespace prometheus { class Registry; class Counter; class Gauge; }
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+}  // namespace prometheus
 
 namespace anipipe::notify {
 

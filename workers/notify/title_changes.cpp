@@ -65,7 +65,8 @@ std::size_t TitleChanges::titles() const {
 }
 
 TitleChanges::HistoryReader catalog_history(kafka::Settings settings, std::string topic) {
-  return [settings = std::move(settings), topic = std::move(topic)](const std::map<std::int32_t, std::int64_t>& before, const TitleChanges::Apply& apply) {
+  return [settings = std::move(settings), topic = std::move(topic)](const std::map<std::int32_t, std::int64_t>& before,
+                                                                    const TitleChanges::Apply& apply) {
     std::vector<std::int32_t> partitions;
     partitions.reserve(before.size());
     for (const auto& [partition, offset] : before) partitions.push_back(partition);

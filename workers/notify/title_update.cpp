@@ -9,8 +9,7 @@
 
 namespace anipipe::notify {
 
-TitleUpdate TitleUpdate::parse(std::string_view json, std::string content_hash, std::int64_t timestamp_ms,
-                               simdjson::dom::parser& parser) {
+TitleUpdate TitleUpdate::parse(std::string_view json, std::string content_hash, std::int64_t timestamp_ms, simdjson::dom::parser& parser) {
   const auto doc = parse_record(json, parser, "title");
   auto need = [](auto&& result, const char* what) { return required(std::forward<decltype(result)>(result), "title", what); };
   TitleUpdate u;

@@ -12,7 +12,7 @@ namespace anipipe::notify {
 
 struct TitleUpdate {
   std::int64_t title_id = 0;
-  std::string content_hash;               // of the document: tells this version from every other
+  std::string content_hash;  // of the document: tells this version from every other
   std::string title_ru;
   std::string alias;
   std::optional<std::string> updated_at;  // the upstream's, when it gave one
@@ -20,8 +20,7 @@ struct TitleUpdate {
 
   /// From a value that passed anilibria.titles' schema; throws std::invalid_argument if a field it
   /// needs is missing anyway.
-  static TitleUpdate parse(std::string_view json, std::string content_hash, std::int64_t timestamp_ms,
-                           simdjson::dom::parser& parser);
+  static TitleUpdate parse(std::string_view json, std::string content_hash, std::int64_t timestamp_ms, simdjson::dom::parser& parser);
   /// "title_updated:<title id>:<content hash>": the same for every delivery of this version (the
   /// webhook's Idempotency-Key), another for the next version.
   std::string event_id() const;

@@ -7,9 +7,7 @@
 namespace anipipe::notify {
 
 namespace {
-std::string excerpt(std::string_view body) {
-  return std::string(body.substr(0, 200)) + (body.size() > 200 ? "…" : "");
-}
+std::string excerpt(std::string_view body) { return std::string(body.substr(0, 200)) + (body.size() > 200 ? "…" : ""); }
 }  // namespace
 
 std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds, std::string_view body) {
@@ -28,16 +26,15 @@ std::optional<std::string> webhook_authorization(const WebhookAuth& auth, std::i
   json::append_quoted(claims, auth.jwt_issuer);
   claims += R"(,"service":)";
   json::append_quoted(claims, auth.jwt_issuer);
-  claims += R"(,"permissions":["notify"],"iat":)" + std::to_string(unix_seconds) +
-            R"(,"exp":)" + std::to_string(unix_seconds + auth.jwt_ttl.count()) + "}";
+  claims += R"(,"permissions":["notify"],"iat":)" + std::to_string(unix_seconds) + R"(,"exp":)" +
+            std::to_string(unix_seconds + auth.jwt_ttl.count()) + "}";
   return "Bearer " + util::sign_hs256(claims, auth.jwt_secret);
 }
 
 WebhookResult classify_webhook_status(int status, std::string_view body) {
   const std::string what = "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + excerpt(body));
   if (status >= 200 && status < 300) return {WebhookResult::Kind::delivered, {}};
-  if (status == 401 || status == 403)
-    return {WebhookResult::Kind::unauthorized, "the webhook refused notify's credentials (" + what + ")"};
+  if (status == 401 || status == 403) return {WebhookResult::Kind::unauthorized, "the webhook refused notify's credentials (" + what + ")"};
   if (status == 408 || status == 429 || status == 502 || status == 503 || status == 504)
     return {WebhookResult::Kind::down, "the webhook is unavailable (" + what + ")"};
   if (status >= 500) return {WebhookResult::Kind::failed, "the webhook failed (" + what + ")"};

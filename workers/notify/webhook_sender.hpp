@@ -18,7 +18,9 @@
 
 #include "http/client_pool.hpp"
 
-namespace prometheus { class Registry; }
+namespace prometheus {
+class Registry;
+}
 
 namespace anipipe::notify {
 
@@ -43,15 +45,15 @@ struct WebhookResult {
 
 /// Authorization: Bearer, as seed 001's back end checks it (at most one of token and jwt_secret).
 struct WebhookAuth {
-  std::string token;                       // a static internal service token
-  std::string jwt_secret;                  // HS256 key: a JWT is signed for every call
+  std::string token;                          // a static internal service token
+  std::string jwt_secret;                     // HS256 key: a JWT is signed for every call
   std::string jwt_issuer = "anipipe-notify";  // its iss, sub and service (the seed checks service)
-  std::chrono::seconds jwt_ttl{60};        // exp - iat
+  std::chrono::seconds jwt_ttl{60};           // exp - iat
 };
 
 struct WebhookSettings {
-  std::string url;      // full URL of the receiver, e.g. http://127.0.0.1:3000/internal/anilibria/notify
-  std::string secret;   // HMAC key
+  std::string url;     // full URL of the receiver, e.g. http://127.0.0.1:3000/internal/anilibria/notify
+  std::string secret;  // HMAC key
   WebhookAuth auth;
   std::size_t concurrency = 8;
   http::ClientOptions client;

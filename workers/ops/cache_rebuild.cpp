@@ -3,24 +3,24 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <functional>
-#include <map>
-#include <unordered_map>
-#include <unordered_set>
-#include <memory>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "cache_writer.hpp"
 #include "catalog/title_document.hpp"
-#include "stale_sweep.hpp"
 #include "kafka/topic_reader.hpp"
 #include "rebuild_progress.hpp"
 #include "redis/client.hpp"
+#include "stale_sweep.hpp"
 #include "util/backoff.hpp"
 
 namespace anipipe::ops {
@@ -128,8 +128,8 @@ void read_titles(const kafka::Settings& kafka, const CacheRebuildOptions& o, con
 
 /// Applies the batches handed over, one writer per thread (writers[0] on this one), drawing the
 /// progress meanwhile; returns once the handoff is drained or a writer failed, with the first error.
-std::exception_ptr apply_batches(BatchHandoff& handoff, const std::vector<std::unique_ptr<cache::CacheWriter>>& writers,
-                                 Progress& progress, std::uint64_t total, const std::atomic<std::uint64_t>& position) {
+std::exception_ptr apply_batches(BatchHandoff& handoff, const std::vector<std::unique_ptr<cache::CacheWriter>>& writers, Progress& progress,
+                                 std::uint64_t total, const std::atomic<std::uint64_t>& position) {
   std::mutex error_mutex;
   std::exception_ptr writer_error;
   auto apply = [&](cache::CacheWriter& w) {

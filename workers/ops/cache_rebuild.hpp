@@ -27,7 +27,7 @@ struct CacheRebuildOptions {
   std::string titles_topic = topic_names::kTitles;
   std::size_t batch = 1000;
   std::size_t connections = 4;  // Redis connections applying batches at once
-  bool progress_bar = false;  // redraw a bar (stderr is a terminal) instead of plain lines
+  bool progress_bar = false;    // redraw a bar (stderr is a terminal) instead of plain lines
 };
 
 /// Returns the process exit code (0: rebuilt; 1: some records could not be applied; 2: failed).

@@ -81,9 +81,16 @@ kafka::OutRecord note_for(const DeadLetter& d, const std::string& dlq_topic, int
   std::string body;
   json::Writer w(body);
   w.begin_object().field("error", "re-driven to " + d.source_topic).field("worker", "ops");
-  w.key("source").begin_object().field("topic", d.source_topic).field("partition", static_cast<std::int64_t>(d.source_partition))
-      .field("offset", d.source_offset).key("timestamp_ms").null().end_object();
-  if (d.key) w.field("key", *d.key); else w.key("key").null();
+  w.key("source")
+      .begin_object()
+      .field("topic", d.source_topic)
+      .field("partition", static_cast<std::int64_t>(d.source_partition))
+      .field("offset", d.source_offset)
+      .key("timestamp_ms")
+      .null()
+      .end_object();
+  if (d.key) w.field("key", *d.key);
+  else w.key("key").null();
   w.key("value").null();
   w.field("redrive_count", static_cast<std::int64_t>(d.redrive_count + 1));
   w.key("redrive_of").begin_object().field("partition", static_cast<std::int64_t>(d.partition)).field("offset", d.offset).end_object();
@@ -159,15 +166,27 @@ std::pair<std::int32_t, std::int64_t> parse_dlq_place(const std::string& which) 
 }
 
 void write_json(json::Writer& w, const DeadLetter& d, bool full) {
-  w.begin_object().field("partition", static_cast<std::int64_t>(d.partition)).field("offset", d.offset)
-      .field("time", when(d.timestamp_ms)).field("source_topic", d.source_topic)
-      .field("source_partition", static_cast<std::int64_t>(d.source_partition)).field("source_offset", d.source_offset)
-      .field("worker", d.worker).field("error", d.error).field("key", d.key)
-      .field("redrive_count", static_cast<std::int64_t>(d.redrive_count)).field("redriven", static_cast<std::int64_t>(d.redriven));
+  w.begin_object()
+      .field("partition", static_cast<std::int64_t>(d.partition))
+      .field("offset", d.offset)
+      .field("time", when(d.timestamp_ms))
+      .field("source_topic", d.source_topic)
+      .field("source_partition", static_cast<std::int64_t>(d.source_partition))
+      .field("source_offset", d.source_offset)
+      .field("worker", d.worker)
+      .field("error", d.error)
+      .field("key", d.key)
+      .field("redrive_count", static_cast<std::int64_t>(d.redrive_count))
+      .field("redriven", static_cast<std::int64_t>(d.redriven));
   if (full) {
     w.field("failed_at", d.failed_at).field("envelope", d.envelope).field("value", d.value);
-    w.key("headers").begin_object().field("traceparent", d.headers.traceparent).field("correlation_id", d.headers.correlation_id)
-        .field("schema", d.headers.schema).field("producer", d.headers.producer).end_object();
+    w.key("headers")
+        .begin_object()
+        .field("traceparent", d.headers.traceparent)
+        .field("correlation_id", d.headers.correlation_id)
+        .field("schema", d.headers.schema)
+        .field("producer", d.headers.producer)
+        .end_object();
   }
   w.end_object();
 }
@@ -228,8 +247,9 @@ RedriveReport redrive(const kafka::Settings& kafka, const std::string& dlq_topic
       continue;
     }
     if (d->redrive_count >= options.max_redrives) {
-      note(Kind::refused, id, "re-driven " + std::to_string(d->redrive_count) + " time(s) already (--max-redrives " +
-                                  std::to_string(options.max_redrives) + "): a poison record is not sent round again");
+      note(Kind::refused, id,
+           "re-driven " + std::to_string(d->redrive_count) + " time(s) already (--max-redrives " + std::to_string(options.max_redrives) +
+               "): a poison record is not sent round again");
       continue;
     }
     if (d->redriven > 0 && !options.again) {
@@ -237,8 +257,9 @@ RedriveReport redrive(const kafka::Settings& kafka, const std::string& dlq_topic
       continue;
     }
     if (options.dry_run) {
-      note(Kind::would_redrive, id, "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " +
-                                       std::to_string(d->redrive_count + 1) + " of at most " + std::to_string(options.max_redrives));
+      note(Kind::would_redrive, id,
+           "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " + std::to_string(d->redrive_count + 1) +
+               " of at most " + std::to_string(options.max_redrives));
       continue;
     }
     kafka::OutRecord record;
@@ -257,31 +278,37 @@ RedriveReport redrive(const kafka::Settings& kafka, const std::string& dlq_topic
         why = r.error;
       }
     });
-    producer.produce(note_for(*d, dlq_topic, schemas.has_topic(runtime::kDeadLetterSchema) ? schemas.version(runtime::kDeadLetterSchema) : 1),
-                     [&](const kafka::DeliveryResult& r) {
-                       if (!r.ok) {
-                         ok = false;
-                         why = r.error;
-                       }
-                     });
+    producer.produce(
+        note_for(*d, dlq_topic, schemas.has_topic(runtime::kDeadLetterSchema) ? schemas.version(runtime::kDeadLetterSchema) : 1),
+        [&](const kafka::DeliveryResult& r) {
+          if (!r.ok) {
+            ok = false;
+            why = r.error;
+          }
+        });
     if (!producer.flush(std::chrono::seconds(30))) {
       ok = false;
       why = "not acknowledged within 30 s";
     }
     if (ok)
-      note(Kind::redriven, id, "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " +
-                                   std::to_string(d->redrive_count + 1) + " of at most " + std::to_string(options.max_redrives));
-    else
-      note(Kind::failed, id, why);
+      note(Kind::redriven, id,
+           "-> " + d->source_topic + " (key " + d->key.value_or("-") + "), redrive " + std::to_string(d->redrive_count + 1) +
+               " of at most " + std::to_string(options.max_redrives));
+    else note(Kind::failed, id, why);
   }
   return report;
 }
 
 void write_json(json::Writer& w, const RedriveReport& r) {
   using Kind = RedriveOutcome::Kind;
-  w.begin_object().field("matched", static_cast<std::int64_t>(r.matched)).field("redriven", r.count(Kind::redriven))
-      .field("would_redrive", r.count(Kind::would_redrive)).field("refused", r.count(Kind::refused))
-      .field("skipped", r.count(Kind::skipped)).field("failed", r.count(Kind::failed)).field("dry_run", r.dry_run);
+  w.begin_object()
+      .field("matched", static_cast<std::int64_t>(r.matched))
+      .field("redriven", r.count(Kind::redriven))
+      .field("would_redrive", r.count(Kind::would_redrive))
+      .field("refused", r.count(Kind::refused))
+      .field("skipped", r.count(Kind::skipped))
+      .field("failed", r.count(Kind::failed))
+      .field("dry_run", r.dry_run);
   w.key("records").begin_array();
   for (const auto& o : r.outcomes)
     w.begin_object().field("record", o.record).field("outcome", outcome_name(o.kind)).field("detail", o.detail).end_object();
@@ -292,9 +319,10 @@ int dlq_redrive(const kafka::Settings& kafka, const std::string& dlq_topic, cons
   const auto report = redrive(kafka, dlq_topic, filter, options);
   for (const auto& o : report.outcomes) std::printf("%s %s: %s\n", outcome_name(o.kind), o.record.c_str(), o.detail.c_str());
   using Kind = RedriveOutcome::Kind;
-  std::printf(R"({"matched":%zu,"redriven":%d,"would_redrive":%d,"refused":%d,"skipped":%d,"failed":%d,"dry_run":%s})" "\n", report.matched,
-              report.count(Kind::redriven), report.count(Kind::would_redrive), report.count(Kind::refused), report.count(Kind::skipped),
-              report.count(Kind::failed), options.dry_run ? "true" : "false");
+  std::printf(R"({"matched":%zu,"redriven":%d,"would_redrive":%d,"refused":%d,"skipped":%d,"failed":%d,"dry_run":%s})"
+              "\n",
+              report.matched, report.count(Kind::redriven), report.count(Kind::would_redrive), report.count(Kind::refused),
+              report.count(Kind::skipped), report.count(Kind::failed), options.dry_run ? "true" : "false");
   return report.count(Kind::refused) || report.count(Kind::failed) ? 1 : 0;
 }
 

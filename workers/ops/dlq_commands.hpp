@@ -33,13 +33,13 @@ struct DeadLetter {
   std::string envelope;  // the DLQ record's value as stored
   kafka::EventHeaders headers;
   std::optional<std::pair<std::int32_t, std::int64_t>> redrive_of;  // a note, not a failure
-  int redriven = 0;  // notes found for this dead letter
+  int redriven = 0;                                                 // notes found for this dead letter
 };
 
 struct DlqFilter {
   std::string source_topic, worker, error_contains;
-  std::int64_t since_ms = 0;  // dead letters at or after (record timestamp)
-  std::size_t limit = 0;      // the newest N (0: all)
+  std::int64_t since_ms = 0;                                    // dead letters at or after (record timestamp)
+  std::size_t limit = 0;                                        // the newest N (0: all)
   std::optional<std::pair<std::int32_t, std::int64_t>> record;  // only this dead letter (partition, offset)
   bool matches(const DeadLetter& d) const;
 };

@@ -119,9 +119,14 @@ FreshnessReport scrape_freshness(const std::vector<std::string>& metrics_urls) {
 void write_json(json::Writer& w, const FreshnessReport& report) {
   w.begin_object().key("stages").begin_array();
   for (const auto& s : report.stages)
-    w.begin_object().field("stage", s.stage).field("count", static_cast<std::int64_t>(s.count))
-        .field("mean_seconds", s.count > 0 ? s.sum / s.count : 0.0).field("p50_seconds", s.p50).field("p95_seconds", s.p95)
-        .field("p99_seconds", s.p99).end_object();
+    w.begin_object()
+        .field("stage", s.stage)
+        .field("count", static_cast<std::int64_t>(s.count))
+        .field("mean_seconds", s.count > 0 ? s.sum / s.count : 0.0)
+        .field("p50_seconds", s.p50)
+        .field("p95_seconds", s.p95)
+        .field("p99_seconds", s.p99)
+        .end_object();
   w.end_array().key("errors").begin_array();
   for (const auto& e : report.errors) w.value(e);
   w.end_array().end_object();
@@ -134,8 +139,8 @@ int print_freshness(const std::vector<std::string>& metrics_urls, bool json) {
   } else {
     std::printf("%-12s %10s %10s %10s %10s %10s\n", "stage", "effects", "mean_s", "p50_s", "p95_s", "p99_s");
     for (const auto& s : report.stages)
-      std::printf("%-12s %10.0f %10.3f %10.3f %10.3f %10.3f\n", s.stage.c_str(), s.count, s.count > 0 ? s.sum / s.count : 0.0, s.p50,
-                  s.p95, s.p99);
+      std::printf("%-12s %10.0f %10.3f %10.3f %10.3f %10.3f\n", s.stage.c_str(), s.count, s.count > 0 ? s.sum / s.count : 0.0, s.p50, s.p95,
+                  s.p99);
     for (const auto& e : report.errors) std::fprintf(stderr, "not read: %s\n", e.c_str());
   }
   return report.errors.empty() ? 0 : 1;

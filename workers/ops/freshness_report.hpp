@@ -14,7 +14,7 @@ namespace anipipe::ops {
 struct StageFreshness {
   std::string stage;
   double count = 0, sum = 0;
-  double p50 = 0, p95 = 0, p99 = 0;  // seconds; 0 when nothing was observed
+  double p50 = 0, p95 = 0, p99 = 0;                // seconds; 0 when nothing was observed
   std::vector<std::pair<double, double>> buckets;  // cumulative: upper bound, observations at or below
 };
 

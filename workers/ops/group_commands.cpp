@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "kafka/topic_reader.hpp"
-#include "util/clock.hpp"
 #include "print_json.hpp"
+#include "util/clock.hpp"
 
 #include <algorithm>
 #include <map>
@@ -16,8 +16,7 @@ std::optional<ResetTarget> parse_reset_target(std::string_view text) {
   if (text == "earliest") return ResetTarget{ResetTarget::Kind::earliest, 0};
   if (text == "latest") return ResetTarget{ResetTarget::Kind::latest, 0};
   if (auto t = util::parse_rfc3339(text))
-    return ResetTarget{ResetTarget::Kind::time,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count()};
+    return ResetTarget{ResetTarget::Kind::time, std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count()};
   return std::nullopt;
 }
 
@@ -81,8 +80,13 @@ GroupLag group_lag(const kafka::Settings& kafka, kafka::Admin& admin, const std:
 void write_json(json::Writer& w, const kafka::GroupDescription& d) {
   w.begin_object().field("group", d.group_id).field("state", d.state).key("members").begin_array();
   for (const auto& m : d.members) {
-    w.begin_object().field("instance_id", m.instance_id).field("client_id", m.client_id).field("host", m.host)
-        .field("member_id", m.member_id).key("partitions").begin_array();
+    w.begin_object()
+        .field("instance_id", m.instance_id)
+        .field("client_id", m.client_id)
+        .field("host", m.host)
+        .field("member_id", m.member_id)
+        .key("partitions")
+        .begin_array();
     for (const auto& tp : m.assignment) w.value(tp.to_string());
     w.end_array().end_object();
   }
@@ -94,8 +98,15 @@ void write_json(json::Writer& w, const GroupLag& lag) {
   w.begin_object().field("group", d.group_id).field("state", d.state).field("members", static_cast<std::int64_t>(d.members.size()));
   w.key("partitions").begin_array();
   for (const auto& r : lag.partitions)
-    w.begin_object().field("topic", r.topic).field("partition", static_cast<std::int64_t>(r.partition)).field("committed", r.committed)
-        .field("end", r.end).field("lag", r.lag).field("lag_capped", r.capped).field("lag_seconds", r.seconds).field("owner", r.owner)
+    w.begin_object()
+        .field("topic", r.topic)
+        .field("partition", static_cast<std::int64_t>(r.partition))
+        .field("committed", r.committed)
+        .field("end", r.end)
+        .field("lag", r.lag)
+        .field("lag_capped", r.capped)
+        .field("lag_seconds", r.seconds)
+        .field("owner", r.owner)
         .end_object();
   w.end_array().field("total_lag", lag.total).field("total_lag_capped", lag.capped).field("max_lag_seconds", lag.max_seconds).end_object();
 }
@@ -153,18 +164,19 @@ int print_groups(kafka::Admin& admin, bool json) {
   return 0;
 }
 
-int reset_group(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics, ResetTarget to,
-                bool dry_run) {
+int reset_group(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics, ResetTarget to, bool dry_run) {
   const auto description = admin.describe_group(group);
   if (!description.members.empty()) {
-    std::fprintf(stderr, "group %s has %zu live member(s): stop its workers first, then reset, then start them again\n",
-                 group.c_str(), description.members.size());
+    std::fprintf(stderr, "group %s has %zu live member(s): stop its workers first, then reset, then start them again\n", group.c_str(),
+                 description.members.size());
     std::string statics;
     for (const auto& m : description.members)
       if (!m.instance_id.empty()) statics += (statics.empty() ? "" : ", ") + m.instance_id;
     if (!statics.empty())
-      std::fprintf(stderr, "static members (%s) stay in the group for the session timeout (30 s by default) after they stop; "
-                           "try again then\n", statics.c_str());
+      std::fprintf(stderr,
+                   "static members (%s) stay in the group for the session timeout (30 s by default) after they stop; "
+                   "try again then\n",
+                   statics.c_str());
     return 1;
   }
   std::map<kafka::TopicPartition, std::int64_t> target;
@@ -182,8 +194,7 @@ int reset_group(kafka::Admin& admin, const std::string& group, const std::vector
     return 0;
   }
   admin.alter_group_offsets(group, target);
-  std::printf("group %s reset on %zu partition(s); its workers re-consume from there when started\n", group.c_str(),
-              target.size());
+  std::printf("group %s reset on %zu partition(s); its workers re-consume from there when started\n", group.c_str(), target.size());
   return 0;
 }
 

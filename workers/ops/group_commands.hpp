@@ -62,7 +62,6 @@ int print_groups(kafka::Admin& admin, bool json);
 void write_json(json::Writer& w, const kafka::GroupDescription& d);
 
 /// Moves the group's offsets on the topics. Refuses (exit 1) while the group has live members.
-int reset_group(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics, ResetTarget to,
-                bool dry_run);
+int reset_group(kafka::Admin& admin, const std::string& group, const std::vector<std::string>& topics, ResetTarget to, bool dry_run);
 
 }  // namespace anipipe::ops

@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   anipipe::ops::OpsContext ctx;
   anipipe::config::add_kafka_options(app, ctx.kafka);
-  app.add_option("--timeout", ctx.timeout_s, "Seconds to wait for each admin request")->envname("ANIPIPE_ADMIN_TIMEOUT")->capture_default_str();
+  app.add_option("--timeout", ctx.timeout_s, "Seconds to wait for each admin request")
+      ->envname("ANIPIPE_ADMIN_TIMEOUT")
+      ->capture_default_str();
   std::vector<anipipe::ops::Command> commands;
   for (auto add : {anipipe::ops::add_topics_commands, anipipe::ops::add_groups_commands, anipipe::ops::add_cache_commands,
                    anipipe::ops::add_dlq_commands, anipipe::ops::add_read_commands, anipipe::ops::add_serve_and_reconcile_commands})

@@ -87,14 +87,16 @@ std::optional<std::string> read_filter(const std::map<std::string, std::string>&
 }  // namespace
 
 OpsApi::OpsApi(const kafka::Settings& kafka, const ServeOptions& options)
-    : kafka_(kafka),
-      options_(options),
-      admin_(kafka, options.admin_timeout),
-      registry_(std::make_shared<prometheus::Registry>()),
-      depth_(prometheus::BuildGauge().Name("anipipe_dlq_depth")
-                 .Help("Dead letters in the DLQ not re-driven yet, by the topic they came from").Register(*registry_)),
-      oldest_(prometheus::BuildGauge().Name("anipipe_dlq_oldest_seconds")
-                  .Help("Age of the oldest dead letter not re-driven yet (0: none)").Register(*registry_).Add({})) {}
+    : kafka_(kafka), options_(options), admin_(kafka, options.admin_timeout), registry_(std::make_shared<prometheus::Registry>()),
+      depth_(prometheus::BuildGauge()
+                 .Name("anipipe_dlq_depth")
+                 .Help("Dead letters in the DLQ not re-driven yet, by the topic they came from")
+                 .Register(*registry_)),
+      oldest_(prometheus::BuildGauge()
+                  .Name("anipipe_dlq_oldest_seconds")
+                  .Help("Age of the oldest dead letter not re-driven yet (0: none)")
+                  .Register(*registry_)
+                  .Add({})) {}
 
 ApiResponse OpsApi::handle(const ApiRequest& request) {
   const auto q = request.target.find('?');

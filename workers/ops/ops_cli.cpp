@@ -11,11 +11,11 @@
 #include "group_commands.hpp"
 #include "ops_server.hpp"
 #include "reconcile.hpp"
+#include "topic_names.hpp"
 #include "topic_offsets.hpp"
 #include "topic_tail.hpp"
 #include "topics_commands.hpp"
 #include "util/clock.hpp"
-#include "topic_names.hpp"
 
 namespace anipipe::ops {
 
@@ -32,10 +32,14 @@ void add_topics_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& c
   topics->add_option("--file", targs.file, "Topic catalog (default: $ANIPIPE_TOPICS_FILE or the repo's topics/topics.json)")
       ->envname("ANIPIPE_TOPICS_FILE");
   topics->add_option("--partitions", targs.partitions, "Use this partition count for every topic (e.g. 1 for a laptop)")
-      ->envname("ANIPIPE_TOPIC_PARTITIONS")->check(CLI::Range(1, 10000));
-  topics->add_option("--profile", targs.profile, "A profile of the catalog over every topic (cluster: replication 3, "
-                                                 "min.insync.replicas 2); auto: cluster from 3 brokers on; none")
-      ->envname("ANIPIPE_TOPICS_PROFILE")->capture_default_str();
+      ->envname("ANIPIPE_TOPIC_PARTITIONS")
+      ->check(CLI::Range(1, 10000));
+  topics
+      ->add_option("--profile", targs.profile,
+                   "A profile of the catalog over every topic (cluster: replication 3, "
+                   "min.insync.replicas 2); auto: cluster from 3 brokers on; none")
+      ->envname("ANIPIPE_TOPICS_PROFILE")
+      ->capture_default_str();
   auto* list_cmd = topics->add_subcommand("list", "Catalog partitions next to the cluster's");
   auto* diff_cmd = topics->add_subcommand("diff", "Report drift (partition count, configs); exit 1 on drift");
   auto* apply_cmd = topics->add_subcommand("apply", "Create missing topics, add partitions, set configs (idempotent)");
@@ -111,12 +115,14 @@ void add_cache_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& co
   auto* rebuild_cmd = cache_cmd->add_subcommand("rebuild", "Replay anilibria.titles over the live keys (readers never miss; "
                                                            "nothing goes back in time), then sweep what the catalog "
                                                            "no longer has (safe while cache workers run)");
-  rebuild_cmd->add_option("--redis-url", rebuild.redis_url, "redis://[:password@]host[:port][/db]")->envname("ANIPIPE_REDIS_URL")
+  rebuild_cmd->add_option("--redis-url", rebuild.redis_url, "redis://[:password@]host[:port][/db]")
+      ->envname("ANIPIPE_REDIS_URL")
       ->capture_default_str();
   rebuild_cmd->add_option("--titles-topic", rebuild.titles_topic)->envname("ANIPIPE_CACHE_TITLES_TOPIC")->capture_default_str();
   rebuild_cmd->add_option("--batch", rebuild.batch, "Titles per Redis pipeline")->capture_default_str()->check(CLI::Range(1, 100000));
   rebuild_cmd->add_option("--connections", rebuild.connections, "Redis connections applying batches at once")
-      ->capture_default_str()->check(CLI::Range(1, 64));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
 
   commands.push_back({rebuild_cmd, [&ctx, r] {
                         r->progress_bar = isatty(STDERR_FILENO) != 0;
@@ -142,11 +148,11 @@ void add_dlq_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& comm
   dlq_cmd->require_subcommand(1);
   dlq_cmd->add_option("--topic", dlq_topic, "The dead-letter topic")->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
   auto* dlq_list_cmd = dlq_cmd->add_subcommand("list", "One line per dead letter, oldest first: time, partition:offset, source, worker, "
-                                                      "key, error");
+                                                       "key, error");
   auto* dlq_show_cmd = dlq_cmd->add_subcommand("show", "A dead letter's envelope and original value");
   dlq_show_cmd->add_option("offset", dlq_which, "OFFSET, or PARTITION:OFFSET")->required();
   auto* dlq_redrive_cmd = dlq_cmd->add_subcommand("redrive", "Publish the original records back to their source topics "
-                                                            "(a dlq-redrive-count header; refused past --max-redrives)");
+                                                             "(a dlq-redrive-count header; refused past --max-redrives)");
   for (auto* cmd : {dlq_list_cmd, dlq_redrive_cmd}) {
     cmd->add_option("--source-topic", dlq_filter.source_topic, "Only dead letters from this topic");
     cmd->add_option("--worker", dlq_filter.worker, "Only dead letters of this worker (ingest, sync, cache, notify)");
@@ -157,7 +163,8 @@ void add_dlq_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& comm
   }
   dlq_list_cmd->add_flag("--json", dlq_json, "A JSON array instead of lines");
   dlq_redrive_cmd->add_option("--max-redrives", redrive.max_redrives, "Refuse a record already re-driven this often")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   dlq_redrive_cmd->add_flag("--dry-run", redrive.dry_run, "Print what would be re-driven, publish nothing");
   dlq_redrive_cmd->add_flag("--again", redrive.again, "Re-drive what was re-driven before as well");
   dlq_redrive_cmd->add_option("--schema-dir", redrive.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
@@ -200,8 +207,10 @@ void add_read_commands(CLI::App& app, OpsContext& ctx, std::vector<Command>& com
 
   auto* freshness_cmd = app.add_subcommand("freshness", "Freshness per stage (catalog, redis, websocket, webhook, notified): how old an "
                                                         "upstream observation is when its effect lands, from the workers' /metrics");
-  freshness_cmd->add_option("--metrics-url", metrics_urls, "A worker's /metrics URL (repeatable)")->required()
-      ->envname("ANIPIPE_OPS_METRICS_URLS")->delimiter(',');
+  freshness_cmd->add_option("--metrics-url", metrics_urls, "A worker's /metrics URL (repeatable)")
+      ->required()
+      ->envname("ANIPIPE_OPS_METRICS_URLS")
+      ->delimiter(',');
   freshness_cmd->add_flag("--json", freshness_json, "One JSON object instead of the table");
 
   commands.push_back({tail_cmd, [&ctx, a] { return print_tail(ctx.kafka, a->tail_topic, a->tail_n, a->tail_json); }});
@@ -214,16 +223,22 @@ void add_serve_and_reconcile_commands(CLI::App& app, OpsContext& ctx, std::vecto
   auto* serve_cmd = app.add_subcommand("serve", "The ops page: topics, groups and lag, dead letters with re-drive, a live tail, "
                                                 "freshness; GET / in a browser");
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0: any free one)")->envname("ANIPIPE_OPS_LISTEN")->capture_default_str();
-  serve_cmd->add_option("--token", serve.token, "Bearer token every /api request must carry (required off loopback); open the page "
-                                                "as /#token=...")->envname("ANIPIPE_OPS_TOKEN");
+  serve_cmd
+      ->add_option("--token", serve.token,
+                   "Bearer token every /api request must carry (required off loopback); open the page "
+                   "as /#token=...")
+      ->envname("ANIPIPE_OPS_TOKEN");
   serve_cmd->add_option("--dlq-topic", serve.dlq_topic)->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
   serve_cmd->add_option("--metrics-url", serve.metrics_urls, "A worker's /metrics URL, for freshness (repeatable)")
-      ->envname("ANIPIPE_OPS_METRICS_URLS")->delimiter(',');
+      ->envname("ANIPIPE_OPS_METRICS_URLS")
+      ->delimiter(',');
   serve_cmd->add_option("--max-redrives", serve.redrive.max_redrives, "Refuse a record already re-driven this often")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   serve_cmd->add_option("--schema-dir", serve.redrive.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
       ->envname("ANIPIPE_SCHEMA_DIR");
-  serve_cmd->add_option("--max-connections", serve.max_connections, "Connections served at once")->capture_default_str()
+  serve_cmd->add_option("--max-connections", serve.max_connections, "Connections served at once")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1024));
 
   commands.push_back({serve_cmd, [&ctx, s] {
@@ -238,12 +253,16 @@ void add_serve_and_reconcile_commands(CLI::App& app, OpsContext& ctx, std::vecto
   reconcile_cmd->add_option("--upstream-url", reconcile.upstream_url, "The v1 API root, e.g. https://anilibria.top/api/v1")
       ->envname("ANIPIPE_INGEST_V1_BASE_URL");
   reconcile_cmd->add_option("--title", reconcile.titles, "Only this title (repeatable); needs no upstream URL");
-  reconcile_cmd->add_option("--topic", reconcile.events_topic, "Where observations go")->envname("ANIPIPE_INGEST_TOPIC")
+  reconcile_cmd->add_option("--topic", reconcile.events_topic, "Where observations go")
+      ->envname("ANIPIPE_INGEST_TOPIC")
       ->capture_default_str();
   reconcile_cmd->add_option("--titles-topic", reconcile.sweep.titles_topic, "The catalog, for titles the upstream no longer lists")
-      ->envname("ANIPIPE_INGEST_TITLES_TOPIC")->capture_default_str();
+      ->envname("ANIPIPE_INGEST_TITLES_TOPIC")
+      ->capture_default_str();
   reconcile_cmd->add_option("--rate", reconcile.sweep.titles_per_second, "Titles observed per second at most (sync fetches each)")
-      ->envname("ANIPIPE_INGEST_RECONCILE_RATE")->capture_default_str()->check(CLI::Range(0.01, 100'000.0));
+      ->envname("ANIPIPE_INGEST_RECONCILE_RATE")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 100'000.0));
   reconcile_cmd->add_option("--dlq-topic", reconcile.dlq_topic)->envname("ANIPIPE_DLQ_TOPIC")->capture_default_str();
   reconcile_cmd->add_option("--schema-dir", reconcile.schema_dirs, "JSON Schema directories (default: the repo's schemas/)")
       ->envname("ANIPIPE_SCHEMA_DIR");

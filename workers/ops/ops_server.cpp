@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -73,14 +73,20 @@ void session(tcp::socket socket, OpsApi& api, const ServeOptions& o, unsigned sh
     const bool api_route = target.starts_with("/api/");
     const std::string auth(req[bhttp::field::authorization]);
     if (o.token.empty() && !loopback_host(req[bhttp::field::host], port)) {
-      r = {403, "application/json", R"J({"error":"forbidden","message":"this page answers to 127.0.0.1 and localhost only (or start it with a token)"})J", {}};
+      r = {403,
+           "application/json",
+           R"J({"error":"forbidden","message":"this page answers to 127.0.0.1 and localhost only (or start it with a token)"})J",
+           {}};
     } else if (api_route && !o.token.empty() &&
                !(auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0) &&
                  util::constant_time_equal(std::string_view(auth).substr(7), o.token))) {
-      r = {401, "application/json", R"({"error":"unauthorized","message":"Authorization: Bearer <the --token> is required"})",
+      r = {401,
+           "application/json",
+           R"({"error":"unauthorized","message":"Authorization: Bearer <the --token> is required"})",
            {{"WWW-Authenticate", "Bearer"}}};
     } else if (req.method() == bhttp::verb::post && req["X-Anipipe-Ops"] != "1") {
-      r = {403, "application/json", R"J({"error":"forbidden","message":"POSTs need the X-Anipipe-Ops: 1 header (the page sends it)"})J", {}};
+      r = {
+          403, "application/json", R"J({"error":"forbidden","message":"POSTs need the X-Anipipe-Ops: 1 header (the page sends it)"})J", {}};
     } else {
       r = api.handle({std::string(req.method_string()), target, req.body()});
     }
@@ -115,8 +121,8 @@ int serve(const kafka::Settings& kafka, const ServeOptions& o) {
   tcp::acceptor acceptor(ioc, endpoint);
   const auto port = acceptor.local_endpoint().port();
   spdlog::info("ops page listening on http://{}:{}/ (DLQ {}, {} metrics URL(s) for freshness)",
-               endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]" : endpoint.address().to_string(), port,
-               o.dlq_topic, o.metrics_urls.size());
+               endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]" : endpoint.address().to_string(), port, o.dlq_topic,
+               o.metrics_urls.size());
 
   std::atomic<bool> stop{false};
   std::mutex stop_mutex;

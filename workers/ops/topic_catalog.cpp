@@ -38,7 +38,8 @@ std::vector<kafka::TopicSpec> parse_topic_catalog(std::string_view json_text, co
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json_text);
   simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root)) throw std::runtime_error(std::string("topic catalog is not JSON: ") + simdjson::error_message(err));
+  if (auto err = parser.parse(padded).get(root))
+    throw std::runtime_error(std::string("topic catalog is not JSON: ") + simdjson::error_message(err));
 
   kafka::TopicSpec defaults;
   if (simdjson::dom::object d; !root["defaults"].get(d)) {

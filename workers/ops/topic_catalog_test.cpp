@@ -11,9 +11,9 @@ TEST_CASE("the project's catalog lists every docs/design.md topic with its polic
   auto specs = anipipe::ops::load_topic_catalog(anipipe::ops::default_topic_catalog());
   std::map<std::string, anipipe::kafka::TopicSpec> by_name;
   for (auto& s : specs) by_name[s.name] = s;
-  for (const char* t : {"anilibria.upstream.events", "anilibria.sync_requests", "anilibria.titles", "anilibria.new_episode",
-                        "anilibria.sync_results", "anilibria.cache_invalidations", "anilibria.subscriptions",
-                        "anilibria.notifications", "anilibria.dlq"}) {
+  for (const char* t :
+       {"anilibria.upstream.events", "anilibria.sync_requests", "anilibria.titles", "anilibria.new_episode", "anilibria.sync_results",
+        "anilibria.cache_invalidations", "anilibria.subscriptions", "anilibria.notifications", "anilibria.dlq"}) {
     CAPTURE(t);
     REQUIRE(by_name.count(t));
     CHECK(by_name[t].partitions >= 1);

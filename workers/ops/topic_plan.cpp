@@ -3,8 +3,7 @@
 namespace anipipe::ops {
 namespace {
 
-std::string describe_config_drift(const std::map<std::string, std::string>& want,
-                                  const std::map<std::string, std::string>& have) {
+std::string describe_config_drift(const std::map<std::string, std::string>& want, const std::map<std::string, std::string>& have) {
   std::string out;
   auto add = [&out](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
   for (const auto& [k, v] : want) {
@@ -19,8 +18,7 @@ std::string describe_config_drift(const std::map<std::string, std::string>& want
 
 }  // namespace
 
-std::vector<TopicChange> plan_topics(const std::vector<kafka::TopicSpec>& catalog,
-                                     const std::map<std::string, ClusterTopic>& cluster) {
+std::vector<TopicChange> plan_topics(const std::vector<kafka::TopicSpec>& catalog, const std::map<std::string, ClusterTopic>& cluster) {
   using K = TopicChange::Kind;
   std::vector<TopicChange> changes;
   for (const auto& spec : catalog) {
@@ -31,8 +29,8 @@ std::vector<TopicChange> plan_topics(const std::vector<kafka::TopicSpec>& catalo
     }
     const auto& have = it->second;
     if (have.partitions < spec.partitions)
-      changes.push_back({K::add_partitions, spec,
-                         "partitions " + std::to_string(have.partitions) + " -> " + std::to_string(spec.partitions)});
+      changes.push_back(
+          {K::add_partitions, spec, "partitions " + std::to_string(have.partitions) + " -> " + std::to_string(spec.partitions)});
     else if (have.partitions > spec.partitions)
       changes.push_back({K::shrink_refused, spec,
                          "partitions " + std::to_string(have.partitions) + " -> " + std::to_string(spec.partitions) +

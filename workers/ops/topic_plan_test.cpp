@@ -18,9 +18,9 @@ TEST_CASE("in sync: no changes") {
 }
 
 TEST_CASE("missing topic, more partitions, fewer partitions, config drift") {
-  auto changes = plan_topics({spec("new", 3), spec("grow", 12), spec("shrink", 2), spec("cfg", 1, {{"retention.ms", "10"}})},
-                             {{"grow", {6, {}}}, {"shrink", {4, {}}}, {"cfg", {1, {{"retention.ms", "20"}, {"x", "y"}}}},
-                              {"unrelated", {1, {}}}});
+  auto changes = plan_topics(
+      {spec("new", 3), spec("grow", 12), spec("shrink", 2), spec("cfg", 1, {{"retention.ms", "10"}})},
+      {{"grow", {6, {}}}, {"shrink", {4, {}}}, {"cfg", {1, {{"retention.ms", "20"}, {"x", "y"}}}}, {"unrelated", {1, {}}}});
   REQUIRE(changes.size() == 4);
   CHECK(changes[0].kind == K::create);
   CHECK(changes[1].kind == K::add_partitions);

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "kafka/topic_reader.hpp"
-#include "util/clock.hpp"
 #include "print_json.hpp"
+#include "util/clock.hpp"
 
 namespace anipipe::ops {
 
@@ -15,8 +15,7 @@ std::string when(std::int64_t ms) {
 }
 }  // namespace
 
-std::vector<TailRecord> read_tail(const kafka::Settings& kafka, const std::string& topic, std::size_t count,
-                                  std::size_t max_value_bytes) {
+std::vector<TailRecord> read_tail(const kafka::Settings& kafka, const std::string& topic, std::size_t count, std::size_t max_value_bytes) {
   std::vector<TailRecord> out;
   // The newest `count` of each partition hold the newest `count` of the topic.
   kafka::read_to_end(kafka, topic, {}, kafka::ReadStart::last(static_cast<std::int64_t>(count)), [&](const kafka::Message& m) {
@@ -43,9 +42,15 @@ std::vector<TailRecord> read_tail(const kafka::Settings& kafka, const std::strin
 void write_json(json::Writer& w, const std::vector<TailRecord>& records) {
   w.begin_array();
   for (const auto& r : records) {
-    w.begin_object().field("partition", static_cast<std::int64_t>(r.partition)).field("offset", r.offset)
-        .field("time", when(r.timestamp_ms)).field("key", r.key).field("value", r.value)
-        .field("producer", r.headers.producer).field("schema", r.headers.schema).field("traceparent", r.headers.traceparent)
+    w.begin_object()
+        .field("partition", static_cast<std::int64_t>(r.partition))
+        .field("offset", r.offset)
+        .field("time", when(r.timestamp_ms))
+        .field("key", r.key)
+        .field("value", r.value)
+        .field("producer", r.headers.producer)
+        .field("schema", r.headers.schema)
+        .field("traceparent", r.headers.traceparent)
         .field("correlation_id", r.headers.correlation_id);
     if (!r.headers.observed_at.empty()) w.field("observed_at", r.headers.observed_at);
     if (!r.redrive_count.empty()) w.field("dlq_redrive_count", r.redrive_count);

@@ -24,8 +24,7 @@ std::vector<TopicSpec> load(Admin& admin, const TopicsArgs& args) {
     profile = auto_profile(brokers);
     if (!profile.empty()) std::fprintf(stderr, "%zu brokers: the catalog's \"%s\" profile\n", brokers, profile.c_str());
   }
-  auto specs = load_topic_catalog(args.file.empty() ? default_topic_catalog()
-                                                                  : std::filesystem::path(args.file), profile);
+  auto specs = load_topic_catalog(args.file.empty() ? default_topic_catalog() : std::filesystem::path(args.file), profile);
   if (args.partitions > 0)
     for (auto& s : specs) s.partitions = args.partitions;
   return specs;
@@ -121,8 +120,7 @@ int topics_apply(Admin& admin, const TopicsArgs& args) {
     const bool refused_change = c.kind == TopicChange::Kind::shrink_refused || c.kind == TopicChange::Kind::replication_refused;
     std::printf("%s %s: %s%s\n", marker(c.kind), c.spec.name.c_str(), c.description.c_str(), refused_change ? " - refused" : " - done");
   }
-  std::printf("applied %zu change(s)%s\n", changes.size() - static_cast<std::size_t>(refused),
-              refused ? ", refused some (see '!')" : "");
+  std::printf("applied %zu change(s)%s\n", changes.size() - static_cast<std::size_t>(refused), refused ? ", refused some (see '!')" : "");
   return refused ? 1 : 0;
 }
 

@@ -24,22 +24,36 @@ int main(int argc, char** argv) {
   http.connect_timeout = std::chrono::milliseconds(2'000);
   app.add_option("--batch-max", settings.batch_max, "Records per transaction")->envname("ANIPIPE_SYNC_BATCH_MAX")->capture_default_str();
   app.add_option("--upstream-url", upstream_url, "AniLiberty v1 API root for full titles, e.g. https://anilibria.top/api/v1")
-      ->envname("ANIPIPE_SYNC_UPSTREAM_URL")->required();
+      ->envname("ANIPIPE_SYNC_UPSTREAM_URL")
+      ->required();
   app.add_option("--fetch-concurrency", fetch_concurrency, "Upstream fetches in flight at once (one keep-alive connection each)")
-      ->envname("ANIPIPE_SYNC_FETCH_CONCURRENCY")->capture_default_str()->check(CLI::Range(1, 256));
-  app.add_option_function<std::int64_t>("--fresh-for-ms", [&](std::int64_t ms) { sync.fresh_for = std::chrono::milliseconds(ms); },
-                                        "A request (not forced) for a title fetched this recently is answered from the catalog")
-      ->envname("ANIPIPE_SYNC_FRESH_FOR_MS")->default_str(std::to_string(sync.fresh_for.count()))->check(CLI::Range(0, 86'400'000));
-  app.add_option_function<std::int64_t>("--request-wait-ms", [&](std::int64_t ms) { sync.request_wait = std::chrono::milliseconds(ms); },
-                                        "How long a request waits for an unavailable upstream before it is answered upstream_unavailable")
-      ->envname("ANIPIPE_SYNC_REQUEST_WAIT_MS")->default_str(std::to_string(sync.request_wait.count()))->check(CLI::Range(0, 86'400'000));
+      ->envname("ANIPIPE_SYNC_FETCH_CONCURRENCY")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option_function<std::int64_t>(
+         "--fresh-for-ms", [&](std::int64_t ms) { sync.fresh_for = std::chrono::milliseconds(ms); },
+         "A request (not forced) for a title fetched this recently is answered from the catalog")
+      ->envname("ANIPIPE_SYNC_FRESH_FOR_MS")
+      ->default_str(std::to_string(sync.fresh_for.count()))
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_option_function<std::int64_t>(
+         "--request-wait-ms", [&](std::int64_t ms) { sync.request_wait = std::chrono::milliseconds(ms); },
+         "How long a request waits for an unavailable upstream before it is answered upstream_unavailable")
+      ->envname("ANIPIPE_SYNC_REQUEST_WAIT_MS")
+      ->default_str(std::to_string(sync.request_wait.count()))
+      ->check(CLI::Range(0, 86'400'000));
   auto& window = settings.priority_window;
-  app.add_option("--priority-window", window.capacity,
-                 "Requests read ahead per partition and answered by priority (high, normal, low) instead of in offset order; 0: in offset order")
-      ->envname("ANIPIPE_SYNC_PRIORITY_WINDOW")->capture_default_str();
-  app.add_option_function<std::int64_t>("--priority-aging-ms", [&](std::int64_t ms) { window.aging = std::chrono::milliseconds(ms); },
-                                        "A waiting request rises one priority per this long waited (low is never starved); 0: no aging")
-      ->envname("ANIPIPE_SYNC_PRIORITY_AGING_MS")->default_str(std::to_string(window.aging.count()))->check(CLI::Range(0, 86'400'000));
+  app.add_option(
+         "--priority-window", window.capacity,
+         "Requests read ahead per partition and answered by priority (high, normal, low) instead of in offset order; 0: in offset order")
+      ->envname("ANIPIPE_SYNC_PRIORITY_WINDOW")
+      ->capture_default_str();
+  app.add_option_function<std::int64_t>(
+         "--priority-aging-ms", [&](std::int64_t ms) { window.aging = std::chrono::milliseconds(ms); },
+         "A waiting request rises one priority per this long waited (low is never starved); 0: no aging")
+      ->envname("ANIPIPE_SYNC_PRIORITY_AGING_MS")
+      ->default_str(std::to_string(window.aging.count()))
+      ->check(CLI::Range(0, 86'400'000));
   anipipe::config::add_http_options(app, http);
   app.add_option("--events-topic", topics.events)->envname("ANIPIPE_SYNC_EVENTS_TOPIC")->capture_default_str();
   app.add_option("--requests-topic", topics.requests)->envname("ANIPIPE_SYNC_REQUESTS_TOPIC")->capture_default_str();
@@ -52,8 +66,10 @@ int main(int argc, char** argv) {
   settings.loop.freshness_stage = "catalog";
   // Requests are what a user waits for: they overtake a backlog of bulk upstream events.
   settings.priority_topics = {topics.requests};
-  settings.loop.schema_names = {{topics.events, names::kUpstreamEvents}, {topics.requests, names::kSyncRequests},
-                                {topics.titles, names::kTitles}, {topics.new_episode, names::kNewEpisode},
+  settings.loop.schema_names = {{topics.events, names::kUpstreamEvents},
+                                {topics.requests, names::kSyncRequests},
+                                {topics.titles, names::kTitles},
+                                {topics.new_episode, names::kNewEpisode},
                                 {topics.results, names::kSyncResults}};
   const auto options = settings.loop.options;
   return anipipe::runtime::run_process("sync", options, [&](anipipe::runtime::WorkerContext ctx) {

@@ -153,7 +153,8 @@ void SyncHandler::prepare_batch(const std::vector<kafka::Message>& batch) {
     fetched_.emplace(ids[i], std::move(results[i]));
   }
   // Bounded: entries older than fresh_for answer nothing anyway.
-  if (fetched_at_.size() > 1'000'000) std::erase_if(fetched_at_, [&](const auto& e) { return Clock::now() - e.second >= options_.fresh_for; });
+  if (fetched_at_.size() > 1'000'000)
+    std::erase_if(fetched_at_, [&](const auto& e) { return Clock::now() - e.second >= options_.fresh_for; });
   spdlog::debug("fetched {} title(s) from the upstream in {} ms ({} found)", ids.size(),
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(), found);
 }
@@ -164,8 +165,8 @@ void SyncHandler::rebuild(const std::vector<kafka::TopicPartition>& tps) {
   for (auto p : partitions) state_.drop_partition(p);
   if (partitions.empty()) return;
   const auto started = Clock::now();
-  const auto n = kafka::read_to_end(kafka_, options_.topics.titles, {partitions.begin(), partitions.end()}, kafka::ReadStart::from_earliest(),
-                                    [&](const kafka::Message& m) {
+  const auto n = kafka::read_to_end(kafka_, options_.topics.titles, {partitions.begin(), partitions.end()},
+                                    kafka::ReadStart::from_earliest(), [&](const kafka::Message& m) {
                                       auto key = m.key();
                                       if (!key) return;
                                       const auto id = std::strtoll(std::string(*key).c_str(), nullptr, 10);
@@ -225,8 +226,8 @@ int SyncHandler::priority_lane(const kafka::Message& record) {
   return priority == "high" ? 2 : priority == "low" ? 0 : 1;
 }
 
-bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish,
-                              std::vector<kafka::OutRecord>& out, std::size_t* new_episodes, bool announce) {
+bool SyncHandler::apply_title(std::int32_t partition, const catalog::TitleDocument& doc, bool republish, std::vector<kafka::OutRecord>& out,
+                              std::size_t* new_episodes, bool announce) {
   const auto* known = state_.find(doc.id);
   auto change = compare(known, doc, util::now_rfc3339(), announce);
   if (new_episodes) *new_episodes = change.new_episodes.size();
@@ -286,7 +287,8 @@ Handled SyncHandler::apply_fetched(const kafka::Message& record, const Observed&
 Handled SyncHandler::on_request(const kafka::Message& record, const Observed& o) {
   std::vector<kafka::OutRecord> out;
   auto answer = [&](std::string_view status, std::string_view reason, std::optional<std::size_t> new_episodes = std::nullopt) {
-    out.push_back({options_.topics.results, o.correlation_id, result_json(o.correlation_id, o.title_id, status, reason, new_episodes), {}, -1, {}});
+    out.push_back(
+        {options_.topics.results, o.correlation_id, result_json(o.correlation_id, o.title_id, status, reason, new_episodes), {}, -1, {}});
     return Handled::done(std::move(out));
   };
   auto it = fetched_.find(o.title_id);

@@ -75,7 +75,7 @@ private:
     std::int64_t title_id = 0;
     std::string kind;
     std::optional<catalog::TitleDocument> snapshot;  // events: the carried title, if any
-    bool complete = false;                             // the snapshot lists every episode (episodes_complete)
+    bool complete = false;                           // the snapshot lists every episode (episodes_complete)
     bool force = false;
     std::string correlation_id;
   };

@@ -15,7 +15,7 @@ namespace anipipe::sync {
 struct TitleChange {
   bool changed = false;
   catalog::TitleDocument merged;
-  std::string merged_json;              // canonical anilibria.titles value (when changed)
+  std::string merged_json;                // canonical anilibria.titles value (when changed)
   std::vector<std::string> new_episodes;  // anilibria.new_episode values
 };
 

@@ -33,8 +33,7 @@ Fetched interpret_release(std::int64_t id, int status, const std::string& body) 
   }
 }
 
-TitleFetcher::TitleFetcher(const std::string& base_url, http::ClientOptions options, std::size_t concurrency,
-                           prometheus::Registry* metrics)
+TitleFetcher::TitleFetcher(const std::string& base_url, http::ClientOptions options, std::size_t concurrency, prometheus::Registry* metrics)
     : pool_(base_url, std::move(options), concurrency, metrics, "upstream_sync") {}
 
 std::vector<Fetched> TitleFetcher::fetch(const std::vector<std::int64_t>& ids, const std::atomic<bool>& stop) {

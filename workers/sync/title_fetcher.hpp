@@ -12,7 +12,9 @@
 #include "catalog/title_document.hpp"
 #include "http/client_pool.hpp"
 
-namespace prometheus { class Registry; }
+namespace prometheus {
+class Registry;
+}
 
 namespace anipipe::sync {
 

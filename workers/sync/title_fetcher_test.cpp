@@ -29,7 +29,8 @@ TEST_CASE("a full release becomes the title document with every episode") {
   CHECK(f.title->find_episode("ep-1"));
   CHECK(f.title->find_episode("ep-1.5"));
   CHECK(f.title->episodes.size() == 3);  // and latest_episode
-  CHECK_FALSE(anipipe::json::SchemaRegistry::load_directory(anipipe::json::default_schema_dir()).validate("anilibria.titles", f.title->to_json()));
+  CHECK_FALSE(
+      anipipe::json::SchemaRegistry::load_directory(anipipe::json::default_schema_dir()).validate("anilibria.titles", f.title->to_json()));
 }
 
 TEST_CASE("404 is gone, 5xx and 429 are unavailable, garbage is malformed, another title is malformed") {
