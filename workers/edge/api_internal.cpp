@@ -2,6 +2,7 @@
 // invalidations, subscriptions.
 #include <simdjson.h>
 
+#include <functional>
 #include <variant>
 
 #include "api_support.hpp"
@@ -15,6 +16,20 @@ namespace anipipe::edge {
 
 using namespace std::chrono_literals;
 using namespace api;
+
+namespace {
+
+/// The value of an event the internal API writes: its own fields, then who asked and the correlation id.
+std::string event_value(const util::JwtClaims& caller, std::string_view cid, const std::function<void(json::Writer&)>& fields) {
+  std::string value;
+  json::Writer w(value);
+  w.begin_object();
+  fields(w);
+  w.field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject).field("correlation_id", cid).end_object();
+  return value;
+}
+
+}  // namespace
 
 HttpResponse Api::internal(const HttpRequest& request, std::string_view path, const ServiceToken& token) {
   struct Route {
@@ -77,15 +92,8 @@ HttpResponse Api::sync_title(const HttpRequest& request, const util::JwtClaims& 
   const auto maybe_cid = correlation_for(request);
   if (!maybe_cid) return bad_idempotency_key();
   const auto& cid = *maybe_cid;
-  std::string value;
-  json::Writer(value)
-      .begin_object()
-      .field("title_id", id)
-      .field("force", force)
-      .field("priority", priority)
-      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject)
-      .field("correlation_id", cid)
-      .end_object();
+  const auto value = event_value(caller, cid,
+                                 [&](json::Writer& w) { w.field("title_id", id).field("force", force).field("priority", priority); });
   auto waiter = wait.count() > 0 ? parts_.replies.expect(cid) : nullptr;
   const auto written = parts_.writer.write(settings_.topics.sync_requests, topic_names::kSyncRequests, std::to_string(id), value,
                                            kafka::EventHeaders::new_root("edge", cid));
@@ -116,14 +124,7 @@ HttpResponse Api::cache_clear(const HttpRequest& request, const util::JwtClaims&
   const auto maybe_cid = correlation_for(request);
   if (!maybe_cid) return bad_idempotency_key();
   const auto& cid = *maybe_cid;
-  std::string value;
-  json::Writer(value)
-      .begin_object()
-      .field("scope", "pattern")
-      .field("pattern", pattern)
-      .field("requested_by", caller.subject.empty() ? std::string("edge") : caller.subject)
-      .field("correlation_id", cid)
-      .end_object();
+  const auto value = event_value(caller, cid, [&](json::Writer& w) { w.field("scope", "pattern").field("pattern", pattern); });
   const auto written = parts_.writer.write(settings_.topics.cache_invalidations, topic_names::kCacheInvalidations, std::string(pattern),
                                            value, kafka::EventHeaders::new_root("edge", cid));
   if (auto refused = unless_written(written, cid)) return *refused;
