@@ -38,10 +38,10 @@ const char* outcome_name(WebhookResult::Kind kind) {
 }  // namespace
 
 Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
-                   redis::Client* redis, TitleChanges* titles, const runtime::RecordContract& contract, prometheus::Registry* metrics,
-                   const std::atomic<bool>& stop)
+                   redis::Client* redis, TitleChanges* titles, ServiceNotifications* services, const runtime::RecordContract& contract,
+                   prometheus::Registry* metrics, const std::atomic<bool>& stop)
     : settings_(std::move(settings)), subscriptions_(subscriptions), producer_(producer), webhooks_(webhooks), redis_(redis),
-      titles_(titles), contract_(contract), stop_(stop) {
+      titles_(titles), services_(services), contract_(contract), stop_(stop) {
   if (metrics) {
     effects_ =
         &prometheus::BuildCounter().Name("anipipe_notify_effects_total").Help("Fan-out effects by channel and outcome").Register(*metrics);
@@ -58,6 +58,10 @@ Notifier::Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafk
 }
 
 void Notifier::count(Kind kind, const char* channel, const char* outcome, double n) {
+  if (kind == Kind::service) {
+    if (services_) services_->count_effect(channel, outcome, n);
+    return;
+  }
   auto* family = kind == Kind::new_episode ? effects_ : title_effects_;
   if (family) family->Add({{"channel", channel}, {"outcome", outcome}}).Increment(n);
 }
@@ -74,12 +78,14 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
   // Every channel is tried even when an earlier one must be retried: one sink's outage does not
   // hold back the others (what succeeded is not repeated on the retry).
   std::vector<std::string> retry;
+  if (auto why = claim_services(items)) retry.push_back(*why);
   t = Clock::now();
   if (auto why = publish(items)) retry.push_back(*why);
   const double publish_ms = ms_since(t);
   t = Clock::now();
   if (auto why = call_webhooks(items)) retry.push_back(*why);
   const double webhooks_ms = ms_since(t);
+  if (auto why = push_services(items)) retry.push_back(*why);
   t = Clock::now();
   if (auto why = fan_out(items)) retry.push_back(*why);
   spdlog::debug("batch of {}: subscriptions {:.1f} ms, redis {:.1f} ms, webhooks {:.1f} ms, fan-out {:.1f} ms", records.size(), catch_up_ms,
@@ -89,6 +95,7 @@ runtime::BatchResult Notifier::handle_batch(const std::vector<const kafka::Messa
     for (const auto& r : retry) reason += (reason.empty() ? "" : "; ") + r;
     return runtime::BatchResult::retry_later(reason);
   }
+  count_done(items);
   for (const auto& item : items)
     if (item.progress->dead) result.dead_letters.emplace_back(item.index, *item.progress->dead);
   for (const auto* msg : records) progress_.erase({std::string(msg->topic()), msg->partition(), msg->offset()});
@@ -108,7 +115,9 @@ std::vector<Notifier::Item> Notifier::collect(const std::vector<const kafka::Mes
     const auto* msg = records[i];
     auto& progress = progress_[{std::string(msg->topic()), msg->partition(), msg->offset()}];
     try {
-      auto item = titles_ && msg->topic() == settings_.titles_topic ? title_item(*msg, progress) : episode_item(*msg);
+      std::optional<Item> item;
+      if (services_ && msg->topic() == settings_.events_topic) item = service_item(*msg, progress);
+      else item = titles_ && msg->topic() == settings_.titles_topic ? title_item(*msg, progress) : episode_item(*msg);
       if (!item) continue;
       item->index = i;
       item->msg = msg;
@@ -157,12 +166,59 @@ std::optional<Notifier::Item> Notifier::title_item(const kafka::Message& msg, Pr
   return item;
 }
 
+Notifier::Item Notifier::service_item(const kafka::Message& msg, Progress& progress) {
+  Item item;
+  item.kind = Kind::service;
+  item.service = ServiceNotification::parse(msg.value().value_or(""), parser_);
+  item.event_id = item.service->idempotency_key;
+  item.payload = item.body = notification_payload(*item.service);
+  // The channels it does not ask for are done; no durable subscribers are told of it.
+  const auto channels = item.service->channels;
+  progress.published = progress.published || !(channels & kChannelRedis) || services_->settings().redis_channel.empty();
+  progress.called = progress.called || !(channels & kChannelWebhook);
+  progress.service.pushed = progress.service.pushed || !(channels & kChannelWebsocket);
+  progress.fanned_out = true;
+  return item;
+}
+
+const std::string& Notifier::redis_channel_of(const Item& item) const {
+  if (item.kind == Kind::service) return services_->settings().redis_channel;
+  return item.kind == Kind::new_episode ? settings_.redis_channel : settings_.title_redis_channel;
+}
+
+std::vector<ServiceWork> Notifier::service_work(std::vector<Item>& items) {
+  std::vector<ServiceWork> work;
+  for (auto& item : items)
+    if (item.kind == Kind::service) work.push_back({item.msg, &*item.service, &item.progress->service, &item.progress->dead});
+  return work;
+}
+
+std::optional<std::string> Notifier::claim_services(std::vector<Item>& items) {
+  if (!services_) return std::nullopt;
+  auto work = service_work(items);
+  const auto why = work.empty() ? std::nullopt : services_->claim(work);
+  std::erase_if(items, [](const Item& i) { return i.kind == Kind::service && i.progress->service.claim != ServiceState::Claim::mine; });
+  return why;
+}
+
+std::optional<std::string> Notifier::push_services(std::vector<Item>& items) {
+  if (!services_) return std::nullopt;
+  auto work = service_work(items);
+  return work.empty() ? std::nullopt : services_->push(work, stop_);
+}
+
+void Notifier::count_done(const std::vector<Item>& items) {
+  if (!services_) return;
+  for (const auto& item : items)
+    if (item.kind == Kind::service) services_->count_outcome(item.progress->dead ? "dead_lettered" : "delivered");
+}
+
 std::optional<std::string> Notifier::publish(std::vector<Item>& items) {
   if (!redis_) return std::nullopt;
   std::vector<redis::Command> commands;
   std::vector<Item*> pending;
   for (auto& item : items) {
-    const auto& channel = item.kind == Kind::new_episode ? settings_.redis_channel : settings_.title_redis_channel;
+    const auto& channel = redis_channel_of(item);
     if (item.progress->published || channel.empty()) continue;
     commands.push_back({"PUBLISH", channel, item.payload});
     pending.push_back(&item);

@@ -8,6 +8,10 @@
 // differs from its title's previous one (title_changes.hpp): seed 003's title_updated, published
 // on its own channel (2) and sent through the same webhook (3); the same document again is done
 // without either.
+// For each notification_events record (seed 004, when Redis is there: notification_delivery.hpp):
+// its idempotency key claimed and the user's history written first (a duplicate stops there), then
+// the channels it asks for: PUBLISH on its own channel (2), the webhook (3), and one
+// anilibria.notifications record keyed by its user, which the edge pushes to the user's WebSocket.
 // The real-time channels (2, 3) go first for every event, then fan-out runs in rounds of
 // --round-size notifications per event, so a title with 100k subscribers delays neither the
 // other titles' pushes nor their notifications; librdkafka's bounded queue keeps memory flat.
@@ -36,6 +40,7 @@
 #include "json/schema.hpp"
 #include "kafka/producer.hpp"
 #include "new_episode.hpp"
+#include "notification_delivery.hpp"
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
 #include "runtime/record_contract.hpp"
@@ -60,7 +65,8 @@ enum class WebhookFormat { anipipe, seed001 };
 struct NotifierSettings {
   std::string worker = "notify";
   std::string notifications_topic = topic_names::kNotifications;
-  std::string titles_topic = topic_names::kTitles;  // its records are title changes
+  std::string titles_topic = topic_names::kTitles;              // its records are title changes
+  std::string events_topic = topic_names::kNotificationEvents;  // its records are services' notifications
   std::string redis_channel = "anilibria:new_episode";
   std::string title_redis_channel = "anilibria:title_updated";  // empty: title_updated not published
   WebhookFormat webhook_format = WebhookFormat::anipipe;
@@ -71,10 +77,11 @@ struct NotifierSettings {
 
 class Notifier final : public runtime::BatchHandler {
 public:
-  /// webhooks and redis may be null: that channel is off. titles null: title changes are not followed.
+  /// webhooks and redis may be null: that channel is off. titles null: title changes are not followed;
+  /// services null: notification_events is not.
   Notifier(NotifierSettings settings, Subscriptions& subscriptions, kafka::Producer& producer, WebhookSender* webhooks,
-           redis::Client* redis, TitleChanges* titles, const runtime::RecordContract& contract, prometheus::Registry* metrics,
-           const std::atomic<bool>& stop);
+           redis::Client* redis, TitleChanges* titles, ServiceNotifications* services, const runtime::RecordContract& contract,
+           prometheus::Registry* metrics, const std::atomic<bool>& stop);
 
   runtime::BatchResult handle_batch(const std::vector<const kafka::Message*>& records) override;
   void on_assigned(const std::vector<kafka::TopicPartition>& tps) override;
@@ -91,17 +98,19 @@ private:
     // A title record is judged once: the judgement moved the title's state on, so a retry of the
     // batch must not judge it again (it would look unchanged). Empty: nothing to announce.
     std::optional<std::optional<std::string>> changed_hash;
+    ServiceState service;  // a notification_events record's claim and push
   };
-  enum class Kind { new_episode, title_updated };
+  enum class Kind { new_episode, title_updated, service };
   struct Item {
     std::size_t index = 0;  // in the batch
     const kafka::Message* msg = nullptr;
     Progress* progress = nullptr;
     Kind kind = Kind::new_episode;
-    std::string event_id;  // the webhook's Idempotency-Key
-    std::string payload;   // anipipe's payload: the Redis message
-    std::string body;      // the webhook body in --webhook-format
-    NewEpisode episode;    // new_episode only
+    std::string event_id;                        // the webhook's Idempotency-Key
+    std::string payload;                         // anipipe's payload: the Redis message
+    std::string body;                            // the webhook body in --webhook-format
+    NewEpisode episode;                          // new_episode only
+    std::optional<ServiceNotification> service;  // service only
     // null: no subscribers. Valid for the batch: the table changes only in catch_up, between batches.
     const SubscriptionTable::Audience* audience = nullptr;
   };
@@ -113,10 +122,17 @@ private:
   std::optional<Item> episode_item(const kafka::Message& msg);
   std::optional<Item> title_item(const kafka::Message& msg, Progress& progress);
   void judge(const kafka::Message& msg, Progress& progress);
+  Item service_item(const kafka::Message& msg, Progress& progress);
+  const std::string& redis_channel_of(const Item& item) const;
+  std::vector<ServiceWork> service_work(std::vector<Item>& items);
   // Each returns why the batch must be retried, or nullopt.
   std::optional<std::string> publish(std::vector<Item>& items);
   std::optional<std::string> call_webhooks(std::vector<Item>& items);
   std::optional<std::string> fan_out(std::vector<Item>& items);
+  // A service item is delivered only by the record that claimed its key: the others leave `items`.
+  std::optional<std::string> claim_services(std::vector<Item>& items);
+  std::optional<std::string> push_services(std::vector<Item>& items);
+  void count_done(const std::vector<Item>& items);
   void count(Kind kind, const char* channel, const char* outcome, double n = 1);
 
   NotifierSettings settings_;
@@ -125,6 +141,7 @@ private:
   WebhookSender* webhooks_;
   redis::Client* redis_;
   TitleChanges* titles_;
+  ServiceNotifications* services_;
   const runtime::RecordContract& contract_;  // headers and the notifications' schema, as every loop applies them
   const std::atomic<bool>& stop_;
   simdjson::dom::parser parser_;

@@ -75,4 +75,50 @@ void add_title_update_options(CLI::App& app, TitleUpdateOptions& titles, Notifie
       ->capture_default_str();
 }
 
+void add_redis_options(CLI::App& app, RedisOptions& redis, NotifierSettings& notify) {
+  app.add_option("--redis-url", redis.url,
+                 "redis://[:password@]host[:port][/db] for PUBLISH and the notification history (empty: no Redis, no notification_events)")
+      ->envname("ANIPIPE_REDIS_URL")
+      ->capture_default_str();
+  app.add_option("--redis-timeout-ms", redis.timeout_ms, "Redis connect and command timeout")
+      ->envname("ANIPIPE_REDIS_TIMEOUT_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600'000));
+  app.add_option("--redis-channel", notify.redis_channel)->envname("ANIPIPE_NOTIFY_REDIS_CHANNEL")->capture_default_str();
+}
+
+std::unique_ptr<redis::Client> redis_client(const RedisOptions& redis) {
+  if (redis.url.empty()) return nullptr;
+  auto o = redis::Options::parse(redis.url);
+  o.connect_timeout = o.command_timeout = std::chrono::milliseconds(redis.timeout_ms);
+  return std::make_unique<redis::Client>(o);
+}
+
+void add_notification_options(CLI::App& app, ServiceSettings& services, NotifierSettings& notify) {
+  auto& history = services.history;
+  app.add_option("--notification-events-topic", notify.events_topic,
+                 "Seed 004's notifications from any service, delivered once per idempotency key (empty, or no --redis-url: not consumed)")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_EVENTS_TOPIC")
+      ->capture_default_str();
+  app.add_option("--notification-redis-channel", services.redis_channel, "Redis channel of those notifications (empty: not published)")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_REDIS_CHANNEL")
+      ->capture_default_str();
+  app.add_option_function<std::int64_t>(
+         "--notification-dedup-ttl-s", [&history](std::int64_t s) { history.dedup_ttl = std::chrono::seconds(s); },
+         "How long an idempotency key is remembered: the same key again within it is not delivered")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_DEDUP_TTL_S")
+      ->default_str(std::to_string(history.dedup_ttl.count()))
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}));
+  app.add_option("--notification-history-max", history.max_per_user, "Notifications kept per user in Redis, the newest")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_HISTORY_MAX")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  app.add_option_function<std::int64_t>(
+         "--notification-history-ttl-s", [&history](std::int64_t s) { history.history_ttl = std::chrono::seconds(s); },
+         "A user's history expires this long after their last notification")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_HISTORY_TTL_S")
+      ->default_str(std::to_string(history.history_ttl.count()))
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}));
+}
+
 }  // namespace anipipe::notify

@@ -3,10 +3,14 @@
 // in which format) and title updates. main wires them; --help prints them in this order.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "notification_delivery.hpp"
 #include "notifier.hpp"
+#include "redis/client.hpp"
 #include "webhook_sender.hpp"
 
 namespace anipipe::notify {
@@ -24,5 +28,18 @@ struct TitleUpdateOptions {
 };
 /// --title-updates, --titles-topic, --title-redis-channel.
 void add_title_update_options(CLI::App& app, TitleUpdateOptions& titles, NotifierSettings& notify);
+
+struct RedisOptions {
+  std::string url = "redis://127.0.0.1:6379";
+  std::int64_t timeout_ms = 5'000;
+};
+/// --redis-url, --redis-timeout-ms, --redis-channel.
+void add_redis_options(CLI::App& app, RedisOptions& redis, NotifierSettings& notify);
+/// A client for --redis-url (it connects on first use), or null when the URL is empty.
+std::unique_ptr<redis::Client> redis_client(const RedisOptions& redis);
+
+/// --notification-events-topic, --notification-redis-channel, --notification-dedup-ttl-s,
+/// --notification-history-max, --notification-history-ttl-s.
+void add_notification_options(CLI::App& app, ServiceSettings& services, NotifierSettings& notify);
 
 }  // namespace anipipe::notify
