@@ -1,5 +1,5 @@
 // The edge's internal API (service tokens): writes that become events - sync requests, cache
-// invalidations, subscriptions.
+// invalidations, subscriptions, services' notifications.
 #include <simdjson.h>
 
 #include <functional>
@@ -8,6 +8,7 @@
 #include "api_support.hpp"
 #include "http_api.hpp"
 #include "json/json_writer.hpp"
+#include "redis/notification_keys.hpp"
 #include "sync_replies.hpp"
 #include "topic_names.hpp"
 #include "util/clock.hpp"
@@ -35,11 +36,9 @@ HttpResponse Api::internal(const HttpRequest& request, std::string_view path, co
   struct Route {
     std::string_view path, method;
   };
-  static constexpr Route routes[] = {{"/internal/sync/title", "POST"},
-                                     {"/internal/stats", "GET"},
-                                     {"/internal/cache/clear", "DELETE"},
-                                     {"/internal/subscriptions", "POST"},
-                                     {"/internal/subscriptions", "DELETE"}};
+  static constexpr Route routes[] = {{"/internal/sync/title", "POST"},      {"/internal/stats", "GET"},
+                                     {"/internal/cache/clear", "DELETE"},   {"/internal/subscriptions", "POST"},
+                                     {"/internal/subscriptions", "DELETE"}, {"/internal/notifications", "POST"}};
   bool known = false, allowed = false;
   std::string allow;
   for (const auto& r : routes)
@@ -59,6 +58,7 @@ HttpResponse Api::internal(const HttpRequest& request, std::string_view path, co
   if (path == "/internal/stats") return stats();
   if (path == "/internal/sync/title") return sync_title(request, caller);
   if (path == "/internal/cache/clear") return cache_clear(request, caller);
+  if (path == "/internal/notifications") return publish_notification(request, caller);
   return subscription(request, caller, request.method == "POST");
 }
 
@@ -169,6 +169,45 @@ HttpResponse Api::subscription(const HttpRequest& request, const util::JwtClaims
       .field("title_id", id)
       .field("subscriber_id", who)
       .field("status", subscribe ? "subscribed" : "unsubscribed")
+      .end_object();
+  return json_response(202, std::move(out));
+}
+
+HttpResponse Api::publish_notification(const HttpRequest& request, const util::JwtClaims& caller) {
+  auto body = json_body(request);
+  if (auto* refused = std::get_if<HttpResponse>(&body)) return *refused;
+  const auto& obj = std::get<simdjson::dom::object>(body);
+  if (auto f = unknown_field(obj, {"user_id", "type", "title", "body", "data", "channels", "idempotency_key", "created_at"}))
+    return error(422, "invalid_body", "unknown field " + *f);
+  // The publisher's name for the notification, in the body or as the Idempotency-Key header (the same if both).
+  std::string_view key = request.idempotency_key;
+  if (auto k = obj["idempotency_key"]; k.error() != simdjson::NO_SUCH_FIELD) {
+    std::string_view in_body;
+    if (k.get(in_body) || (!key.empty() && key != in_body))
+      return error(422, "invalid_body", "idempotency_key must be a string, the same as the Idempotency-Key header when both are given");
+    key = in_body;
+  }
+  if (key.empty())
+    return error(422, "invalid_body", "idempotency_key (or the Idempotency-Key header) is required: a retry must be recognisable");
+  std::string_view user;
+  if (obj["user_id"].get(user)) return error(422, "invalid_body", "user_id must be a string");
+  const auto cid = correlation_id();
+  // The schema (notification_events) judges the rest before anything is produced: a 422 with its reason.
+  const auto value = event_value(caller, cid, [&](json::Writer& w) {
+    for (auto [k, v] : obj)
+      if (k != "idempotency_key") w.key(k).raw(simdjson::minify(v));
+    w.field("idempotency_key", key);
+    if (obj["created_at"].error() == simdjson::NO_SUCH_FIELD) w.field("created_at", util::now_rfc3339());
+  });
+  const auto written = parts_.writer.write(settings_.topics.notification_events, topic_names::kNotificationEvents, std::string(user), value,
+                                           kafka::EventHeaders::new_root("edge", cid));
+  if (auto refused = unless_written(written, cid)) return *refused;
+  std::string out;
+  json::Writer(out)
+      .begin_object()
+      .field("id", redis::notifications::notification_id(key))
+      .field("idempotency_key", key)
+      .field("status", "accepted")
       .end_object();
   return json_response(202, std::move(out));
 }

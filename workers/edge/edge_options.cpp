@@ -6,6 +6,7 @@
 #include <map>
 
 #include "demo_page.hpp"
+#include "redis/client.hpp"
 
 namespace anipipe::edge {
 
@@ -191,6 +192,13 @@ void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   app.add_option("--cache-invalidations-topic", api.topics.cache_invalidations)
       ->envname("ANIPIPE_EDGE_CACHE_INVALIDATIONS_TOPIC")
       ->capture_default_str();
+  app.add_option("--notification-events-topic", api.topics.notification_events)
+      ->envname("ANIPIPE_EDGE_NOTIFICATION_EVENTS_TOPIC")
+      ->capture_default_str();
+  app.add_option(
+         "--redis-url", api.redis_url,
+         "redis://[:password@]host[:port][/db] where notify keeps users' notification histories (empty: /api/notifications answers 404)")
+      ->envname("ANIPIPE_REDIS_URL");
 }
 
 /// Raw values into the settings; a bad --listen exits 2.
@@ -207,6 +215,12 @@ void finish(EdgeOptions& o, const Raw& raw) {
   }
   if (!api.users.secret.empty() && !api.users.validate_url.empty()) {
     std::fprintf(stderr, "--user-secret and --auth-validate-url: user tokens are checked one way, give one of them\n");
+    std::exit(2);
+  }
+  try {
+    if (!api.redis_url.empty()) (void)redis::Options::parse(api.redis_url);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "--redis-url %s: %s\n", api.redis_url.c_str(), e.what());
     std::exit(2);
   }
   server.address = raw.listen.substr(0, colon);

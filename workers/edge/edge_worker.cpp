@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 #include "catalog/title_document.hpp"
@@ -10,6 +11,7 @@
 #include "feed_thread.hpp"
 #include "kafka_recovery.hpp"
 #include "live_hub.hpp"
+#include "notification_store.hpp"
 #include "push_messages.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
@@ -72,10 +74,13 @@ int run_edge(const EdgeOptions& o, runtime::WorkerContext ctx) {
   hub.set_recovery(&recovery);
   SyncReplies replies(feeds, results_topic);
   EventWriter writer(options.kafka, ctx.schemas, "edge", api.produce_timeout);
+  std::unique_ptr<NotificationStore> notification_store;  // connects on first use: Redis may come later
+  if (!api.redis_url.empty()) notification_store = std::make_unique<NotificationStore>(redis::Options::parse(api.redis_url));
   // Ready once the catalog is loaded and the live feeds stand somewhere: a push (and its position)
   // can only be promised from there on.
   const auto feeds_ready = [&] { return titles.ready() && episodes.ready() && notifications.ready(); };
-  Api handler(api, {catalog, writer, replies, hub, &ctx.metrics.registry(), feeds_ready, [&] { return titles.lag(); }});
+  Api handler(
+      api, {catalog, writer, replies, hub, &ctx.metrics.registry(), feeds_ready, [&] { return titles.lag(); }, notification_store.get()});
   hub.set_metrics(handler.metrics());
   writer.set_metrics(handler.metrics());
   HttpServer http(server, handler, hub);

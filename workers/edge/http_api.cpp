@@ -116,6 +116,7 @@ HttpResponse Api::route(const HttpRequest& request) {
     return title(request, *id, v1);
   }
   if (path.starts_with("/internal/")) return internal(request, path, token);
+  if (path == "/api/notifications" || path.starts_with("/api/notifications/")) return notifications(request, path);
   return error(404, "not_found", "no such route: " + std::string(path));
 }
 
@@ -125,6 +126,7 @@ bool Api::may_block(const HttpRequest& request) const {
   // Every internal write waits for Kafka's acknowledgement: during a broker outage, up to the
   // answer's deadline. Never on an I/O thread, where it would stall every other client.
   if (path.starts_with("/internal/") && request.method != "GET") return true;
+  if (path.starts_with("/api/notifications")) return true;  // Redis, and a user token the back end may check
   for (const auto base : {kV2, kV1}) {
     if (path.size() <= base.size() + 1 || !path.starts_with(base) || path[base.size()] != '/') continue;
     const auto id = catalog::parse_title_id(path.substr(base.size() + 1));
@@ -196,14 +198,19 @@ std::pair<std::optional<std::string>, std::optional<HttpResponse>> Api::websocke
     token = from_query;
   }
   if (token.empty()) return {std::nullopt, std::nullopt};  // anonymous: title pushes only
+  auto user = user_of(token);
+  if (auto* refused = std::get_if<HttpResponse>(&user)) return {std::nullopt, std::move(*refused)};
+  return {std::move(std::get<std::string>(user)), std::nullopt};
+}
+
+std::variant<std::string, HttpResponse> Api::user_of(std::string_view token) {
   if (!users_->enabled())
-    return {std::nullopt,
-            error(401, "unauthorized", "this edge takes no user tokens (no --user-secret or --auth-validate-url): connect without one")};
+    return error(401, "unauthorized", "this edge takes no user tokens (no --user-secret or --auth-validate-url): connect without one");
   auto checked = users_->check(token);
   if (checked.kind == UserCheck::Kind::unavailable)
-    return {std::nullopt, error(503, "auth_unavailable", "the back end that checks user tokens did not answer; try again")};
-  if (checked.kind == UserCheck::Kind::refused) return {std::nullopt, error(401, "unauthorized", checked.text)};
-  return {std::move(checked.text), std::nullopt};
+    return error(503, "auth_unavailable", "the back end that checks user tokens did not answer; try again");
+  if (checked.kind == UserCheck::Kind::refused) return error(401, "unauthorized", checked.text);
+  return std::move(checked.text);
 }
 
 }  // namespace anipipe::edge

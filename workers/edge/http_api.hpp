@@ -20,6 +20,7 @@
 #include "http/query.hpp"
 #include "live_hub.hpp"
 #include "miss_budget.hpp"
+#include "notification_store.hpp"
 #include "rate_limiter.hpp"
 #include "sync_replies.hpp"
 #include "title_catalog.hpp"
@@ -53,6 +54,7 @@ struct ApiTopics {
   std::string sync_requests = topic_names::kSyncRequests;
   std::string cache_invalidations = topic_names::kCacheInvalidations;
   std::string subscriptions = topic_names::kSubscriptions;
+  std::string notification_events = topic_names::kNotificationEvents;
 };
 
 struct ApiSettings {
@@ -69,6 +71,7 @@ struct ApiSettings {
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
   std::string demo_page;  // HTML served at GET /demo when not empty
+  std::string redis_url;  // users' notification histories (empty: /api/notifications answers 404)
 };
 
 /// What the API needs from the rest of the process.
@@ -80,6 +83,7 @@ struct ApiParts {
   prometheus::Registry* registry = nullptr;
   std::function<bool()> catalog_ready;
   std::function<std::int64_t()> catalog_lag;
+  NotificationStore* notifications = nullptr;  // null: no --redis-url
 };
 
 class Api {
@@ -117,6 +121,12 @@ private:
   HttpResponse sync_title(const HttpRequest& request, const util::JwtClaims& caller);
   HttpResponse cache_clear(const HttpRequest& request, const util::JwtClaims& caller);
   HttpResponse subscription(const HttpRequest& request, const util::JwtClaims& caller, bool subscribe);
+  HttpResponse publish_notification(const HttpRequest& request, const util::JwtClaims& caller);
+  // /api/notifications (api_notifications.cpp): a user's history, with the user's token.
+  HttpResponse notifications(const HttpRequest& request, std::string_view path);
+  HttpResponse notification_page(const HttpRequest& request, const std::string& user);
+  /// The user a token names, or the response refusing it (401, or 503 when the back end does not answer).
+  std::variant<std::string, HttpResponse> user_of(std::string_view token);
   HttpResponse stats();
   HttpResponse metrics_text();
   std::optional<HttpResponse> check_service_token(const HttpRequest& request, const ServiceToken& token, util::JwtClaims& claims);
