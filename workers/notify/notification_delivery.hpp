@@ -8,8 +8,6 @@
 //  - push: one anilibria.notifications record keyed by the user, which the edge pushes to the
 //    user's WebSocket, acknowledged before the batch is done.
 #include <atomic>
-#include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

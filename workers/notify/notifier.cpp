@@ -196,7 +196,7 @@ std::vector<ServiceWork> Notifier::service_work(std::vector<Item>& items) {
 std::optional<std::string> Notifier::claim_services(std::vector<Item>& items) {
   if (!services_) return std::nullopt;
   auto work = service_work(items);
-  const auto why = work.empty() ? std::nullopt : services_->claim(work);
+  auto why = work.empty() ? std::nullopt : services_->claim(work);
   std::erase_if(items, [](const Item& i) { return i.kind == Kind::service && i.progress->service.claim != ServiceState::Claim::mine; });
   return why;
 }

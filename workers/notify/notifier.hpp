@@ -40,7 +40,7 @@
 #include "json/schema.hpp"
 #include "kafka/producer.hpp"
 #include "new_episode.hpp"
-#include "notification_delivery.hpp"
+#include "notification_delivery.hpp"  // also declares the prometheus types used below
 #include "redis/client.hpp"
 #include "runtime/batch_loop.hpp"
 #include "runtime/record_contract.hpp"
@@ -49,13 +49,6 @@
 #include "title_update.hpp"
 #include "topic_names.hpp"
 #include "webhook_sender.hpp"
-
-namespace prometheus {
-class Registry;
-class Counter;
-template <class>
-class Family;
-}  // namespace prometheus
 
 namespace anipipe::notify {
 

@@ -96,29 +96,30 @@ std::unique_ptr<redis::Client> redis_client(const RedisOptions& redis) {
 
 void add_notification_options(CLI::App& app, ServiceSettings& services, NotifierSettings& notify) {
   auto& history = services.history;
+  app.add_option("--notification-redis-channel", services.redis_channel,
+                 "Redis channel of --notification-events-topic's notifications (empty: not published)")
+      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_REDIS_CHANNEL")
+      ->capture_default_str();
   app.add_option("--notification-events-topic", notify.events_topic,
                  "Seed 004's notifications from any service, delivered once per idempotency key (empty, or no --redis-url: not consumed)")
       ->envname("ANIPIPE_NOTIFY_NOTIFICATION_EVENTS_TOPIC")
       ->capture_default_str();
-  app.add_option("--notification-redis-channel", services.redis_channel, "Redis channel of those notifications (empty: not published)")
-      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_REDIS_CHANNEL")
-      ->capture_default_str();
-  app.add_option_function<std::int64_t>(
-         "--notification-dedup-ttl-s", [&history](std::int64_t s) { history.dedup_ttl = std::chrono::seconds(s); },
-         "How long an idempotency key is remembered: the same key again within it is not delivered")
-      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_DEDUP_TTL_S")
-      ->default_str(std::to_string(history.dedup_ttl.count()))
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}));
+  // Seconds on the command line, a duration in the settings.
+  const auto add_seconds = [&app](const char* name, const char* env, std::chrono::seconds& value, const char* what) {
+    app.add_option_function<std::int64_t>(
+           name, [&value](std::int64_t s) { value = std::chrono::seconds(s); }, what)
+        ->envname(env)
+        ->default_str(std::to_string(value.count()))
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}));
+  };
+  add_seconds("--notification-dedup-ttl-s", "ANIPIPE_NOTIFY_NOTIFICATION_DEDUP_TTL_S", history.dedup_ttl,
+              "How long an idempotency key is remembered: the same key again within it is not delivered");
   app.add_option("--notification-history-max", history.max_per_user, "Notifications kept per user in Redis, the newest")
       ->envname("ANIPIPE_NOTIFY_NOTIFICATION_HISTORY_MAX")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
-  app.add_option_function<std::int64_t>(
-         "--notification-history-ttl-s", [&history](std::int64_t s) { history.history_ttl = std::chrono::seconds(s); },
-         "A user's history expires this long after their last notification")
-      ->envname("ANIPIPE_NOTIFY_NOTIFICATION_HISTORY_TTL_S")
-      ->default_str(std::to_string(history.history_ttl.count()))
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31'536'000}));
+  add_seconds("--notification-history-ttl-s", "ANIPIPE_NOTIFY_NOTIFICATION_HISTORY_TTL_S", history.history_ttl,
+              "A user's history expires this long after their last notification");
 }
 
 }  // namespace anipipe::notify

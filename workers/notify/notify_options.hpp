@@ -38,7 +38,7 @@ void add_redis_options(CLI::App& app, RedisOptions& redis, NotifierSettings& not
 /// A client for --redis-url (it connects on first use), or null when the URL is empty.
 std::unique_ptr<redis::Client> redis_client(const RedisOptions& redis);
 
-/// --notification-events-topic, --notification-redis-channel, --notification-dedup-ttl-s,
+/// --notification-redis-channel, --notification-events-topic, --notification-dedup-ttl-s,
 /// --notification-history-max, --notification-history-ttl-s.
 void add_notification_options(CLI::App& app, ServiceSettings& services, NotifierSettings& notify);
 
