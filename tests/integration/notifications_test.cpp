@@ -4,14 +4,18 @@
 // the same idempotency key again (over HTTP, and raw on the topic) is delivered nowhere; the history
 // (GET /api/notifications) lists it newest first, paged, with an unread filter that marking read
 // changes, to its own user only; a malformed event is dead-lettered and the next one delivered;
-// the history keeps the newest --notification-history-max.
+// the history keeps the newest --notification-history-max; Redis down holds everything back.
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <simdjson.h>
@@ -193,12 +197,15 @@ TEST_CASE(
                     R"(","type":"scenario_shared","title":"Shared with you","body":"Mika shared a scenario",)"
                     R"("data":{"scenario_id":17},"idempotency_key":")" +
                     first + R"("})";
+  const auto posted_at = std::chrono::steady_clock::now();
   const auto accepted = s.post("/internal/notifications", as_service(), body);
   REQUIRE(accepted.status == 202);
   const auto id = anipipe::redis::notifications::notification_id(first);
   CHECK(accepted.body == R"({"id":")" + id + R"(","idempotency_key":")" + first + R"(","status":"accepted"})");
   const auto pushed = alice_ws.wait_for(first, 30s);
   REQUIRE_FALSE(pushed.empty());
+  std::printf("notifications: POST /internal/notifications to the user's WebSocket in %.0f ms\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - posted_at).count());
   CHECK(pushed.find(R"("type":"notification")") != std::string::npos);
   CHECK(pushed.find(R"("id":")" + id + "\"") != std::string::npos);
   CHECK(pushed.find(R"("source":"scenarios")") != std::string::npos);
@@ -309,6 +316,40 @@ TEST_CASE(
   CHECK(redis.command({"ZCARD", anipipe::redis::notifications::history(carol)}).integer == 3);
   CHECK(redis.command({"HLEN", anipipe::redis::notifications::items(carol)}).integer == 3);
   CHECK(redis.command({"TTL", anipipe::redis::notifications::history(carol)}).integer > 0);
+  s.notify->signal(SIGTERM);
+  CHECK(exit_problem(*s.notify, 30s) == "");
+}
+
+TEST_CASE("notifications: with Redis down the edge answers 503 with Retry-After and notify holds the event back, then delivers it once") {
+  NotificationsSetup s;
+  WebhookReceiver receiver(s.dir, s.secret);
+  s.start_notify(receiver.url(), {"--redis-timeout-ms", "1000"});
+  s.start_edge();
+  INFO(s.logs());
+  const auto dave = unique_name("dave"), key = unique_name("outage");
+  const auto redis_script = [](const std::string& what) {
+    return std::system((source_dir() + "/scripts/redis " + what + " >/dev/null 2>&1").c_str());
+  };
+  REQUIRE(redis_script("stop") == 0);
+  auto down = s.get("/api/notifications", as_user(dave));
+  CHECK(down.status == 503);
+  CHECK(down.headers["retry-after"] == "5");
+  CHECK(down.body.find(R"("error":"unavailable")") != std::string::npos);
+  produce_all(s.events, {{dave, event_json(dave, key, "During the outage", "2026-12-03T07:00:00Z")}});
+  std::this_thread::sleep_for(3s);  // notify meets the outage: the key cannot be claimed, so nothing goes anywhere
+  CHECK(consume(s.notifications, 1, 1s).empty());
+  CHECK(receiver.calls().empty());
+  REQUIRE(redis_script("start") == 0);  // empty (no persistence): the claim and the history are written afresh
+  CHECK(consume_until(
+            s.notifications, [](const std::vector<Received>& r) { return !r.empty(); }, 30s)
+            .size() == 1);
+  REQUIRE(eventually([&] { return receiver.calls().size() == 1; }, 30s));
+  History h;
+  CHECK(eventually([&] { return (h = history_of(s.get("/api/notifications", as_user(dave)))).keys.size() == 1; }, 10s));
+  CHECK(h.keys == std::vector<std::string>{key});
+  std::this_thread::sleep_for(1s);
+  CHECK(receiver.calls().size() == 1);
+  CHECK(consume(s.notifications, 2, 2s).size() == 1);
   s.notify->signal(SIGTERM);
   CHECK(exit_problem(*s.notify, 30s) == "");
 }
