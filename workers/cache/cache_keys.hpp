@@ -1,7 +1,8 @@
 #pragma once
 // The Redis layout cache maintains (workers/cache/README.md): the seeds' per-title keys plus the
 // few indexes the site's Node.js back end needs for lists and lookups. Everything lives under
-// anilibria:*, the only namespace `cache rebuild` clears.
+// anilibria:*, the only namespace `cache rebuild` clears. Users' notification histories (notify
+// writes them, the edge reads them) live outside it: common/redis/notification_keys.hpp.
 #include <cstdint>
 #include <string>
 #include <string_view>

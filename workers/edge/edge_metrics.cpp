@@ -109,9 +109,11 @@ std::string_view EdgeMetrics::route_of(std::string_view path) {
     if (path.starts_with(base) && path.size() > base.size() && path[base.size()] == '/')
       return base.ends_with("v2/titles") ? "/api/anilibria/v2/titles/{id}" : "/api/anilibria/v1/titles/{id}";
   }
-  for (std::string_view known : {"/api/anilibria/v2/ws", "/internal/sync/title", "/internal/stats", "/internal/cache/clear",
-                                 "/internal/subscriptions", "/health", "/ready", "/metrics", "/demo"})
+  for (std::string_view known :
+       {"/api/anilibria/v2/ws", "/internal/sync/title", "/internal/stats", "/internal/cache/clear", "/internal/subscriptions",
+        "/internal/notifications", "/api/notifications", "/health", "/ready", "/metrics", "/demo"})
     if (path == known) return known;
+  if (path.starts_with("/api/notifications/") && path.ends_with("/read")) return "/api/notifications/{id}/read";
   return "other";
 }
 
