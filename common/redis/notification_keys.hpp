@@ -43,11 +43,14 @@ for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return 1
 )lua";
 
-/// Marks one notification read; returns 0 if the user's history has no such id.
+/// Marks one notification read; returns 0 if the user's history has no such id. A read set made
+/// here expires with the history (notify refreshes both on the user's next notification).
 /// KEYS: items, read. ARGV: id.
 inline constexpr std::string_view kMarkReadScript = R"lua(
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SADD', KEYS[2], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
 return 1
 )lua";
 

@@ -257,6 +257,8 @@ TEST_CASE(
   CHECK(s.post("/api/notifications/" + id + "/read", as_user(bob)).status == 404);
   CHECK(s.post("/api/notifications/" + std::string(32, '0') + "/read", as_user(alice)).status == 404);
   CHECK(s.post("/api/notifications/" + id + "/read", as_user(alice)).status == 204);
+  anipipe::redis::Client redis_keys(test_redis_options());
+  CHECK(redis_keys.command({"TTL", anipipe::redis::notifications::read(alice)}).integer > 0);  // expires with the history
   h = history_of(s.get("/api/notifications?unread=true", as_user(alice)));
   CHECK(h.keys == std::vector<std::string>{second});
   CHECK(h.unread == 1);

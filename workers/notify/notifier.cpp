@@ -125,6 +125,7 @@ std::vector<Notifier::Item> Notifier::collect(const std::vector<const kafka::Mes
       items.push_back(std::move(*item));
     } catch (const std::exception& e) {
       result.dead_letters.emplace_back(i, e.what());
+      if (services_ && msg->topic() == settings_.events_topic) services_->count_outcome("dead_lettered");
     }
   }
   return items;
