@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <stdexcept>
 #include <string>
 
 using namespace anipipe::edge;
@@ -44,4 +46,16 @@ TEST_CASE("percentages: the share is about right, and whoever is in at 10 % is i
   CHECK(in25 < 2700);
   CHECK(in50 > 4700);
   CHECK(in50 < 5300);
+}
+
+TEST_CASE("Redis down: the legacy side at once (no cached answer), and Redis left alone for a while after a failure") {
+  // A port nothing listens on: connections are refused at once.
+  FlagSettings settings;
+  settings.redis_url = "redis://127.0.0.1:1/0";
+  FeatureFlags flags(settings, nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) CHECK_FALSE(flags.enabled("anipipe_titles", i % 2 ? "user-1" : "", "10.0.0.1"));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(500));
+  settings.redis_url = "redis://127.0.0.1:not-a-port";
+  CHECK_THROWS_AS(FeatureFlags(settings, nullptr), std::invalid_argument);
 }
