@@ -1,12 +1,17 @@
 // The edge in front of the legacy Node.js back end (seed 003, docs/migration.md): the real edge,
 // Kafka and Redis, and tests/node/legacy_backend.js as the legacy side. Who is served by whom
 // (the seed's flags in Redis: global, per user, a stable percentage), a rollback within the flag
-// cache's time, routes the edge lacks proxied unchanged, a legacy that is down, and the shadow
-// comparison: a planted difference caught, allowed ones ignored, the real answer never delayed.
+// cache's time, routes the edge lacks proxied unchanged, a legacy that is down, a Redis that is
+// down, and the shadow comparison: a planted difference caught, allowed ones ignored, the real
+// answer never delayed.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -317,4 +322,64 @@ TEST_CASE("edge migration: the shadow comparison catches a planted difference, i
   s.legacy.control("sleep", R"({"ms":0})");
   s.edge->signal(SIGTERM);
   CHECK(exit_problem(*s.edge, 30s) == "");
+}
+
+TEST_CASE("edge migration: Redis down - the last answers hold for --flag-stale-ms, then the legacy side, counted; no request fails") {
+  Pipeline p;
+  LegacyBackend legacy(p.dir());  // knows no titles: its answer is a 404, the edge's a 200
+  const int redis_port = [] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return static_cast<int>(ntohs(a.sin_port));
+  }();
+  // A redis-server of this test's own, to stop.
+  auto redis_server = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/env", "redis-server", "--bind", "127.0.0.1", "--port",
+                                                                         std::to_string(redis_port), "--save", "", "--appendonly", "no"},
+                                                p.dir() + "/redis.log");
+  anipipe::redis::Options o;
+  o.port = redis_port;
+  anipipe::redis::Client redis(o);
+  REQUIRE(eventually(
+      [&] {
+        try {
+          return redis.command({"PING"}).str == "PONG";
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      10s));
+  redis.command({"SET", "feature:stale:global", "enabled"});
+  produce_all(p.topics().titles, {{"1", title_json(1)}});
+  int port = 0;
+  auto edge = p.start_edge("edge.log", port,
+                           {"--legacy-url", legacy.url(), "--redis-url", "redis://127.0.0.1:" + std::to_string(redis_port) + "/0",
+                            "--flag-titles", "stale", "--flag-cache-ms", "200", "--flag-stale-ms", "3000", "--rate-ip", "0"});
+  INFO(edge->log_tail());
+  const auto status = [&] { return raw_http(port, http_request("GET", std::string(kV1) + "1")).status; };
+  CHECK(status() == 200);
+
+  redis_server.reset();  // killed
+  const auto down = std::chrono::steady_clock::now();
+  int on_edge = 0, answers = 0;
+  while (std::chrono::steady_clock::now() - down < 1500ms) {
+    const auto started = std::chrono::steady_clock::now();
+    on_edge += status() == 200;
+    ++answers;
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(on_edge == answers);  // the last answer, kept
+  std::this_thread::sleep_until(down + 4s);
+  CHECK(status() == 404);  // the legacy side
+  const auto m = raw_http(port, http_request("GET", "/metrics")).body;
+  CHECK(m.find(R"(anipipe_edge_flag_reads_total{source="stale"})") != std::string::npos);
+  CHECK(m.find(R"(anipipe_edge_flag_reads_total{source="fallback"})") != std::string::npos);
+  edge->signal(SIGTERM);
+  CHECK(exit_problem(*edge, 30s) == "");
 }
