@@ -119,6 +119,21 @@ struct Client::Impl {
     if (ec) throw beast::system_error(ec);
   }
 
+  /// A kept-alive connection the server has closed (an idle timeout): readable with nothing to read.
+  bool peer_closed() {
+    auto& socket = lowest().socket();
+    beast::error_code ec;
+    if (socket.available(ec) > 0 || ec) return static_cast<bool>(ec);
+    char byte = 0;
+    socket.non_blocking(true, ec);
+    const auto n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    beast::error_code ignored;
+    socket.non_blocking(false, ignored);
+    return ec != asio::error::would_block && (ec || n == 0);
+  }
+
+  Response round_trip(const Url& base, const ClientOptions& options, const Request& r, const std::string& target, bool idempotent);
+
   template <class Stream>
   void exchange(Stream& s, bhttp::request<bhttp::string_body>& req, bhttp::response_parser<bhttp::string_body>& parser,
                 beast::error_code& ec) {
@@ -160,26 +175,77 @@ Client::Client(const std::string& base_url, ClientOptions options, prometheus::R
 
 Client::~Client() = default;
 
-Response Client::get(std::string_view target, const std::atomic<bool>* stop) { return perform(false, target, {}, {}, {}, stop); }
+Response Client::get(std::string_view target, const std::atomic<bool>* stop) { return perform({"GET", target, {}, {}}, false, stop); }
 
 Response Client::post(std::string_view target, std::string_view body, std::string_view content_type,
                       const std::map<std::string, std::string>& headers, const std::atomic<bool>* stop) {
-  return perform(true, target, body, content_type, headers, stop);
+  Request r{.method = "POST", .target = target, .body = body, .headers = headers};
+  r.headers["Content-Type"] = std::string(content_type);
+  return perform(r, false, stop);
 }
 
-Response Client::perform(bool post, std::string_view target, std::string_view body, std::string_view content_type,
-                         const std::map<std::string, std::string>& headers, const std::atomic<bool>* stop) {
+Response Client::send(const Request& request, const std::atomic<bool>* stop) { return perform(request, true, stop); }
+
+Response Client::Impl::round_trip(const Url& base, const ClientOptions& options, const Request& r, const std::string& target,
+                                  bool idempotent) {
+  // A kept-alive connection the server closed meanwhile fails on first use: not an upstream
+  // failure. An idempotent request reconnects and goes again once; any other is only sent on a
+  // connection that is not known to be closed, and never twice.
+  if (connected() && !idempotent && peer_closed()) drop();
+  const bool reused = connected();
+  for (int pass = 0;; ++pass) {
+    if (!connected()) connect(base, options.connect_timeout);
+    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), target, 11};
+    if (req.method() == bhttp::verb::unknown) req.method_string(r.method);
+    req.set(bhttp::field::host, base.host);
+    req.set(bhttp::field::user_agent, options.user_agent);
+    req.set(bhttp::field::accept, "application/json");
+    req.keep_alive(true);
+    for (const auto& [k, v] : r.headers) req.set(k, v);
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+      req.body() = std::string(r.body);
+      req.prepare_payload();
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(options.max_body_bytes);
+    if (req.method() == bhttp::verb::head) parser.skip(true);
+    beast::error_code ec;
+    lowest().expires_after(options.request_timeout);
+    if (plain) exchange(*plain, req, parser, ec);
+    else exchange(*secure, req, parser, ec);
+    if (ec) {
+      drop();
+      if (reused && idempotent && pass == 0) continue;
+      throw beast::system_error(ec);
+    }
+    auto res = parser.release();
+    if (!res.keep_alive()) drop();
+    Response out;
+    out.status = static_cast<int>(res.result_int());
+    out.body = std::move(res.body());
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(f.value());
+    }
+    return out;
+  }
+}
+
+Response Client::perform(const Request& request, bool answer_any_status, const std::atomic<bool>* stop) {
   auto count = [this](const char* outcome) {
     if (impl_->requests) impl_->requests->Add({{"client", impl_->name}, {"outcome", outcome}}).Increment();
   };
+  const auto& m = request.method;
+  const bool idempotent = m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS";
+  const int max_retries = answer_any_status && !idempotent ? 0 : options_.max_retries;
   util::Backoff backoff{options_.backoff_initial, options_.backoff_max, 2.0};
   std::string last_error;
   int last_status = 0;
   HttpError::Kind last_kind = HttpError::Kind::transport;
-  const std::string full_target = base_.path + std::string(target);
-  bool stale_retry_used = false;
+  const std::string full_target = base_.path + std::string(request.target);
 
-  for (int attempt = 1; attempt <= options_.max_retries + 1; ++attempt) {
+  for (int attempt = 1; attempt <= max_retries + 1; ++attempt) {
     if (stop && stop->load()) break;
     if (!breaker_->allow()) {
       count("circuit_open");
@@ -190,55 +256,17 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
     std::optional<std::chrono::milliseconds> retry_after;
     const auto started = std::chrono::steady_clock::now();
     try {
-      const bool reused = impl_->connected();
-      if (!reused) impl_->connect(base_, options_.connect_timeout);
-      bhttp::request<bhttp::string_body> req{post ? bhttp::verb::post : bhttp::verb::get, full_target, 11};
-      req.set(bhttp::field::host, base_.host);
-      req.set(bhttp::field::user_agent, options_.user_agent);
-      req.set(bhttp::field::accept, "application/json");
-      req.keep_alive(true);
-      for (const auto& [k, v] : headers) req.set(k, v);
-      if (post) {
-        req.set(bhttp::field::content_type, content_type);
-        req.body() = std::string(body);
-        req.prepare_payload();
-      }
-      bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(options_.max_body_bytes);
-      beast::error_code ec;
-      impl_->lowest().expires_after(options_.request_timeout);
-      if (impl_->plain) impl_->exchange(*impl_->plain, req, parser, ec);
-      else impl_->exchange(*impl_->secure, req, parser, ec);
+      auto out = impl_->round_trip(base_, options_, request, full_target, idempotent);
       if (impl_->latency) impl_->latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (ec) {
-        impl_->drop();
-        // A kept-alive connection the server closed meanwhile fails on first use: not an upstream
-        // failure. Reconnect and try again once, without spending an attempt or a breaker strike.
-        if (reused && !stale_retry_used) {
-          stale_retry_used = true;
-          --attempt;
-          continue;
-        }
-        throw beast::system_error(ec);
-      }
-      auto res = parser.release();
-      if (!res.keep_alive()) impl_->drop();
-      Response out;
-      out.status = static_cast<int>(res.result_int());
-      out.body = std::move(res.body());
-      for (const auto& f : res) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = std::string(f.value());
-      }
       out.attempts = attempt;
-      if (out.status < 500 && out.status != 429) {
-        breaker_->on_success();
-        if (impl_->breaker_open) impl_->breaker_open->Set(0);
-        count(out.status < 300 ? "2xx" : out.status < 400 ? "3xx" : "4xx");
-        return out;
-      }
-      count(out.status == 429 ? "429" : "5xx");
+      const bool failed = out.status >= 500 || out.status == 429;
+      // For a proxy a 500 is the server's answer; only one saying it is unwell counts against it.
+      const bool unwell = answer_any_status ? out.status == 502 || out.status == 503 || out.status == 504 : failed;
+      if (unwell) breaker_->on_failure();
+      else breaker_->on_success();
+      if (impl_->breaker_open) impl_->breaker_open->Set(breaker_->state() == CircuitBreaker::State::closed ? 0 : 1);
+      count(out.status == 429 ? "429" : out.status >= 500 ? "5xx" : out.status < 300 ? "2xx" : out.status < 400 ? "3xx" : "4xx");
+      if (!failed || answer_any_status) return out;
       last_status = out.status;
       last_kind = HttpError::Kind::status;
       last_error = "HTTP " + std::to_string(out.status);
@@ -246,24 +274,24 @@ Response Client::perform(bool post, std::string_view target, std::string_view bo
     } catch (const std::exception& e) {
       impl_->drop();
       count("transport");
+      breaker_->on_failure();
       last_kind = HttpError::Kind::transport;
       // A system_error's what() carries Boost's source location; people need the reason.
       const auto* system = dynamic_cast<const boost::system::system_error*>(&e);
       last_error = system ? system->code().message() : e.what();
     }
-    breaker_->on_failure();
-    if (attempt > options_.max_retries) break;
+    if (attempt > max_retries) break;
     auto delay = backoff.delay(attempt);
     if (retry_after) delay = std::min(std::max(delay, *retry_after), options_.backoff_max * 6);
     if (impl_->retries) impl_->retries->Add({{"client", impl_->name}}).Increment();
-    spdlog::warn("{} {}{}: {}; retry {} in {} ms", post ? "POST" : "GET", base_.host, full_target, last_error, attempt, delay.count());
+    spdlog::warn("{} {}{}: {}; retry {} in {} ms", m, base_.host, full_target, last_error, attempt, delay.count());
     const auto until = std::chrono::steady_clock::now() + delay;
     while (std::chrono::steady_clock::now() < until && !(stop && stop->load()))
       std::this_thread::sleep_for(
           std::min<std::chrono::steady_clock::duration>(until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
   }
   if (impl_->breaker_open && breaker_->state() != CircuitBreaker::State::closed) impl_->breaker_open->Set(1);
-  throw HttpError(last_kind, last_status, (post ? "POST " : "GET ") + base_.host + full_target + " failed: " + last_error);
+  throw HttpError(last_kind, last_status, std::string(m) + " " + base_.host + full_target + " failed: " + last_error);
 }
 
 }  // namespace anipipe::http

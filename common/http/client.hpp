@@ -41,6 +41,15 @@ struct Response {
   int attempts = 1;
 };
 
+/// A request of any method (Client::send): target is appended to the base URL; headers replace
+/// the client's defaults of the same name.
+struct Request {
+  std::string_view method = "GET";
+  std::string_view target;
+  std::string_view body;
+  std::map<std::string, std::string> headers;
+};
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds request_timeout{15'000};
@@ -80,13 +89,20 @@ public:
   Response post(std::string_view target, std::string_view body, std::string_view content_type,
                 const std::map<std::string, std::string>& headers = {}, const std::atomic<bool>* stop = nullptr);
 
+  /// Any method, for a proxy: every status is returned (a 5xx or 429 too), never retried; only an
+  /// open circuit or a transport failure throws. The breaker counts transport failures and
+  /// 502/503/504 (a 500 is the server's answer to that request, not a sign it is down). A transport
+  /// failure is retried only for idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS): a POST the
+  /// server may have received is never sent twice.
+  Response send(const Request& request, const std::atomic<bool>* stop = nullptr);
+
   CircuitBreaker::State breaker_state() const { return breaker_->state(); }
   const Url& base() const { return base_; }
 
 private:
   struct Impl;
-  Response perform(bool post, std::string_view target, std::string_view body, std::string_view content_type,
-                   const std::map<std::string, std::string>& headers, const std::atomic<bool>* stop);
+  /// answer_any_status: send()'s rules (every status returned, retries only when idempotent).
+  Response perform(const Request& request, bool answer_any_status, const std::atomic<bool>* stop);
 
   Url base_;
   ClientOptions options_;

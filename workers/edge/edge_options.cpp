@@ -16,13 +16,16 @@ namespace {
 struct Raw {
   std::string listen = "127.0.0.1:8080", cors;
   std::int64_t miss_wait_ms, request_timeout_ms, service_token_max_lifetime_s, write_ack_timeout_ms, write_timeout_ms, miss_negative_ttl_ms,
-      auth_positive_ttl_s, auth_negative_ttl_s, auth_timeout_ms, ws_history_max_age_s;
+      auth_positive_ttl_s, auth_negative_ttl_s, auth_timeout_ms, ws_history_max_age_s, legacy_timeout_ms, flag_cache_ms, flag_stale_ms,
+      shadow_tolerance_ms;
   explicit Raw(const EdgeOptions& o)
       : miss_wait_ms(o.api.miss_wait.count()), request_timeout_ms(o.server.request_timeout.count()),
         service_token_max_lifetime_s(o.api.service_token_max_lifetime.count()), write_ack_timeout_ms(o.api.produce_timeout.count()),
         write_timeout_ms(o.server.write_timeout.count()), miss_negative_ttl_ms(o.api.misses.negative_ttl.count()),
         auth_positive_ttl_s(o.api.users.positive_ttl.count()), auth_negative_ttl_s(o.api.users.negative_ttl.count()),
-        auth_timeout_ms(o.api.users.timeout.count()), ws_history_max_age_s(o.server.ws_history_max_age.count()) {}
+        auth_timeout_ms(o.api.users.timeout.count()), ws_history_max_age_s(o.server.ws_history_max_age.count()),
+        legacy_timeout_ms(o.api.migration.legacy.timeout.count()), flag_cache_ms(o.api.migration.flags.cache_for.count()),
+        flag_stale_ms(o.api.migration.flags.stale_for.count()), shadow_tolerance_ms(o.api.migration.shadow.rules.tolerance.count()) {}
 };
 
 /// User tokens checked by the site's back end (seed 001's POST /internal/auth/validate) instead of a
@@ -137,6 +140,62 @@ void add_recovery_options(CLI::App& app, ServerSettings& server, Raw& raw) {
       ->default_str("murmur2");
 }
 
+/// In front of the legacy back end: the proxy, the flags that choose the side, the shadow comparison (docs/migration.md).
+void add_migration_options(CLI::App& app, MigrationSettings& m, Raw& raw) {
+  auto* url = app.add_option("--legacy-url", m.legacy.url,
+                             "The legacy back end (http://host:port): requests the edge is not chosen to serve are proxied to it "
+                             "(empty: the edge serves everything)")
+                  ->envname("ANIPIPE_EDGE_LEGACY_URL");
+  app.add_option("--legacy-timeout-ms", raw.legacy_timeout_ms, "Deadline of one proxied request (then 502)")
+      ->envname("ANIPIPE_EDGE_LEGACY_TIMEOUT_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600'000));
+  app.add_option("--flag-cache-ms", raw.flag_cache_ms,
+                 "How long a flag's answer for one user is reused (a rollback takes effect within it)")
+      ->envname("ANIPIPE_EDGE_FLAG_CACHE_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600'000));
+  app.add_option("--flag-stale-ms", raw.flag_stale_ms, "Redis down: how long a cached answer still holds before the legacy side is chosen")
+      ->envname("ANIPIPE_EDGE_FLAG_STALE_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_option("--flag-titles", m.flag_titles, "Flag of the titles routes (GET v1 and v2 lists and titles)")
+      ->envname("ANIPIPE_EDGE_FLAG_TITLES")
+      ->capture_default_str();
+  auto& sh = m.shadow;
+  app.add_option("--shadow-percent", sh.percent, "Share of title reads also asked of the other side and compared (0 to 100)")
+      ->envname("ANIPIPE_EDGE_SHADOW_PERCENT")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0))
+      ->needs(url);
+  app.add_option("--shadow-threads", sh.threads, "Threads that run shadow requests")
+      ->envname("ANIPIPE_EDGE_SHADOW_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--shadow-queue", sh.queue_max, "Shadow requests waiting at most (beyond: dropped and counted)")
+      ->envname("ANIPIPE_EDGE_SHADOW_QUEUE")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--shadow-ignore", sh.rules.ignore, "Paths (data.episodes[].updatedAt) allowed to differ or be on one side only")
+      ->envname("ANIPIPE_EDGE_SHADOW_IGNORE")
+      ->delimiter(',');
+  app.add_option("--shadow-unordered", sh.rules.unordered, "Paths of lists compared as multisets (data.genres)")
+      ->envname("ANIPIPE_EDGE_SHADOW_UNORDERED")
+      ->delimiter(',');
+  app.add_option("--shadow-timestamp", sh.rules.timestamps,
+                 "Field names or paths compared as timestamps (ISO-8601 strings are anyway; numbers: Unix s or ms)")
+      ->envname("ANIPIPE_EDGE_SHADOW_TIMESTAMP")
+      ->delimiter(',');
+  app.add_option("--shadow-timestamp-tolerance-ms", raw.shadow_tolerance_ms, "Timestamps this close are equal")
+      ->envname("ANIPIPE_EDGE_SHADOW_TIMESTAMP_TOLERANCE_MS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_option("--shadow-diff-sample", sh.diff_sample, "1 in N mismatches is produced to --shadow-diffs-topic (1: all, 0: none)")
+      ->envname("ANIPIPE_EDGE_SHADOW_DIFF_SAMPLE")
+      ->capture_default_str();
+  app.add_option("--shadow-diffs-topic", sh.diffs_topic)->envname("ANIPIPE_EDGE_SHADOW_DIFFS_TOPIC")->capture_default_str();
+}
+
 /// Miss budgets, WebSocket limits, the topics.
 void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   auto& [options, server, api, titles_topic, new_episode_topic, notifications_topic, results_topic] = o;
@@ -183,6 +242,7 @@ void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   add_recovery_options(app, server, raw);
+  add_migration_options(app, api.migration, raw);
   app.add_option("--titles-topic", titles_topic)->envname("ANIPIPE_EDGE_TITLES_TOPIC")->capture_default_str();
   app.add_option("--new-episode-topic", new_episode_topic)->envname("ANIPIPE_EDGE_NEW_EPISODE_TOPIC")->capture_default_str();
   app.add_option("--notifications-topic", notifications_topic)->envname("ANIPIPE_EDGE_NOTIFICATIONS_TOPIC")->capture_default_str();
@@ -195,9 +255,9 @@ void add_api_options(CLI::App& app, EdgeOptions& o, Raw& raw) {
   app.add_option("--notification-events-topic", api.topics.notification_events)
       ->envname("ANIPIPE_EDGE_NOTIFICATION_EVENTS_TOPIC")
       ->capture_default_str();
-  app.add_option(
-         "--redis-url", api.redis_url,
-         "redis://[:password@]host[:port][/db] where notify keeps users' notification histories (empty: /api/notifications answers 404)")
+  app.add_option("--redis-url", api.redis_url,
+                 "redis://[:password@]host[:port][/db]: users' notification histories (notify writes them) and the site's feature flags "
+                 "(feature:{flag}:global|percentage|user:{id}); empty: /api/notifications answers 404 and every flag is off")
       ->envname("ANIPIPE_REDIS_URL");
 }
 
@@ -223,6 +283,7 @@ void finish(EdgeOptions& o, const Raw& raw) {
     std::fprintf(stderr, "--redis-url %s: %s\n", api.redis_url.c_str(), e.what());
     std::exit(2);
   }
+  api.migration.flags.redis_url = api.redis_url;  // one Redis: the flags live beside the histories
   server.address = raw.listen.substr(0, colon);
   server.port = static_cast<unsigned short>(port);
   server.request_timeout = std::chrono::milliseconds(raw.request_timeout_ms);
@@ -236,6 +297,10 @@ void finish(EdgeOptions& o, const Raw& raw) {
   api.users.timeout = std::chrono::milliseconds(raw.auth_timeout_ms);
   api.demo_page = kDemoPage;
   api.miss_wait = std::chrono::milliseconds(raw.miss_wait_ms);
+  api.migration.legacy.timeout = std::chrono::milliseconds(raw.legacy_timeout_ms);
+  api.migration.flags.cache_for = std::chrono::milliseconds(raw.flag_cache_ms);
+  api.migration.flags.stale_for = std::chrono::milliseconds(raw.flag_stale_ms);
+  api.migration.shadow.rules.tolerance = std::chrono::milliseconds(raw.shadow_tolerance_ms);
   for (std::size_t i = 0; i < raw.cors.size();) {
     const auto end = std::min(raw.cors.find(',', i), raw.cors.size());
     if (end > i) api.cors_origins.push_back(raw.cors.substr(i, end - i));

@@ -9,6 +9,7 @@
 
 #include "api_support.hpp"
 #include "json/json_writer.hpp"
+#include "migration.hpp"
 #include "util/clock.hpp"
 
 namespace anipipe::edge {
@@ -24,7 +25,17 @@ Api::Api(ApiSettings settings, ApiParts parts)
     throw std::invalid_argument("--user-secret must differ from --service-secret: a user-token key must not open the internal API");
   if (parts_.registry) metrics_ = std::make_unique<EdgeMetrics>(*parts_.registry);
   users_ = std::make_unique<UserTokens>(settings_.users, parts_.registry);
+  if (!settings_.migration.legacy.url.empty())
+    migration_ = std::make_unique<Migration>(
+        settings_.migration, parts_.writer, parts_.registry, [this](const HttpRequest& r) { return serve(r, std::nullopt); },
+        [this](const HttpRequest& r) {
+          // Routing never costs the back end a call: only a token the edge already knows names a user.
+          const auto bearer = util::bearer_token(r.authorization);
+          return bearer ? users_->known_user(*bearer) : std::string();
+        });
 }
+
+Api::~Api() = default;
 
 HttpResponse Api::error(int status, std::string_view code, std::string_view detail) {
   std::string body;
@@ -84,7 +95,13 @@ HttpResponse Api::route(const HttpRequest& request) {
     token = util::verify_hs256(*bearer, settings_.service_secret, std::chrono::system_clock::now(), 30s,
                                {.require_exp = true, .max_lifetime = settings_.service_token_max_lifetime});
   if (auto limited = rate_limit(request, token)) return *limited;
+  if (migration_ && !Migration::edge_only(path)) return migration_->serve(request, path);
+  return serve(request, token);
+}
 
+HttpResponse Api::serve(const HttpRequest& request, const ServiceToken& token) {
+  const auto q = request.target.find('?');
+  const auto path = request.target.substr(0, q);
   if (path == "/health") return json_response(200, R"({"status":"ok"})");
   if (path == "/ready") {
     const bool ready = parts_.catalog_ready() && parts_.replies.ready();
@@ -123,6 +140,8 @@ HttpResponse Api::route(const HttpRequest& request) {
 bool Api::may_block(const HttpRequest& request) const {
   const auto q = request.target.find('?');
   const auto path = request.target.substr(0, q);
+  // In front of the legacy back end a request may read flags from Redis or be proxied.
+  if (migration_ && !Migration::edge_only(path)) return true;
   // Every internal write waits for Kafka's acknowledgement: during a broker outage, up to the
   // answer's deadline. Never on an I/O thread, where it would stall every other client.
   if (path.starts_with("/internal/") && request.method != "GET") return true;

@@ -3,6 +3,7 @@
 // server in http_server.cpp does the I/O): title reads from the in-memory catalog, the internal
 // API that turns requests into events, health/ready/metrics, CORS, rate limits, and one error
 // shape for everything refused: {"error": <short code>, "detail": <what was wrong>}.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "event_writer.hpp"
 #include "http/query.hpp"
 #include "live_hub.hpp"
+#include "migration_settings.hpp"
 #include "miss_budget.hpp"
 #include "notification_store.hpp"
 #include "rate_limiter.hpp"
@@ -34,6 +36,14 @@ class Registry;
 
 namespace anipipe::edge {
 
+class Migration;
+
+/// Request headers a proxied request carries to the legacy back end (--legacy-url). Not
+/// Accept-Encoding: the edge reads (and compares) the bodies it passes on.
+inline constexpr std::array<std::string_view, 10> kForwardedRequestHeaders{
+    "Authorization", "Content-Type", "Accept",       "Accept-Language",   "If-None-Match",
+    "Cookie",        "User-Agent",   "X-Request-Id", "X-Forwarded-Proto", "If-Modified-Since"};
+
 struct HttpRequest {
   std::string_view method;  // "GET", ...
   std::string_view target;  // origin-form: "/api/anilibria/v2/titles?page=2"
@@ -41,6 +51,8 @@ struct HttpRequest {
   std::string_view authorization, if_none_match, origin, content_type;
   std::string_view idempotency_key;  // Idempotency-Key: the caller's name for a write it may retry
   std::string client_ip;             // the client (a trusted proxy's forwarded address, client_address.hpp)
+  /// Those of kForwardedRequestHeaders the request has; filled only when the edge proxies (Api::forwards_headers).
+  std::vector<std::pair<std::string_view, std::string_view>> forwarded;
 };
 
 struct HttpResponse {
@@ -70,8 +82,9 @@ struct ApiSettings {
   MissBudget::Options misses;             // reads of unknown titles (miss_budget.hpp)
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
-  std::string demo_page;  // HTML served at GET /demo when not empty
-  std::string redis_url;  // users' notification histories (empty: /api/notifications answers 404)
+  std::string demo_page;         // HTML served at GET /demo when not empty
+  std::string redis_url;         // users' notification histories (empty: /api/notifications answers 404)
+  MigrationSettings migration;  // in front of a legacy back end when migration.legacy.url is set
 };
 
 /// What the API needs from the rest of the process.
@@ -89,6 +102,7 @@ struct ApiParts {
 class Api {
 public:
   Api(ApiSettings settings, ApiParts parts);
+  ~Api();
 
   HttpResponse handle(const HttpRequest& request);
   /// True for requests that may wait on Kafka (a sync with ?wait=, an unknown title id): the
@@ -101,6 +115,8 @@ public:
   bool websocket_user_may_block() const { return users_->remote(); }
   /// CORS headers for this request's Origin (empty if it is not allowed).
   std::vector<std::pair<std::string, std::string>> cors_headers(std::string_view origin) const;
+  /// True in front of a legacy back end: requests carry their forwardable headers.
+  bool forwards_headers() const { return migration_ != nullptr; }
   /// Null without a registry.
   EdgeMetrics* metrics() { return metrics_.get(); }
   void count_refused_connection() {
@@ -113,6 +129,8 @@ private:
   // A request's bearer token, checked once against the service key (nullopt: none presented).
   using ServiceToken = std::optional<util::JwtResult>;
   HttpResponse route(const HttpRequest& request);
+  /// The edge's own answer (route() once the request is admitted and the edge is the side).
+  HttpResponse serve(const HttpRequest& request, const ServiceToken& token);
   HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);
   HttpResponse title(const HttpRequest& request, std::int64_t id, bool v1);
   /// A read of a title the catalog lacks: the entry once it arrives, or the response saying why not.
@@ -139,6 +157,7 @@ private:
   std::unique_ptr<EdgeMetrics> metrics_;
   mutable MissBudget miss_budget_;
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, requests_{0};
+  std::unique_ptr<Migration> migration_;  // last: its shadow threads call serve()
 };
 
 using http::parse_query;

@@ -24,7 +24,8 @@ namespace anipipe::edge {
 
 namespace {
 
-HttpRequest view_of(const http::request<http::string_body>& req, const std::string& peer, const TrustedProxies& proxies) {
+HttpRequest view_of(const http::request<http::string_body>& req, const std::string& peer, const TrustedProxies& proxies,
+                    bool with_headers = false) {
   auto field = [&](auto name) {
     auto it = req.find(name);
     return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
@@ -39,6 +40,9 @@ HttpRequest view_of(const http::request<http::string_body>& req, const std::stri
   r.content_type = field(http::field::content_type);
   r.idempotency_key = field("Idempotency-Key");
   r.client_ip = proxies.client(peer, field("X-Forwarded-For"), field(http::field::forwarded));
+  if (with_headers)
+    for (const auto name : kForwardedRequestHeaders)
+      if (const auto value = field(beast::string_view(name.data(), name.size())); !value.empty()) r.forwarded.emplace_back(name, value);
   return r;
 }
 
@@ -159,7 +163,7 @@ private:
     const auto view = view_of(request_, peer_, proxies_);
     if (api_.may_block(view)) {
       asio::post(blocking_, [self = shared_from_this()] {
-        auto response = self->api_.handle(view_of(self->request_, self->peer_, self->proxies_));
+        auto response = self->api_.handle(view_of(self->request_, self->peer_, self->proxies_, self->api_.forwards_headers()));
         asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
       });
       return;
