@@ -2,7 +2,9 @@
 // checks the config and the rules and runs the rules' own tests; then Prometheus scrapes the
 // running pipeline of this test (every worker, the edge and the ops page) and every dashboard
 // panel's query and every alert's measured quantity must return a result: a metric renamed in the
-// code, or a label a panel groups by, cannot drift out from under them unnoticed.
+// code, or a label a panel groups by, cannot drift out from under them unnoticed. The edge stands in
+// front of the fake legacy back end (tests/node/legacy_backend.js) so the migration's panels have
+// both sides and the shadow comparison to show.
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
@@ -17,8 +19,11 @@
 
 #include <simdjson.h>
 
+#include "legacy_backend.hpp"
 #include "pipeline.hpp"
 #include "raw_http.hpp"
+#include "redis/client.hpp"
+#include "redis_listener.hpp"
 
 using namespace anipipe::testing;
 using namespace std::chrono_literals;
@@ -118,8 +123,16 @@ TEST_CASE("monitoring: a real Prometheus scraping the running pipeline has a res
   auto cache = p.start_cache("cache.log", metrics);
   auto notify = p.start_notify("notify.log", metrics);
   auto ingest = p.start_ingest("ingest.log", metrics);
+  // Titles are the edge's (the seed's flag, enabled), every other route the legacy's, and every
+  // title read also asked of the legacy, which knows no titles: a mismatch on each.
+  LegacyBackend legacy(p.dir());
+  auto flags_options = test_redis_options();
+  flags_options.db = 7;
+  anipipe::redis::Client flags(flags_options);
+  flags.command({"SET", "feature:anipipe_titles:global", "enabled"});
   int edge_port = 0;
-  auto edge = p.start_edge("edge.log", edge_port);
+  auto edge = p.start_edge("edge.log", edge_port,
+                           {"--legacy-url", legacy.url(), "--redis-url", p.redis_url(), "--shadow-percent", "100", "--flag-cache-ms", "0"});
   INFO(sync->log_tail() << ingest->log_tail() << cache->log_tail());
   Process ops({ops_binary(), "--brokers", test_kafka_settings().brokers, "serve", "--listen", "127.0.0.1:0", "--dlq-topic", p.topics().dlq},
               p.dir() + "/ops.log");
@@ -136,6 +149,7 @@ TEST_CASE("monitoring: a real Prometheus scraping the running pipeline has a res
   for (int i = 0; i < 5; ++i) {
     raw_http(edge_port, http_request("GET", "/api/anilibria/v2/titles/9873"));
     raw_http(edge_port, http_request("GET", "/health"));
+    raw_http(edge_port, http_request("GET", "/api/anilibria/genres"));  // the legacy's
   }
 
   const std::string dir = p.dir() + "/prometheus";
