@@ -355,3 +355,36 @@ TEST_CASE("notifications: with Redis down the edge answers 503 with Retry-After 
   s.notify->signal(SIGTERM);
   CHECK(exit_problem(*s.notify, 30s) == "");
 }
+
+TEST_CASE("notifications: a Node.js service publishing with kafkajs (docs/notifications.md's snippet, retried) reaches the user once") {
+  NotificationsSetup s;
+  WebhookReceiver receiver(s.dir, s.secret);
+  s.start_notify(receiver.url());
+  s.start_edge();
+  INFO(s.logs());
+  const auto erin = unique_name("erin"), key = unique_name("scenarios:share");
+  WsClient ws(s.port, "/api/anilibria/v2/ws?token=" + token(erin, "user", kUserSecret));
+  REQUIRE_FALSE(ws.wait_for(R"("type":"welcome")", 5s).empty());
+  ChannelListener redis(s.channel, 1);
+  Process node({"/usr/bin/env", "node", source_dir() + "/tests/node/notification_publisher.js", "--brokers", test_kafka_settings().brokers,
+                "--topic", s.events, "--user", erin, "--key", key, "--times", "2"},
+               s.dir + "/node.log");
+  INFO(node.log_tail());
+  REQUIRE(exit_problem(node, 60s) == "");
+  const auto pushed = ws.wait_for(key, 30s);
+  REQUIRE_FALSE(pushed.empty());
+  CHECK(pushed.find(R"("type":"scenario_shared")") != std::string::npos);
+  CHECK(pushed.find(R"("scenario_id":17)") != std::string::npos);
+  History h;
+  REQUIRE(eventually([&] { return (h = history_of(s.get("/api/notifications", as_user(erin)))).keys.size() == 1; }, 10s));
+  CHECK(h.keys == std::vector<std::string>{key});
+  CHECK(h.ids == std::vector<std::string>{anipipe::redis::notifications::notification_id(key)});
+  // Sent twice: the second is a duplicate of the key, so nothing more arrives; and the record's
+  // channels leave the webhook out.
+  CHECK(ws.wait_for(key, 3s).empty());
+  CHECK(receiver.calls().empty());
+  REQUIRE(eventually([&] { return redis.count() == 1; }, 10s));
+  CHECK(count_of(redis.messages(), key) == 1);
+  s.notify->signal(SIGTERM);
+  CHECK(exit_problem(*s.notify, 30s) == "");
+}
