@@ -389,7 +389,7 @@ TEST_CASE("edge migration: Redis down - the last answers hold for --flag-stale-m
 
 namespace {
 
-/// Everything the edge sends back for one request, status line and headers as written (names lower-cased).
+/// Everything the edge sends back for one request as written, the status line and headers lower-cased.
 std::string raw_answer(int port, const std::string& request) {
   const int fd = connect_from(port);
   REQUIRE(fd >= 0);
@@ -456,8 +456,8 @@ TEST_CASE("edge migration: every Set-Cookie of the legacy comes back, a proxied 
   const auto got = raw_answer(s.port, http_request("GET", "/api/anilibria/cookies"));
   CHECK(got.starts_with("http/1.1 200"));
   CHECK(occurrences(got, "\r\nset-cookie: ") == 2);
-  CHECK(got.find("\r\nset-cookie: first=1; Path=/\r\n") != std::string::npos);
-  CHECK(got.find("\r\nset-cookie: second=2; Path=/; HttpOnly\r\n") != std::string::npos);
+  CHECK(got.find("\r\nset-cookie: first=1; path=/\r\n") != std::string::npos);
+  CHECK(got.find("\r\nset-cookie: second=2; path=/; httponly\r\n") != std::string::npos);
   const auto body = got.substr(got.find("\r\n\r\n") + 4);
   CHECK(body == R"({"cookies":2})");
 
