@@ -14,12 +14,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kafka_helpers.hpp"
 #include "legacy_backend.hpp"
@@ -361,4 +364,129 @@ TEST_CASE("edge migration: Redis down - the last answers hold for --flag-stale-m
   CHECK(m.find(R"(anipipe_edge_flag_reads_total{source="fallback"})") != std::string::npos);
   edge->signal(SIGTERM);
   CHECK(exit_problem(*edge, 30s) == "");
+}
+
+namespace {
+
+/// Everything the edge sends back for one request as written, the status line and headers lower-cased.
+std::string raw_answer(int port, const std::string& request) {
+  const int fd = connect_from(port);
+  REQUIRE(fd >= 0);
+  REQUIRE(send_all(fd, request));
+  auto text = drain(fd, 5s).data;
+  ::close(fd);
+  const auto head_end = text.find("\r\n\r\n");
+  std::transform(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(head_end, text.size())), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("edge migration: a slow legacy holds no thread - 40 proxied reads of a 1 s route take about 1 s, /health and internal writes "
+          "stay fast") {
+  Setup s;
+  s.start({"--blocking-threads", "4"});
+  INFO(s.edge->log_tail());
+  const std::string t1 = std::string(kV1) + "1";  // no flag: the legacy's
+  REQUIRE(s.side(t1) == "legacy");
+  s.legacy.control("sleep", R"({"ms":1000})");
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 40; ++i) clients.emplace_back([&] { answered += s.get(t1).status == 200; });
+  std::this_thread::sleep_for(300ms);
+  // While all 40 wait on the legacy: the edge's own answers, one on the I/O threads, one on the blocking pool.
+  const auto health_at = std::chrono::steady_clock::now();
+  CHECK(s.get("/health").status == 200);
+  const auto health = std::chrono::steady_clock::now() - health_at;
+  const auto token = anipipe::util::sign_hs256(
+      R"({"sub":"node-backend","scope":"internal","exp":)" + std::to_string(std::time(nullptr) + 600) + "}", kEdgeServiceSecret);
+  const auto write_at = std::chrono::steady_clock::now();
+  const auto write = raw_http(
+      s.port, http_request("DELETE", "/internal/cache/clear", {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                           R"({"pattern":"anilibria:v2:*","confirm":true})"));
+  const auto internal = std::chrono::steady_clock::now() - write_at;
+  for (auto& c : clients) c.join();
+  const auto took = std::chrono::steady_clock::now() - started;
+  s.legacy.control("sleep", R"({"ms":0})");
+  MESSAGE("40 proxied 1 s reads: ", answered.load(), " answered in ", std::chrono::duration<double>(took).count(), " s; /health ",
+          std::chrono::duration<double>(health).count(), " s, internal write ", std::chrono::duration<double>(internal).count(), " s");
+  CHECK(answered == 40);
+  CHECK(took < 2500ms);
+  CHECK(health < 200ms);
+  CHECK(write.status / 100 == 2);
+  CHECK(internal < 500ms);
+  s.edge->signal(SIGTERM);
+  CHECK(exit_problem(*s.edge, 30s) == "");
+}
+
+TEST_CASE("edge migration: every Set-Cookie of the legacy comes back, a proxied HEAD keeps its Content-Length, idle connections the "
+          "legacy closed cost no answer") {
+  Setup s;
+  s.start({});
+  INFO(s.edge->log_tail());
+  const auto got = raw_answer(s.port, http_request("GET", "/api/anilibria/cookies"));
+  CHECK(got.starts_with("http/1.1 200"));
+  CHECK(occurrences(got, "\r\nset-cookie: ") == 2);
+  CHECK(got.find("\r\nset-cookie: first=1; path=/\r\n") != std::string::npos);
+  CHECK(got.find("\r\nset-cookie: second=2; path=/; httponly\r\n") != std::string::npos);
+  const auto body = got.substr(got.find("\r\n\r\n") + 4);
+  CHECK(body == R"({"cookies":2})");
+
+  const auto head = raw_answer(s.port, http_request("HEAD", "/api/anilibria/cookies"));
+  CHECK(head.starts_with("http/1.1 200"));
+  CHECK(head.find("\r\ncontent-length: " + std::to_string(body.size()) + "\r\n") != std::string::npos);
+  CHECK(head.ends_with("\r\n\r\n"));                    // no body
+  CHECK(s.get("/api/anilibria/genres").status == 200);  // the connection the HEAD leaves is reused
+
+  // The legacy closes idle connections after its keep-alive timeout: the next read and the next
+  // write still get answers (a closed connection is dropped before use or, for a read, retried).
+  s.legacy.control("keepalive", R"({"ms":200})");
+  CHECK(s.get("/api/anilibria/genres").status == 200);
+  std::this_thread::sleep_for(600ms);
+  CHECK(s.get("/api/anilibria/genres").status == 200);
+  std::this_thread::sleep_for(600ms);
+  CHECK(raw_http(s.port, http_request("POST", "/api/anilibria/echo", {{"Content-Type", "application/json"}}, "{}")).status == 201);
+  s.edge->signal(SIGTERM);
+  CHECK(exit_problem(*s.edge, 30s) == "");
+}
+
+TEST_CASE("edge migration: --legacy-max-in-flight - beyond it a proxied request is refused at once with a 503 and Retry-After") {
+  Setup s;
+  s.start({"--legacy-max-in-flight", "5"});
+  INFO(s.edge->log_tail());
+  const std::string t1 = std::string(kV1) + "1";
+  s.legacy.control("sleep", R"({"ms":1500})");
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 12; ++i)
+    clients.emplace_back([&] {
+      const auto started = std::chrono::steady_clock::now();
+      const auto r = s.get(t1);
+      if (r.status == 200) ++ok;
+      else if (r.status == 503 && r.headers.count("retry-after") && r.body.find(R"("error":"legacy_busy")") != std::string::npos &&
+               std::chrono::steady_clock::now() - started < 500ms)
+        ++refused;
+      else ++other;
+    });
+  for (auto& c : clients) c.join();
+  s.legacy.control("sleep", R"({"ms":0})");
+  CHECK(ok == 5);
+  CHECK(refused == 7);
+  CHECK(other == 0);
+  CHECK(s.side(t1) == "legacy");  // the slots are given back
+  CHECK(s.get("/health").status == 200);
+  const auto m = s.metrics();
+  CHECK(m.find(R"(anipipe_edge_route_requests_total{route="/api/anilibria/v1/titles/{id}",side="legacy",status_class="5xx"})") !=
+        std::string::npos);
+  CHECK(m.find(R"(anipipe_http_requests_total{client="legacy",outcome="2xx"})") != std::string::npos);
+  s.edge->signal(SIGTERM);
+  CHECK(exit_problem(*s.edge, 30s) == "");
 }

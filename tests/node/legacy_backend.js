@@ -5,12 +5,13 @@
 //     is given (POST /_control/titles [v1 title, ...]); ETag "legacy-<id>" tells its answers apart;
 //   - routes the edge does not have: GET /api/anilibria/genres, POST /api/anilibria/echo (201 with
 //     the method, URL, headers and body it got, a Set-Cookie and a Location), GET
-//     /api/anilibria/fail (500);
+//     /api/anilibria/fail (500), GET|HEAD /api/anilibria/cookies (two Set-Cookie headers);
 //   - POST /_control/differ {"field": "data.description", "value": ...} plants a difference in its
 //     title answers: "value" replaces, "reverse": true reverses a list, "shift_ms": N moves an
 //     ISO-8601 timestamp, "add" sets a field only it has, {"clear": true} removes them all; "[]" in
 //     a path applies to every element of a list;
-//   - POST /_control/sleep {"ms": N} delays its title answers; GET /_control/requests lists every
+//   - POST /_control/sleep {"ms": N} delays its title answers (GET); POST /_control/keepalive
+//     {"ms": N} closes idle keep-alive connections after N ms (30 s); GET /_control/requests lists every
 //     request it served ({method, url, headers, body}), DELETE /_control/requests forgets them.
 //
 //   node legacy_backend.js --port-file FILE [--port 0] [--quiet true]
@@ -87,6 +88,7 @@ function control(req, res, url, text) {
   if (url.pathname === '/_control/titles') for (const t of c) titles.set(t.id, t);
   else if (url.pathname === '/_control/differ') differences = c.clear ? [] : differences.concat([c]);
   else if (url.pathname === '/_control/sleep') sleepMs = c.ms;
+  else if (url.pathname === '/_control/keepalive') server.keepAliveTimeout = c.ms;
   else if (url.pathname === '/_control/requests') {
     if (req.method === 'DELETE') seen = [];
     else return send(res, 200, seen);
@@ -113,6 +115,8 @@ const server = http.createServer((req, res) => {
         'Set-Cookie': 'session=legacy; Path=/',
         Location: '/api/anilibria/echo/1',
       });
+    if (url.pathname === '/api/anilibria/cookies' && (req.method === 'GET' || req.method === 'HEAD'))
+      return send(res, 200, { cookies: 2 }, { 'Set-Cookie': ['first=1; Path=/', 'second=2; Path=/; HttpOnly'] });
     if (url.pathname === '/api/anilibria/fail') return send(res, 500, { error: 'boom' });
     return send(res, 404, { error: 'not_found', detail: `legacy has no ${req.method} ${url.pathname}` });
   });

@@ -146,10 +146,15 @@ void add_migration_options(CLI::App& app, MigrationSettings& m, Raw& raw) {
                              "The legacy back end (http://host:port): requests the edge is not chosen to serve are proxied to it "
                              "(empty: the edge serves everything)")
                   ->envname("ANIPIPE_EDGE_LEGACY_URL");
-  app.add_option("--legacy-timeout-ms", raw.legacy_timeout_ms, "Deadline of one proxied request (then 502)")
+  app.add_option("--legacy-timeout-ms", raw.legacy_timeout_ms, "Deadline of one proxied request (then 504; no answer at all: 502)")
       ->envname("ANIPIPE_EDGE_LEGACY_TIMEOUT_MS")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
+  app.add_option("--legacy-max-in-flight", m.legacy.max_in_flight,
+                 "Proxied requests waiting on the legacy at once (no thread each); beyond it a 503 with Retry-After at once")
+      ->envname("ANIPIPE_EDGE_LEGACY_MAX_IN_FLIGHT")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   app.add_option("--flag-cache-ms", raw.flag_cache_ms,
                  "How long a flag's answer for one user is reused (a rollback takes effect within it)")
       ->envname("ANIPIPE_EDGE_FLAG_CACHE_MS")

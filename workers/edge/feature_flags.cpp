@@ -76,14 +76,30 @@ std::optional<FlagValues> FeatureFlags::read(const std::string& flag, std::strin
   }
 }
 
+std::string FeatureFlags::cache_key(const std::string& flag, std::string_view user, std::string_view client_ip) {
+  return flag +
+         (user.empty() ? "\x1f"
+                         "a:"
+                       : "\x1fu:") +
+         std::string(user.empty() ? client_ip : user);
+}
+
+std::optional<bool> FeatureFlags::cached(const std::string& flag, std::string_view user, std::string_view client_ip) {
+  const auto key = cache_key(flag, user, client_ip);
+  std::optional<bool> on;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(key); it != cache_.end() && std::chrono::steady_clock::now() - it->second.read < settings_.cache_for)
+      on = it->second.on;
+  }
+  if (on) count("cache");
+  return on;
+}
+
 bool FeatureFlags::enabled(const std::string& flag, std::string_view user, std::string_view client_ip) {
   const bool is_user = !user.empty();
   const std::string_view who = is_user ? user : client_ip;
-  std::string key = flag +
-                    (is_user ? "\x1fu:"
-                             : "\x1f"
-                               "a:") +
-                    std::string(who);
+  std::string key = cache_key(flag, user, client_ip);
   const auto now = std::chrono::steady_clock::now();
   std::optional<Entry> cached;
   {

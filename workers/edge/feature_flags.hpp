@@ -55,12 +55,15 @@ public:
   FeatureFlags(FlagSettings settings, prometheus::Registry* registry);
   /// Whether `flag` is on for a user (user not empty) or an anonymous client (its address).
   bool enabled(const std::string& flag, std::string_view user, std::string_view client_ip);
+  /// enabled()'s answer if the cache has a fresh one (nullopt: only Redis can say), never reading Redis.
+  std::optional<bool> cached(const std::string& flag, std::string_view user, std::string_view client_ip);
 
 private:
   struct Entry {
     bool on = false;
     std::chrono::steady_clock::time_point read;
   };
+  static std::string cache_key(const std::string& flag, std::string_view user, std::string_view client_ip);
   std::optional<FlagValues> read(const std::string& flag, std::string_view who, bool is_user);
   void count(const char* source);
 

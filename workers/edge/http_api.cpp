@@ -57,7 +57,10 @@ std::vector<std::pair<std::string, std::string>> Api::cors_headers(std::string_v
 
 HttpResponse Api::handle(const HttpRequest& request) {
   ++requests_;
-  HttpResponse r = route(request);
+  return with_cors(route(request), request);
+}
+
+HttpResponse Api::with_cors(HttpResponse r, const HttpRequest& request) const {
   for (auto& h : cors_headers(request.origin)) r.headers.push_back(std::move(h));
   return r;
 }
@@ -90,13 +93,17 @@ HttpResponse Api::route(const HttpRequest& request) {
     r.content_type.clear();
     return r;
   }
-  ServiceToken token;
-  if (const auto bearer = util::bearer_token(request.authorization))
-    token = util::verify_hs256(*bearer, settings_.service_secret, std::chrono::system_clock::now(), 30s,
-                               {.require_exp = true, .max_lifetime = settings_.service_token_max_lifetime});
+  const auto token = service_token(request);
   if (auto limited = rate_limit(request, token)) return *limited;
   if (migration_ && !Migration::edge_only(path)) return migration_->serve(request, path);
   return serve(request, token);
+}
+
+Api::ServiceToken Api::service_token(const HttpRequest& request) const {
+  if (const auto bearer = util::bearer_token(request.authorization))
+    return util::verify_hs256(*bearer, settings_.service_secret, std::chrono::system_clock::now(), 30s,
+                              {.require_exp = true, .max_lifetime = settings_.service_token_max_lifetime});
+  return std::nullopt;
 }
 
 HttpResponse Api::serve(const HttpRequest& request, const ServiceToken& token) {
@@ -142,6 +149,11 @@ bool Api::may_block(const HttpRequest& request) const {
   const auto path = request.target.substr(0, q);
   // In front of the legacy back end a request may read flags from Redis or be proxied.
   if (migration_ && !Migration::edge_only(path)) return true;
+  return edge_may_block(request);
+}
+
+bool Api::edge_may_block(const HttpRequest& request) const {
+  const auto path = request.target.substr(0, request.target.find('?'));
   // Every internal write waits for Kafka's acknowledgement: during a broker outage, up to the
   // answer's deadline. Never on an I/O thread, where it would stall every other client.
   if (path.starts_with("/internal/") && request.method != "GET") return true;

@@ -3,9 +3,12 @@
 // server in http_server.cpp does the I/O): title reads from the in-memory catalog, the internal
 // API that turns requests into events, health/ready/metrics, CORS, rate limits, and one error
 // shape for everything refused: {"error": <short code>, "detail": <what was wrong>}.
+#include <boost/asio/any_io_executor.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,8 +62,17 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  // a name may repeat (Set-Cookie)
+  std::optional<std::size_t> head_length;                    // a proxied HEAD's Content-Length (it has no body to measure)
 };
+
+/// How the server runs a request (Api::dispatch): the answer; the legacy's to ask (Api::proxy, on
+/// the I/O thread, asynchronously); or dispatch again on the blocking pool.
+struct ToLegacy {
+  std::chrono::steady_clock::time_point started;
+};
+struct RunBlocking {};
+using Dispatch = std::variant<HttpResponse, ToLegacy, RunBlocking>;
 
 struct ApiTopics {
   std::string sync_requests = topic_names::kSyncRequests;
@@ -82,8 +94,8 @@ struct ApiSettings {
   MissBudget::Options misses;             // reads of unknown titles (miss_budget.hpp)
   double ip_rate = 200, ip_burst = 400, user_rate = 50, user_burst = 100;
   std::size_t max_limit = 100;
-  std::string demo_page;         // HTML served at GET /demo when not empty
-  std::string redis_url;         // users' notification histories (empty: /api/notifications answers 404)
+  std::string demo_page;        // HTML served at GET /demo when not empty
+  std::string redis_url;        // users' notification histories (empty: /api/notifications answers 404)
   MigrationSettings migration;  // in front of a legacy back end when migration.legacy.url is set
 };
 
@@ -104,7 +116,18 @@ public:
   Api(ApiSettings settings, ApiParts parts);
   ~Api();
 
+  /// Synchronous: the answer, whatever it waits on (Kafka, Redis, the legacy).
   HttpResponse handle(const HttpRequest& request);
+  /// The server's entry (api_dispatch.cpp): on an I/O thread, nothing that may wait runs - it is
+  /// RunBlocking, or ToLegacy for the session to proxy asynchronously; on the blocking pool
+  /// (on_io_thread false) never RunBlocking.
+  Dispatch dispatch(const HttpRequest& request, bool on_io_thread);
+  /// Asks the legacy for a request dispatch gave it; done runs on executor with the answer (CORS
+  /// headers added, counted, maybe shadowed). request's views must live until then.
+  void proxy(const boost::asio::any_io_executor& executor, const HttpRequest& request, ToLegacy ticket,
+             std::function<void(HttpResponse)> done);
+  /// Closes the idle connections to the legacy (the server's I/O context is going).
+  void close_legacy_connections();
   /// True for requests that may wait on Kafka (a sync with ?wait=, an unknown title id): the
   /// server runs those off its I/O threads.
   bool may_block(const HttpRequest& request) const;
@@ -129,6 +152,10 @@ private:
   // A request's bearer token, checked once against the service key (nullopt: none presented).
   using ServiceToken = std::optional<util::JwtResult>;
   HttpResponse route(const HttpRequest& request);
+  ServiceToken service_token(const HttpRequest& request) const;
+  HttpResponse with_cors(HttpResponse r, const HttpRequest& request) const;
+  /// may_block for the edge's own answer (not asking the legacy).
+  bool edge_may_block(const HttpRequest& request) const;
   /// The edge's own answer (route() once the request is admitted and the edge is the side).
   HttpResponse serve(const HttpRequest& request, const ServiceToken& token);
   HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);

@@ -50,7 +50,11 @@ http::response<http::string_body> to_beast(HttpResponse r, unsigned version, boo
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "anipipe-edge");
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) res.set(k, v);
+  for (auto& [k, v] : r.headers) {
+    // Set-Cookie is the one header that cannot be folded into one line (RFC 6265 section 3): each stays.
+    if (beast::iequals(k, "set-cookie")) res.insert(k, v);
+    else res.set(k, v);
+  }
   res.keep_alive(keep_alive);
   if (r.status == 204 || r.status == 304) {
     res.prepare_payload();
@@ -59,7 +63,7 @@ http::response<http::string_body> to_beast(HttpResponse r, unsigned version, boo
   const auto size = r.body.size();
   if (!head) res.body() = std::move(r.body);
   res.prepare_payload();
-  if (head) res.content_length(size);
+  if (head) res.content_length(r.head_length.value_or(size));
   return res;
 }
 
@@ -160,15 +164,20 @@ private:
       }
       return upgrade(api_.websocket_user(view_of(request_, peer_, proxies_)));
     }
-    const auto view = view_of(request_, peer_, proxies_);
-    if (api_.may_block(view)) {
-      asio::post(blocking_, [self = shared_from_this()] {
-        auto response = self->api_.handle(view_of(self->request_, self->peer_, self->proxies_, self->api_.forwards_headers()));
-        asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable { self->respond(std::move(response)); });
-      });
-      return;
-    }
-    respond(api_.handle(view));
+    run(api_.dispatch(view_of(request_, peer_, proxies_, api_.forwards_headers()), true));
+  }
+
+  /// Api::dispatch's decision carried out: the answer written, the legacy asked from here (no thread
+  /// waits on it), or the request dispatched again on the blocking pool and its outcome run here.
+  void run(Dispatch d) {
+    if (auto* answer = std::get_if<HttpResponse>(&d)) return respond(std::move(*answer));
+    if (const auto* legacy = std::get_if<ToLegacy>(&d))
+      return api_.proxy(stream_.get_executor(), view_of(request_, peer_, proxies_, true), *legacy,
+                        [self = shared_from_this()](HttpResponse r) { self->respond(std::move(r)); });
+    asio::post(blocking_, [self = shared_from_this()] {
+      auto outcome = self->api_.dispatch(view_of(self->request_, self->peer_, self->proxies_, self->api_.forwards_headers()), false);
+      asio::post(self->stream_.get_executor(), [self, outcome = std::move(outcome)]() mutable { self->run(std::move(outcome)); });
+    });
   }
 
   void upgrade(std::pair<std::optional<std::string>, std::optional<HttpResponse>> checked) {
@@ -303,6 +312,7 @@ void HttpServer::stop() {
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->blocking.join();
+  impl_->api.close_legacy_connections();
 }
 
 }  // namespace anipipe::edge

@@ -1,7 +1,9 @@
 #pragma once
 // The edge's one port: HTTP/1.1 keep-alive and WebSocket (Boost.Beast on Asio), a thread per
-// core. Requests that may wait on Kafka (Api::may_block: every internal write, a sync, an unknown
-// title) run on a separate pool so neither a slow sync nor a broker outage holds an I/O thread.
+// core. Requests that may wait on Kafka or Redis (Api::dispatch: every internal write, a sync, an
+// unknown title, a flag the cache lacks) run on a separate pool so neither a slow sync nor a broker
+// outage holds an I/O thread; requests for a legacy back end are proxied asynchronously on the I/O
+// threads themselves (async_proxy.hpp), holding no thread while the legacy answers.
 // Limits: connections in total and per address (beyond them a connection gets a 503 and is
 // closed), body size (413), header size (431), a read deadline per request, a write deadline per
 // response (a client that does not read is cut off, not buffered for), message framing exactly as

@@ -8,8 +8,6 @@ namespace anipipe::edge {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kReturnedHeaders{"etag", "cache-control", "set-cookie", "location", "retry-after", "vary"};
-
 http::ClientOptions legacy_options(const LegacySettings& s, std::shared_ptr<http::CircuitBreaker> breaker) {
   http::ClientOptions o;
   o.connect_timeout = std::min(s.timeout, std::chrono::milliseconds(2'000));
@@ -24,9 +22,8 @@ http::ClientOptions legacy_options(const LegacySettings& s, std::shared_ptr<http
 
 }  // namespace
 
-LegacyProxy::LegacyProxy(const LegacySettings& settings, prometheus::Registry* registry)
-    : breaker_(std::make_shared<http::CircuitBreaker>(5, std::chrono::seconds(5))),
-      clients_([url = settings.url, options = legacy_options(settings, breaker_), registry] {
+LegacyProxy::LegacyProxy(const LegacySettings& settings, std::shared_ptr<http::CircuitBreaker> breaker, prometheus::Registry* registry)
+    : breaker_(std::move(breaker)), clients_([url = settings.url, options = legacy_options(settings, breaker_), registry] {
         return std::make_unique<http::Client>(url, options, registry, "legacy");
       }) {
   http::Url::parse(settings.url);  // a bad URL is a startup error

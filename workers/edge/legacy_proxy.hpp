@@ -5,10 +5,13 @@
 // was, whatever the status, with the headers a client needs (Content-Type, ETag, Cache-Control,
 // Set-Cookie, Location, Retry-After). Keep-alive clients, one per thread that is proxying, share
 // one circuit breaker; a legacy that does not answer is a 502, an open breaker a 503, both in the
-// edge's error shape. Writes are never retried.
+// edge's error shape. Writes are never retried. Synchronous: the shadow comparison's, on its own
+// threads; the requests clients wait for go through AsyncProxy (async_proxy.hpp) on the I/O threads.
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/client.hpp"
 #include "http_api.hpp"
@@ -21,9 +24,12 @@ class Registry;
 
 namespace anipipe::edge {
 
+/// Response headers of the legacy's a client gets back (besides Content-Type); every Set-Cookie.
+inline constexpr std::array<std::string_view, 6> kReturnedHeaders{"etag", "cache-control", "set-cookie", "location", "retry-after", "vary"};
+
 class LegacyProxy {
 public:
-  LegacyProxy(const LegacySettings& settings, prometheus::Registry* registry);
+  LegacyProxy(const LegacySettings& settings, std::shared_ptr<http::CircuitBreaker> breaker, prometheus::Registry* registry);
   HttpResponse forward(const HttpRequest& request);
 
 private:

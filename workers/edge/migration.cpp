@@ -49,7 +49,9 @@ bool sampled(double percent) {
 }  // namespace
 
 Migration::Migration(const MigrationSettings& settings, EventWriter& writer, prometheus::Registry* registry, Serve edge, KnownUser user)
-    : settings_(settings), writer_(writer), edge_(std::move(edge)), user_(std::move(user)), legacy_(settings.legacy, registry) {
+    : settings_(settings), writer_(writer), edge_(std::move(edge)), user_(std::move(user)),
+      breaker_(std::make_shared<http::CircuitBreaker>(5, std::chrono::seconds(5))), legacy_(settings.legacy, breaker_, registry),
+      async_legacy_(settings.legacy, breaker_, registry) {
   if (!settings_.flags.redis_url.empty()) flags_ = std::make_unique<FeatureFlags>(settings_.flags, registry);
   if (registry) metrics_ = std::make_unique<MigrationMetrics>(*registry);
   if (settings_.shadow.percent > 0) runner_ = std::make_unique<ShadowRunner>(settings_.shadow.threads, settings_.shadow.queue_max);
@@ -66,17 +68,31 @@ bool Migration::edge_only(std::string_view path) {
 
 HttpResponse Migration::serve(const HttpRequest& request, std::string_view path) {
   const auto started = std::chrono::steady_clock::now();
-  const bool family = titles_family(request.method, path);
-  const bool on_edge = family && flags_ && flags_->enabled(settings_.flag_titles, user_(request), request.client_ip);
-  auto response = on_edge ? edge_(request) : legacy_.forward(request);
+  const auto on = side(request, path, true).value_or(Side::legacy);
+  auto response = on == Side::edge ? edge_(request) : legacy_.forward(request);
+  served(request, path, on, response, started);
+  return response;
+}
+
+std::optional<Migration::Side> Migration::side(const HttpRequest& request, std::string_view path, bool read_flags) {
+  if (!flags_ || !titles_family(request.method, path)) return Side::legacy;
+  const auto user = user_(request);
+  const auto on = read_flags ? flags_->enabled(settings_.flag_titles, user, request.client_ip)
+                             : flags_->cached(settings_.flag_titles, user, request.client_ip);
+  if (!on) return std::nullopt;
+  return *on ? Side::edge : Side::legacy;
+}
+
+void Migration::served(const HttpRequest& request, std::string_view path, Side side, const HttpResponse& response,
+                       std::chrono::steady_clock::time_point started) {
   const auto route = EdgeMetrics::route_of(path);
   if (metrics_)
-    metrics_->served(route, on_edge ? "edge" : "legacy", response.status,
+    metrics_->served(route, side == Side::edge ? "edge" : "legacy", response.status,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   // A 304 has no body to compare (and the other side would be asked without If-None-Match).
-  if (family && request.method == "GET" && response.status != 304 && runner_ && sampled(settings_.shadow.percent))
-    shadow(request, route, on_edge, response);
-  return response;
+  if (titles_family(request.method, path) && request.method == "GET" && response.status != 304 && runner_ &&
+      sampled(settings_.shadow.percent))
+    shadow(request, route, side == Side::edge, response);
 }
 
 void Migration::shadow(const HttpRequest& request, std::string_view route, bool served_by_edge, const HttpResponse& served) {

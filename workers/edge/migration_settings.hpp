@@ -15,6 +15,8 @@ namespace anipipe::edge {
 struct LegacySettings {
   std::string url;  // empty: no legacy back end, the edge serves everything
   std::chrono::milliseconds timeout{10'000};
+  std::size_t max_in_flight = 1'000;  // proxied requests waiting on it at once; beyond: 503 at once
+  std::size_t max_idle = 64;          // keep-alive connections to it kept open while idle
 };
 
 struct ShadowSettings {
