@@ -21,7 +21,7 @@ Dispatch Api::dispatch(const HttpRequest& request, bool on_io_thread) {
   }
   const auto started = std::chrono::steady_clock::now();
   const auto side = migration_->side(request, path, !on_io_thread);
-  if (!side || (*side == Migration::Side::edge && on_io_thread && edge_may_block(request))) return RunBlocking{};
+  if (!side || (*side == Migration::Side::edge && on_io_thread && may_block(request))) return RunBlocking{};
   ++requests_;
   if (auto limited = rate_limit(request, service_token(request))) return with_cors(std::move(*limited), request);
   if (*side == Migration::Side::legacy) return ToLegacy{started};

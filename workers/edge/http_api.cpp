@@ -95,7 +95,6 @@ HttpResponse Api::route(const HttpRequest& request) {
   }
   const auto token = service_token(request);
   if (auto limited = rate_limit(request, token)) return *limited;
-  if (migration_ && !Migration::edge_only(path)) return migration_->serve(request, path);
   return serve(request, token);
 }
 
@@ -145,14 +144,6 @@ HttpResponse Api::serve(const HttpRequest& request, const ServiceToken& token) {
 }
 
 bool Api::may_block(const HttpRequest& request) const {
-  const auto q = request.target.find('?');
-  const auto path = request.target.substr(0, q);
-  // In front of the legacy back end a request may read flags from Redis or be proxied.
-  if (migration_ && !Migration::edge_only(path)) return true;
-  return edge_may_block(request);
-}
-
-bool Api::edge_may_block(const HttpRequest& request) const {
   const auto path = request.target.substr(0, request.target.find('?'));
   // Every internal write waits for Kafka's acknowledgement: during a broker outage, up to the
   // answer's deadline. Never on an I/O thread, where it would stall every other client.

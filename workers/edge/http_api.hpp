@@ -128,8 +128,9 @@ public:
              std::function<void(HttpResponse)> done);
   /// Closes the idle connections to the legacy (the server's I/O context is going).
   void close_legacy_connections();
-  /// True for requests that may wait on Kafka (a sync with ?wait=, an unknown title id): the
-  /// server runs those off its I/O threads.
+  /// True for requests the edge answers itself that may wait on Kafka, Redis or the back end (a sync
+  /// with ?wait=, an unknown title id, a history read): the server runs those off its I/O threads.
+  /// In front of the legacy back end, dispatch decides first (api_dispatch.cpp).
   bool may_block(const HttpRequest& request) const;
   /// A WebSocket upgrade's identity: the user of a valid token (?token= or Authorization), none
   /// for an anonymous connection, or the error response for a bad token.
@@ -154,8 +155,6 @@ private:
   HttpResponse route(const HttpRequest& request);
   ServiceToken service_token(const HttpRequest& request) const;
   HttpResponse with_cors(HttpResponse r, const HttpRequest& request) const;
-  /// may_block for the edge's own answer (not asking the legacy).
-  bool edge_may_block(const HttpRequest& request) const;
   /// The edge's own answer (route() once the request is admitted and the edge is the side).
   HttpResponse serve(const HttpRequest& request, const ServiceToken& token);
   HttpResponse titles(const HttpRequest& request, std::string_view rest, bool v1);

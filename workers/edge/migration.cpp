@@ -66,14 +66,6 @@ bool Migration::edge_only(std::string_view path) {
          path.starts_with("/api/anilibria/v2/ws") || path == "/api/notifications" || path.starts_with("/api/notifications/");
 }
 
-HttpResponse Migration::serve(const HttpRequest& request, std::string_view path) {
-  const auto started = std::chrono::steady_clock::now();
-  const auto on = side(request, path, true).value_or(Side::legacy);
-  auto response = on == Side::edge ? edge_(request) : legacy_.forward(request);
-  served(request, path, on, response, started);
-  return response;
-}
-
 std::optional<Migration::Side> Migration::side(const HttpRequest& request, std::string_view path, bool read_flags) {
   if (!flags_ || !titles_family(request.method, path)) return Side::legacy;
   const auto user = user_(request);

@@ -42,8 +42,6 @@ public:
 
   /// Paths the edge answers itself whatever the flags say.
   static bool edge_only(std::string_view path);
-  /// Synchronous: the side's answer, counted (may read Redis, may wait on the legacy).
-  HttpResponse serve(const HttpRequest& request, std::string_view path);
   /// Who serves this request; nullopt when only a read from Redis can say and read_flags is false.
   std::optional<Side> side(const HttpRequest& request, std::string_view path, bool read_flags);
   /// Counts a side's answer and samples it for the shadow comparison.
